@@ -1,0 +1,38 @@
+"""The command line: the only module that knows click.
+
+Each command parses its options into a settings object, calls ``permgate.commands``,
+echoes the outcome and ends with ``ctx.exit(code)``: 0 clean, 1 findings at or above
+``--fail-on``, 2 usage or configuration error.  ``main`` returns the code; only
+``permgate.__main__`` (and the console-script wrapper) exits the process.
+"""
+
+from __future__ import annotations
+
+import click
+
+from permgate import __version__
+from permgate.cli.check import check
+from permgate.cli.schema import schema
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="permgate")
+def cli() -> None:
+    """permgate: lint permission grants kept as YAML in git, before they merge."""
+
+
+cli.add_command(check)
+cli.add_command(schema)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    try:
+        rv = cli.main(args=argv, prog_name="permgate", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return 2
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,29 @@
+"""``permgate check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from permgate.cli.common import color_option, finish, handle_errors, parse_date, root_option, use_color
+from permgate.commands.check import CheckSettings, run_check
+from permgate.findings import SEVERITIES
+from permgate.reporters import REPORTERS
+
+
+@click.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True,
+              help="Output format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when a finding of this severity or worse is reported.")
+@click.option("--today", callback=parse_date, metavar="YYYY-MM-DD",
+              help="The date expiry rules compare against (default: today).")
+@color_option
+@handle_errors
+def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str) -> None:
+    """Check every grant in the repository against the catalog, people and policies."""
+    settings = CheckSettings(root=root, format=fmt, fail_on=fail_on, today=today,
+                             color=fmt == "text" and use_color(color))
+    finish(run_check(settings))

@@ -1,0 +1,72 @@
+"""``permgate.yaml``: where the parts of a grants repository live, and severity overrides.
+
+The file is optional; without it the layout of ``gen_org.py`` is assumed.  It is
+validated against the bundled ``config`` schema, so an unknown key or a path that
+leaves the repository is an ``Error: permgate.yaml:line:col: ...`` with exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from permgate.errors import ConfigError, LoadError
+from permgate.load import files
+from permgate.load.schemas import validate
+from permgate.load.yamldoc import parse
+
+CONFIG_NAME = "permgate.yaml"
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    """Paths are relative to the root, ``/``-separated; ``path`` is None without a file."""
+
+    catalog: str = "catalog.yaml"
+    people: str = "people.yaml"
+    assignments: str = "assignments"
+    policies: str = "policies"
+    severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    path: str | None = None
+    severity_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def load_config(root: str) -> Config:
+    """Read ``permgate.yaml`` under ``root`` if present; raise ``ConfigError`` if unusable."""
+    full = os.path.join(root, CONFIG_NAME)
+    if not os.path.lexists(full):
+        return Config()
+    try:
+        doc = parse(files.read_text(root, CONFIG_NAME, DEFAULT_MAX_FILE_BYTES), CONFIG_NAME)
+    except LoadError as err:
+        raise ConfigError(err.path, err.line, err.column, err.detail) from None
+    if doc.empty:
+        return Config(path=CONFIG_NAME)
+    problems = validate(doc, "config")
+    if problems:
+        p = problems[0]
+        raise ConfigError(CONFIG_NAME, p.line, p.column, p.message)
+    data = doc.data
+    paths = data.get("paths", {})
+    resolved: dict[str, str] = {}
+    for key, value in paths.items():
+        line, column = doc.position(("paths", key))
+        try:
+            resolved[key] = files.normalise(root, value)
+        except ValueError as err:
+            raise ConfigError(CONFIG_NAME, line, column, f"paths.{key}: {err}") from None
+    severity = data.get("severity", {})
+    return Config(
+        catalog=resolved.get("catalog", "catalog.yaml"),
+        people=resolved.get("people", "people.yaml"),
+        assignments=resolved.get("assignments", "assignments"),
+        policies=resolved.get("policies", "policies"),
+        severity=MappingProxyType(dict(severity)),
+        max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
+        path=CONFIG_NAME,
+        severity_lines=MappingProxyType({k: doc.key_positions.get(("severity", k), (1, 1)) for k in severity}),
+    )

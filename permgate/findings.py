@@ -1,0 +1,73 @@
+"""The one finding type every rule produces and every reporter renders.
+
+Rules yield ``Violation`` (no id, no severity); the engine stamps the rule id and the
+configured severity to make a ``Finding``.  The parts (employee, permission, related
+locations) stay fields so that text, JSON and SARIF render the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+SEVERITIES = ("error", "warning", "note")
+SEVERITY_RANK = {"error": 3, "warning": 2, "note": 1}
+
+
+class Related(NamedTuple):
+    """A location that explains a finding: the catalog, people or policy line behind it."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+
+
+class Violation(NamedTuple):
+    """What a rule reports; the engine turns it into a ``Finding``."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    employee: str | None = None
+    permission: str | None = None
+    related: tuple[Related, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    path: str
+    line: int
+    column: int
+    employee: str | None = None
+    permission: str | None = None
+    related: tuple[Related, ...] = ()
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
+        return (self.path, self.line, self.column, self.rule,
+                self.employee or "", self.permission or "", self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape (docs/output-formats.md)."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "employee": self.employee,
+            "permission": self.permission,
+            "related": [r.to_dict() for r in self.related],
+        }
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]

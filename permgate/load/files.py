@@ -1,0 +1,92 @@
+"""File access that never leaves the repository root.
+
+Every path permgate reads is relative to the root.  Absolute paths, ``..`` that climbs
+out, and symlinks whose target lies outside the root are refused; files larger than the
+configured cap are refused before they are read.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+
+from permgate.errors import LoadError
+from permgate.load.yamldoc import decode
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def normalise(root: str, rel: str) -> str:
+    """``rel`` as a clean ``/``-separated path inside ``root``; ValueError if it escapes."""
+    if not rel or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+        raise ValueError(f"`{rel}` must be a path relative to the repository root")
+    clean = posixpath.normpath(rel.replace("\\", "/"))
+    if clean == ".." or clean.startswith("../"):
+        raise ValueError(f"`{rel}` leaves the repository root")
+    return clean
+
+
+def inside_root(root: str, rel: str) -> bool:
+    """True when ``rel`` under ``root``, symlinks resolved, stays inside ``root``."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(root, rel))
+    return real == real_root or real.startswith(real_root + os.sep)
+
+
+def read_bytes(root: str, rel: str, max_bytes: int) -> bytes:
+    """The content of ``rel``; ``LoadError`` (at line 1) when it cannot be used."""
+    full = os.path.join(root, rel)
+    if not inside_root(root, rel):
+        raise LoadError(rel, 1, 1, "symlink points outside the repository root; refused")
+    try:
+        st = os.stat(full)
+        if not stat.S_ISREG(st.st_mode):
+            raise LoadError(rel, 1, 1, "not a regular file")
+        if st.st_size > max_bytes:
+            raise LoadError(rel, 1, 1, f"file is {st.st_size} bytes, over the limit of {max_bytes} "
+                            "(max_file_bytes in permgate.yaml)")
+        with open(full, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise LoadError(rel, 1, 1, "file not found") from None
+    except OSError as err:
+        raise LoadError(rel, 1, 1, f"cannot read file: {err.strerror or err}") from None
+    if len(data) > max_bytes:
+        raise LoadError(rel, 1, 1, f"file grew over the limit of {max_bytes} bytes while read")
+    return data
+
+
+def read_text(root: str, rel: str, max_bytes: int) -> str:
+    return decode(read_bytes(root, rel, max_bytes), rel)
+
+
+def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """YAML files under ``rel_dir`` (sorted), and (path, why) for entries that are not usable.
+
+    Hidden files and folders (``.name``) are skipped; symlinked folders are not followed
+    but reported, so a grant can never hide behind one.
+    """
+    found: list[str] = []
+    refused: list[tuple[str, str]] = []
+    base = os.path.join(root, rel_dir)
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        rel_base = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        for d in list(dirnames):
+            if d.startswith("."):
+                dirnames.remove(d)
+            elif os.path.islink(os.path.join(dirpath, d)):
+                dirnames.remove(d)
+                refused.append((f"{rel_base}/{d}", "symlinked folder is not followed; move the files here"))
+        dirnames.sort()
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            rel = f"{rel_base}/{name}"
+            if name.lower().endswith(YAML_SUFFIXES):
+                found.append(rel)
+            else:
+                refused.append((rel, "not a grants file: only .yaml and .yml files belong here"))
+    found.sort()
+    refused.sort()
+    return found, refused

@@ -1,0 +1,57 @@
+"""One grants file -> ``GrantsFile`` plus the problems that become ``invalid-file`` findings.
+
+This is the hot path of a large run (one call per employee).  A file that does not
+parse gives no grants; a file that parses but breaks the schema still contributes the
+grant entries that are themselves valid, so one typo does not hide a cross-boundary
+grant two entries further down.
+"""
+
+from __future__ import annotations
+
+from permgate.errors import LoadError
+from permgate.load import files
+from permgate.load.schemas import validate
+from permgate.load.yamldoc import parse
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc
+
+
+def load_grants_file(root: str, rel: str, max_bytes: int) -> tuple[GrantsFile | None, list[LoadProblem]]:
+    try:
+        doc = parse(files.read_text(root, rel, max_bytes), rel)
+    except LoadError as err:
+        return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    if doc.empty:
+        return None, [LoadProblem(rel, 1, 1, "file is empty; a grants file needs `employee:` and `grants:`")]
+    schema_problems = validate(doc, "grants")
+    data = doc.data
+    employee = data.get("employee") if isinstance(data, dict) else None
+    employee = employee if isinstance(employee, str) else None
+    problems = [LoadProblem(rel, p.line, p.column, p.message, employee) for p in schema_problems]
+    bad_items: set[int] = set()
+    whole_file_bad = False
+    for p in schema_problems:
+        if len(p.path) >= 2 and p.path[0] == "grants" and isinstance(p.path[1], int):
+            bad_items.add(p.path[1])
+        else:
+            whole_file_bad = True
+    if whole_file_bad or employee is None:
+        return None, problems
+    grants = []
+    for index, item in enumerate(data["grants"]):
+        if index in bad_items:
+            continue
+        line, column = doc.position(("grants", index))
+        grants.append(Grant(
+            employee=employee,
+            permission=item["permission"],
+            granted_by=item["granted_by"],
+            granted_on=item["granted_on"],
+            reason=item.get("reason", ""),
+            expires=item.get("expires"),
+            path=rel,
+            line=line,
+            column=column,
+        ))
+    line, column = doc.position(("employee",))
+    key_line, key_column = doc.key_positions.get(("employee",), (line, column))
+    return GrantsFile(rel, employee, Loc(rel, key_line, key_column), tuple(grants)), problems

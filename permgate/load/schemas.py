@@ -1,0 +1,109 @@
+"""The bundled JSON Schemas, and validation that answers with file positions.
+
+``permgate schema KIND`` prints these files so editors can validate grant files too.
+An error is reported at the line of the offending value (or of the unknown key), with
+the JSON path and a hint in words: ``grants[2].granted_on: `2022-13-01` is not a date``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, NamedTuple
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from permgate.load.yamldoc import Document, JsonPath
+
+KINDS = ("catalog", "people", "grants", "policy", "config")
+
+_TYPE_WORDS = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
+               dict: "a mapping", list: "a list", str: "a string"}
+_SCHEMA_TYPE_WORDS = {"string": "a string", "array": "a list", "object": "a mapping",
+                      "boolean": "true or false", "integer": "a whole number", "null": "null"}
+
+
+class SchemaProblem(NamedTuple):
+    line: int
+    column: int
+    message: str
+    path: JsonPath
+
+
+def schema_text(kind: str) -> str:
+    """The schema of ``kind`` as shipped, byte for byte."""
+    return resources.files("permgate.schemas").joinpath(f"{kind}.schema.json").read_text("utf-8")
+
+
+@cache
+def schema(kind: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(kind))
+    return loaded
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(kind), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def format_path(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(value: Any, raw: str | None) -> str:
+    if raw is not None:
+        return f"`{raw}`, which YAML reads as {_TYPE_WORDS.get(type(value), 'a non-string')}"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return _TYPE_WORDS.get(type(value), type(value).__name__)
+
+
+def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
+    path: JsonPath = tuple(err.absolute_path)
+    where = format_path(path)
+    raw = doc.raw.get(path)
+    hint = err.schema.get("x-hint") if isinstance(err.schema, dict) else None
+    line, column = doc.position(path)
+    v = err.validator
+    if v == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        key = extra[0] if extra else "?"
+        line, column = doc.key_positions.get((*path, key), (line, column))
+        msg = f"{where}: unknown key `{key}` (allowed: {', '.join(allowed)})"
+        return SchemaProblem(line, column, msg, (*path, key))
+    if v == "required":
+        missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+        msg = f"{where}: missing required key `{missing[0] if missing else err.message}`"
+    elif v == "type":
+        wanted = err.validator_value
+        wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted))
+        msg = f"{where}: expected {wanted_words}, got {_describe(err.instance, raw)}"
+        if raw is not None and "string" in str(wanted):
+            msg += f"; quote it: \"{raw}\""
+    elif v == "format" and err.validator_value == "date":
+        msg = f"{where}: `{err.instance}` is not a real calendar date (YYYY-MM-DD)"
+    elif v == "pattern":
+        msg = f"{where}: {_describe(err.instance, raw)} is not {hint or 'of the expected form'}"
+    elif v == "enum":
+        msg = f"{where}: {_describe(err.instance, raw)} is not one of {', '.join(map(str, err.validator_value))}"
+    elif v == "const":
+        msg = f"{where}: must be {err.validator_value!r}"
+    elif v == "oneOf" and hint:
+        msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
+    else:
+        msg = f"{where}: {err.message}"
+    if hint and v not in ("pattern", "oneOf") and v != "additionalProperties":
+        msg += f" ({hint})"
+    return SchemaProblem(line, column, msg, path)
+
+
+def validate(doc: Document, kind: str) -> list[SchemaProblem]:
+    """Every schema violation of ``doc``, sorted by position; empty when valid."""
+    problems = [_problem(doc, e) for e in validator(kind).iter_errors(doc.data)]
+    return sorted(set(problems), key=lambda p: (p.line, p.column, p.message))

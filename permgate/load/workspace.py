@@ -1,0 +1,161 @@
+"""Build the ``Workspace`` from a grants repository on disk.
+
+The catalog, the people directory and the policies are what every grant is judged
+by, so any problem in them is a ``ConfigError`` (exit 2).  Grants files never stop
+the run: their problems become ``invalid-file`` findings.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from permgate.config import Config, load_config
+from permgate.errors import ConfigError, LoadError, UsageError
+from permgate.load import files
+from permgate.load.grants import load_grants_file
+from permgate.load.schemas import validate
+from permgate.load.yamldoc import Document, parse
+from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Workspace
+
+POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
+
+
+def load_document(root: str, rel: str, kind: str, config: Config) -> Document:
+    """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
+    try:
+        doc = parse(files.read_text(root, rel, config.max_file_bytes), rel)
+    except LoadError as err:
+        raise ConfigError(err.path, err.line, err.column, err.detail) from None
+    if doc.empty:
+        raise ConfigError(rel, 1, 1, f"file is empty; expected a {kind} file")
+    problems = validate(doc, kind)
+    if problems:
+        p = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ConfigError(rel, p.line, p.column, p.message + more)
+    return doc
+
+
+def _loc(doc: Document, rel: str, path: tuple[Any, ...]) -> Loc:
+    line, column = doc.position(path)
+    return Loc(rel, line, column)
+
+
+def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item["id"] in seen:
+            line, column = doc.position((section, i, "id"))
+            first = doc.position((section, seen[item["id"]], "id"))[0]
+            raise ConfigError(rel, line, column, f"duplicate {what} id `{item['id']}` (first at line {first})")
+        seen[item["id"]] = i
+
+
+def load_catalog(root: str, config: Config) -> dict[str, Permission]:
+    rel = config.catalog
+    doc = load_document(root, rel, "catalog", config)
+    items = doc.data["permissions"]
+    _unique(doc, rel, "permissions", items, "permission")
+    return {
+        p["id"]: Permission(
+            id=p["id"], name=p["name"], owner_division=p["owner_division"],
+            description=p.get("description", ""), loc=_loc(doc, rel, ("permissions", i)),
+            retired=p.get("retired", False), sensitive=p.get("sensitive", False),
+            grants_access=p.get("grants_access", False),
+        )
+        for i, p in enumerate(items)
+    }
+
+
+def load_people(root: str, config: Config) -> dict[str, Person]:
+    rel = config.people
+    doc = load_document(root, rel, "people", config)
+    items = doc.data["people"]
+    _unique(doc, rel, "people", items, "person")
+    people = {
+        p["id"]: Person(
+            id=p["id"], name=p["name"], division=p["division"], manager=p["manager"],
+            loc=_loc(doc, rel, ("people", i)), division_since=p.get("division_since"),
+            function=p.get("function"),
+        )
+        for i, p in enumerate(items)
+    }
+    for i, p in enumerate(items):
+        manager = p["manager"]
+        if manager is None:
+            continue
+        line, column = doc.position(("people", i, "manager"))
+        if manager not in people:
+            raise ConfigError(rel, line, column, f"manager `{manager}` of {p['id']} is not in {rel}")
+        # a cycle would put everyone in it in everyone's management chain
+        seen = {p["id"]}
+        current: str | None = manager
+        while current is not None:
+            if current in seen:
+                raise ConfigError(rel, line, column, f"management chain of {p['id']} loops back through `{current}`")
+            seen.add(current)
+            current = people[current].manager
+    return people
+
+
+def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
+    rel_dir = config.policies
+    if not os.path.isdir(os.path.join(root, rel_dir)):
+        raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
+    names = sorted(n for n in os.listdir(os.path.join(root, rel_dir))
+                   if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith("."))
+    rules: list[PolicyRule] = []
+    seen: dict[str, Loc] = {}
+    for name in names:
+        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
+        doc = load_document(root, rel, "policy", config)
+        for i, r in enumerate(doc.data["rules"]):
+            loc = _loc(doc, rel, ("rules", i))
+            if r["id"] in seen:
+                first = seen[r["id"]]
+                raise ConfigError(rel, loc.line, loc.column, f"rule id `{r['id']}` is declared twice (first at {first})")
+            seen[r["id"]] = loc
+            rules.append(PolicyRule(
+                id=r["id"], kind=r["kind"], severity=r["severity"], summary=r["summary"],
+                waivable=r.get("waivable", True),
+                params={k: v for k, v in r.items() if k not in POLICY_BASE_KEYS},
+                loc=loc, description=r.get("description", ""),
+            ))
+    return tuple(rules)
+
+
+def load_grants(root: str, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+    rel_dir = config.assignments
+    if not os.path.isdir(os.path.join(root, rel_dir)):
+        raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
+    paths, refused = files.walk_yaml(root, rel_dir)
+    problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
+    loaded: list[GrantsFile] = []
+    for rel in paths:
+        gf, file_problems = load_grants_file(root, rel, config.max_file_bytes)
+        problems.extend(file_problems)
+        if gf is not None:
+            loaded.append(gf)
+    return loaded, problems
+
+
+def load_workspace(root: str, config: Config | None = None) -> Workspace:
+    """Read the whole grants repository under ``root``."""
+    if not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    config = config if config is not None else load_config(root)
+    catalog = load_catalog(root, config)
+    people = load_people(root, config)
+    policies = load_policies(root, config)
+    grants_files, problems = load_grants(root, config)
+    return Workspace(
+        root=root,
+        catalog_path=config.catalog,
+        people_path=config.people,
+        catalog=catalog,
+        people=people,
+        files=tuple(grants_files),
+        policies=policies,
+        problems=tuple(problems),
+    )

@@ -1,0 +1,245 @@
+"""Strict YAML: plain data plus the line and column of every value.
+
+Grant data is data only.  The document is built from parser *events* (never from
+PyYAML's constructors), so nothing is ever instantiated from a tag, and so that:
+
+- duplicate keys are rejected (PyYAML would silently keep the last one, which can hide
+  a grant from a checker while a provisioning system reads the first);
+- anchors, aliases, merge keys (``<<``) and tags are rejected;
+- only one document per file;
+- plain scalars resolve as YAML 1.1 does (``no`` is a boolean, ``0123`` an octal
+  number) and also flag the YAML 1.2 numbers (``1e3``, ``0o17``), so that schema
+  validation can say "quote it" instead of letting an id change type;
+- dates keep their text form (``2022-07-01`` stays a string; the schema checks it).
+
+The C parser (libyaml) is used where PyYAML was built with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from permgate.errors import LoadError
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Deeper nesting than this is refused: no grants file needs it, and it bounds work.
+MAX_DEPTH = 64
+
+JsonPath = tuple[str | int, ...]
+Position = tuple[int, int]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"
+# YAML 1.2 core-schema numbers that YAML 1.1 reads as strings: another parser would
+# read them as numbers, so an id written this way is ambiguous.
+_YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$")
+_YAML12_INT = re.compile(r"^0o[0-7]+$")
+
+_constructor = SafeConstructor()
+
+
+def _resolve_tag(value: str) -> str | None:
+    """The YAML 1.1 (PyYAML) implicit tag of a plain scalar, or None for a string."""
+    if value == "":
+        return _NULL
+    candidates = Resolver.yaml_implicit_resolvers.get(value[0], [])
+    for tag, regexp in candidates:
+        if regexp.match(value):
+            return str(tag)
+    if _YAML12_FLOAT.match(value):
+        return _FLOAT
+    if _YAML12_INT.match(value):
+        return _INT
+    return None
+
+
+def _plain_value(value: str, tag: str) -> Any:
+    node = ScalarNode(tag, value)
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _constructor.construct_yaml_bool(node)
+    if tag == _INT:
+        try:
+            return _constructor.construct_yaml_int(node)
+        except ValueError:  # YAML 1.2 form that 1.1's constructor does not know
+            return int(value[2:], 8)
+    if tag == _FLOAT:
+        try:
+            return _constructor.construct_yaml_float(node)
+        except ValueError:
+            return float(value)
+    # timestamps keep their text: the schema checks the date and nothing loses its form
+    return value
+
+
+@dataclass
+class Document:
+    """One parsed YAML document.
+
+    ``positions`` maps the JSON path of every value to its (line, column), 1-based;
+    ``key_positions`` maps the path of a mapping value to the position of its key;
+    ``raw`` keeps the source text of plain scalars that YAML did not read as strings.
+    ``data`` is None for an empty file.
+    """
+
+    data: Any
+    positions: dict[JsonPath, Position] = field(default_factory=dict)
+    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
+    raw: dict[JsonPath, str] = field(default_factory=dict)
+    empty: bool = False
+
+    def position(self, path: JsonPath) -> Position:
+        """The position of ``path``, or of its nearest located ancestor."""
+        p = tuple(path)
+        while p not in self.positions and p:
+            p = p[:-1]
+        return self.positions.get(p, (1, 1))
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text of ``data``; a UTF-8 byte-order mark is dropped, anything else refused."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError(path, 1, 1, "file is UTF-16; grants data must be UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise LoadError(
+            path, line, column, f"file is not valid UTF-8 (byte 0x{data[err.start]:02x})"
+        ) from None
+
+
+def parse(text: str, path: str) -> Document:
+    """Parse ``text`` strictly; raise ``LoadError`` at the offending line and column."""
+    try:
+        return _build(text, path)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        what = err.problem or err.context or "invalid YAML"
+        if err.context and err.problem:
+            what = f"{err.context}: {err.problem}"
+        raise LoadError(path, line, column, f"YAML syntax error: {what}") from None
+    except yaml.YAMLError as err:
+        raise LoadError(path, 1, 1, f"YAML syntax error: {err}") from None
+
+
+class _Frame:
+    __slots__ = ("container", "path", "key", "keys", "key_pos")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: JsonPath) -> None:
+        self.container = container
+        self.path = path
+        self.key: str | None = None
+        self.key_pos: Position = (1, 1)
+
+
+def _build(text: str, path: str) -> Document:
+    doc = Document(data=None)
+    stack: list[_Frame] = []
+    documents = 0
+    root_set = False
+
+    def reject(event: Any, message: str) -> LoadError:
+        mark = event.start_mark
+        return LoadError(path, mark.line + 1, mark.column + 1, message)
+
+    def place(event: Any, value: Any) -> JsonPath | None:
+        """Attach ``value`` to the current container; return its path (None for a key)."""
+        nonlocal root_set
+        pos = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if not stack:
+            doc.data = value
+            root_set = True
+            doc.positions[()] = pos
+            return ()
+        top = stack[-1]
+        if isinstance(top.container, dict):
+            if top.key is None:
+                return None
+            key = top.key
+            child: JsonPath = (*top.path, key)
+            top.container[key] = value
+            doc.key_positions[child] = top.key_pos
+            top.key = None
+        else:
+            child = (*top.path, len(top.container))
+            top.container.append(value)
+        doc.positions[child] = pos
+        return child
+
+    for event in yaml.parse(text, Loader=_Loader):
+        kind = type(event)
+        if kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise reject(event, "more than one YAML document in the file; use one")
+            continue
+        if kind is yaml.AliasEvent:
+            raise reject(event, "YAML aliases (*name) are not allowed in permgate data")
+        if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+            continue
+        if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+            stack.pop()
+            continue
+
+        if getattr(event, "anchor", None) is not None:
+            raise reject(event, f"YAML anchors (&{event.anchor}) are not allowed in permgate data")
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            raise reject(event, f"YAML tags ({tag}) are not allowed in permgate data")
+
+        in_key_slot = bool(stack) and isinstance(stack[-1].container, dict) and stack[-1].key is None
+        if kind is yaml.ScalarEvent:
+            plain = bool(event.implicit[0])
+            resolved = _resolve_tag(event.value) if plain else None
+            if resolved in (_MERGE, _VALUE):
+                raise reject(event, f"the plain scalar `{event.value}` is a YAML 1.1 merge/value indicator, not text; quote it")
+            if in_key_slot:
+                top = stack[-1]
+                if resolved is not None:
+                    raise reject(event, f"key `{event.value or '(empty)'}` is not read as text by YAML; quote it")
+                key = event.value
+                assert isinstance(top.container, dict)
+                if key in top.container:
+                    first = doc.key_positions.get((*top.path, key), (0, 0))
+                    raise reject(event, f"duplicate key `{key}` (first at line {first[0]}); "
+                                 "YAML readers disagree on which one wins")
+                top.key = key
+                top.key_pos = (event.start_mark.line + 1, event.start_mark.column + 1)
+                continue
+            value = _plain_value(event.value, resolved) if resolved else event.value
+            child = place(event, value)
+            if resolved is not None and not isinstance(value, str) and child is not None:
+                doc.raw[child] = event.value
+            continue
+
+        # a collection starts
+        if in_key_slot:
+            raise reject(event, "complex (non-scalar) keys are not allowed")
+        if len(stack) >= MAX_DEPTH:
+            raise reject(event, f"nesting deeper than {MAX_DEPTH} levels")
+        container: dict[str, Any] | list[Any] = {} if kind is yaml.MappingStartEvent else []
+        child = place(event, container)
+        assert child is not None
+        stack.append(_Frame(container, child))
+
+    if not root_set:
+        doc.empty = True
+    return doc

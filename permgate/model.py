@@ -1,0 +1,144 @@
+"""The workspace the rules read: plain immutable records, each with its source location.
+
+No I/O here; ``permgate.load`` builds these from files.  ``Grant`` is a NamedTuple
+rather than a dataclass because a large organisation holds millions of them and
+tuple construction is several times cheaper than a frozen dataclass's ``__init__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class Loc(NamedTuple):
+    """A place in a file: path relative to the root, ``/``-separated; 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    id: str
+    name: str
+    owner_division: str
+    description: str
+    loc: Loc
+    retired: bool = False
+    sensitive: bool = False
+    grants_access: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    name: str
+    division: str
+    manager: str | None
+    loc: Loc
+    division_since: str | None = None
+    function: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+class Grant(NamedTuple):
+    """One entry of a grants file; ``line``/``column`` are those of its ``- permission:`` item."""
+
+    employee: str
+    permission: str
+    granted_by: str
+    granted_on: str
+    reason: str
+    expires: str | None
+    path: str
+    line: int
+    column: int
+
+    @property
+    def loc(self) -> Loc:
+        return Loc(self.path, self.line, self.column)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantsFile:
+    """A grants file that parsed; ``grants`` holds the entries that passed validation."""
+
+    path: str
+    employee: str
+    employee_loc: Loc
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """A rule declared in ``policies/*.yaml``; ``params`` are the kind's own parameters."""
+
+    id: str
+    kind: str
+    severity: str
+    summary: str
+    waivable: bool
+    params: Mapping[str, Any]
+    loc: Loc
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """A grants file (or part of one) that could not be used, reported as ``invalid-file``."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    employee: str | None = None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything one run reads. ``grants`` is every usable grant, in file order."""
+
+    root: str
+    catalog_path: str
+    people_path: str
+    catalog: Mapping[str, Permission]
+    people: Mapping[str, Person]
+    files: tuple[GrantsFile, ...]
+    policies: tuple[PolicyRule, ...]
+    problems: tuple[LoadProblem, ...] = ()
+    _by_employee: dict[str, list[Grant]] = field(default_factory=dict, repr=False, compare=False)
+
+    def iter_grants(self) -> Iterator[Grant]:
+        for f in self.files:
+            yield from f.grants
+
+    def grants_of(self, employee: str) -> list[Grant]:
+        """Every grant held by ``employee`` across all files (an index built on first use)."""
+        if not self._by_employee:
+            for g in self.iter_grants():
+                self._by_employee.setdefault(g.employee, []).append(g)
+        return self._by_employee.get(employee, [])
+
+    def management_chain(self, employee: str) -> list[str]:
+        """The managers above ``employee``, nearest first; stops at a cycle or unknown id."""
+        chain: list[str] = []
+        seen = {employee}
+        person = self.people.get(employee)
+        while person is not None and person.manager and person.manager not in seen:
+            chain.append(person.manager)
+            seen.add(person.manager)
+            person = self.people.get(person.manager)
+        return chain

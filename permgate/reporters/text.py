@@ -1,0 +1,32 @@
+"""``--format text``: ``path:line:col: severity[rule] message``, then a summary line."""
+
+from __future__ import annotations
+
+from permgate.reporters.report import Report
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
+_BOLD = "\033[1m"
+_RESET = "\033[0m"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_line(report: Report) -> str:
+    c = report.counts()
+    return (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')} "
+            f"in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
+
+
+def render(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        where = f"{f.path}:{f.line}:{f.column}:"
+        sev = f"{f.severity}[{f.rule}]"
+        if report.color:
+            where = f"{_BOLD}{where}{_RESET}"
+            sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
+        lines.append(f"{where} {sev} {f.message}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,40 @@
+"""The rule registry: every built-in rule and every policy kind, listed explicitly.
+
+Adding a rule: write ``permgate/rules/<name>.py`` defining ``RULE`` (or ``KIND``), list
+it below, add its tests under ``tests/rules/`` and regenerate ``docs/rules/``.  A
+meta-test checks that every module here is listed and every id is unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from permgate.rules import (
+    duplicate_grant,
+    forbidden_owner,
+    invalid_file,
+    retired_permission,
+    self_grant,
+    unknown_employee,
+    unknown_granter,
+    unknown_permission,
+)
+from permgate.rules.base import Context, PolicyKind, Rule
+
+BUILTIN_RULES: tuple[Rule, ...] = (
+    invalid_file.RULE,
+    unknown_employee.RULE,
+    unknown_permission.RULE,
+    unknown_granter.RULE,
+    self_grant.RULE,
+    duplicate_grant.RULE,
+    retired_permission.RULE,
+)
+
+POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
+    forbidden_owner.KIND,
+)}
+
+BUILTIN_BY_ID: Mapping[str, Rule] = {r.id: r for r in BUILTIN_RULES}
+
+__all__ = ["BUILTIN_BY_ID", "BUILTIN_RULES", "POLICY_KINDS", "Context", "PolicyKind", "Rule"]

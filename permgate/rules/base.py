@@ -1,0 +1,93 @@
+"""What a rule is: a pure check plus the documentation that explains it.
+
+Built-in rules are always on; policy kinds (``forbidden-owner``...) are instantiated by
+rules declared in ``policies/*.yaml``.  Every rule carries a ``RuleDoc`` whose examples
+are small grants repositories (the ``examples.BASE`` organisation plus the files the
+example overrides); the test suite runs every example, so the docs cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from permgate.findings import Related, Violation
+from permgate.model import Grant, Permission, Person, PolicyRule, Workspace
+
+
+@dataclass(frozen=True)
+class Example:
+    """Files laid over ``examples.BASE``, and the (path, line) findings the rule must give."""
+
+    files: Mapping[str, str]
+    expect: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    flags: str
+    why: str
+    fix: str
+    bad: Example
+    good: Example
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may know beside the workspace."""
+
+    today: dt.date
+    policies: tuple[PolicyRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A built-in rule; ``check`` yields violations, the engine adds id and severity."""
+
+    id: str
+    summary: str
+    default_severity: str
+    check: Callable[[Workspace, Context], Iterable[Violation]]
+    doc: RuleDoc
+    waivable: bool = True
+    kind: str = "builtin"
+
+
+@dataclass(frozen=True)
+class PolicyKind:
+    """A kind of rule that policies declare with their own id and parameters."""
+
+    name: str
+    summary: str
+    check: Callable[[Workspace, PolicyRule, Context], Iterable[Violation]]
+    doc: RuleDoc
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+def permission_related(ws: Workspace, perm: Permission, what: str | None = None) -> Related:
+    text = what or f"{perm.label} is owned by {perm.owner_division}"
+    return Related(perm.loc.path, perm.loc.line, perm.loc.column, text)
+
+
+def person_related(person: Person, what: str | None = None) -> Related:
+    text = what or f"{person.label} is in {person.division}"
+    return Related(person.loc.path, person.loc.line, person.loc.column, text)
+
+
+def policy_related(rule: PolicyRule) -> Related:
+    return Related(rule.loc.path, rule.loc.line, rule.loc.column, f"rule {rule.id}: {rule.summary}")
+
+
+def grant_violation(grant: Grant, message: str, related: tuple[Related, ...] = ()) -> Violation:
+    return Violation(grant.path, grant.line, grant.column, message, grant.employee, grant.permission, related)
+
+
+def who(ws: Workspace, employee: str) -> str:
+    person = ws.people.get(employee)
+    return person.label if person else employee
+
+
+def what(ws: Workspace, permission: str) -> str:
+    perm = ws.catalog.get(permission)
+    return perm.label if perm else permission
