@@ -1,0 +1,81 @@
+"""Shared test helpers: build grants repositories on disk and run the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from permgate.cli import cli
+from permgate.rules.examples import BASE, build
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+GEN_ORG = SHARED / "bench" / "gen_org.py"
+UNBUNDLING_POLICY = PROJECT / "policies" / "unbundling.yaml"
+
+
+def write_repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    (root / "assignments").mkdir(exist_ok=True)
+    (root / "policies").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """``make_repo({path: text})``: the examples BASE organisation with those files laid over it."""
+    counter = iter(range(1000))
+
+    def make(files: Mapping[str, str] | None = None, base: bool = True) -> Path:
+        root = tmp_path / f"repo{next(counter)}"
+        root.mkdir()
+        merged = build(files or {}) if base else dict(files or {})
+        return write_repo(root, merged)
+
+    return make
+
+
+def run_cli(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def check_json(root: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli("check", "--root", str(root), "--format", "json", *extra)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def pairs(doc: dict[str, Any], rule: str | None = None) -> set[tuple[str, str, int]]:
+    """(rule, path, line) of every finding, optionally of one rule only."""
+    return {(f["rule"], f["path"], f["line"]) for f in doc["findings"] if rule is None or f["rule"] == rule}
+
+
+def gen_org(out: Path, employees: int, seed: int, violations: int | None = None) -> dict[str, Any]:
+    """Run the shared reference generator and add the shipped policies."""
+    cmd = [sys.executable, str(GEN_ORG), "--employees", str(employees), "--out", str(out), "--seed", str(seed)]
+    if violations is not None:
+        cmd += ["--violations", str(violations)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    (out / "policies").mkdir(exist_ok=True)
+    (out / "policies" / "unbundling.yaml").write_text(UNBUNDLING_POLICY.read_text("utf-8"), encoding="utf-8")
+    expected: dict[str, Any] = json.loads((out / "expected.json").read_text())
+    return expected
+
+
+needs_shared = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/gen_org.py is not beside the project")
+
+__all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "needs_shared", "pairs", "run_cli", "write_repo"]
+_ = os
