@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from permgate.load.yamldoc import Document, JsonPath
+from permgate.load.yamldoc import Document, JsonPath, show
 
 KINDS = ("catalog", "people", "grants", "policy", "config")
 
@@ -51,15 +51,15 @@ def validator(kind: str) -> Draft202012Validator:
 def format_path(path: JsonPath) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{show(part)}" if out else show(part))
     return out or "(top level)"
 
 
 def _describe(value: Any, raw: str | None) -> str:
     if raw is not None:
-        return f"`{raw}`, which YAML reads as {_TYPE_WORDS.get(type(value), 'a non-string')}"
+        return f"`{show(raw)}`, which YAML reads as {_TYPE_WORDS.get(type(value), 'a non-string')}"
     if isinstance(value, str):
-        return f"`{value}`"
+        return f"`{show(value)}`"
     return _TYPE_WORDS.get(type(value), type(value).__name__)
 
 
@@ -75,19 +75,20 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         extra = sorted(k for k in err.instance if k not in allowed)
         key = extra[0] if extra else "?"
         line, column = doc.key_positions.get((*path, key), (line, column))
-        msg = f"{where}: unknown key `{key}` (allowed: {', '.join(allowed)})"
+        msg = f"{where}: unknown key `{show(key)}` (allowed: {', '.join(allowed)})"
         return SchemaProblem(line, column, msg, (*path, key))
     if v == "required":
         missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
         msg = f"{where}: missing required key `{missing[0] if missing else err.message}`"
     elif v == "type":
         wanted = err.validator_value
-        wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted))
+        wanted_list = [wanted] if isinstance(wanted, str) else wanted
+        wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in wanted_list)
         msg = f"{where}: expected {wanted_words}, got {_describe(err.instance, raw)}"
         if raw is not None and "string" in str(wanted):
-            msg += f"; quote it: \"{raw}\""
+            msg += f"; quote it: \"{show(raw)}\""
     elif v == "format" and err.validator_value == "date":
-        msg = f"{where}: `{err.instance}` is not a real calendar date (YYYY-MM-DD)"
+        msg = f"{where}: `{show(str(err.instance))}` is not a real calendar date (YYYY-MM-DD)"
     elif v == "pattern":
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint or 'of the expected form'}"
     elif v == "enum":
@@ -96,8 +97,13 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         msg = f"{where}: must be {err.validator_value!r}"
     elif v == "oneOf" and hint:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
+    elif v in ("maxLength", "minLength") and isinstance(err.instance, str):
+        bound = "at most" if v == "maxLength" else "at least"
+        msg = f"{where}: {_describe(err.instance, raw)} is {len(err.instance)} characters long; " \
+              f"{bound} {err.validator_value} allowed"
     else:
-        msg = f"{where}: {err.message}"
+        # jsonschema's own words quote the whole value, which may be huge or span lines
+        msg = f"{where}: {show(err.message, 200)}"
     if hint and v not in ("pattern", "oneOf") and v != "additionalProperties":
         msg += f" ({hint})"
     return SchemaProblem(line, column, msg, path)

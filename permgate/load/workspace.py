@@ -114,7 +114,8 @@ def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
                 first = seen[r["id"]]
-                raise ConfigError(rel, loc.line, loc.column, f"rule id `{r['id']}` is declared twice (first at {first})")
+                raise ConfigError(rel, loc.line, loc.column,
+                                  f"rule id `{r['id']}` is declared twice (first at {first})")
             seen[r["id"]] = loc
             rules.append(PolicyRule(
                 id=r["id"], kind=r["kind"], severity=r["severity"], summary=r["summary"],
