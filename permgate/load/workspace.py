@@ -15,16 +15,17 @@ from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import Document, parse
+from permgate.load.source import FsSource, Source, join
+from permgate.load.yamldoc import Document, decode, parse
 from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
 
-def load_document(root: str, rel: str, kind: str, config: Config) -> Document:
+def load_document(source: Source, rel: str, kind: str, config: Config) -> Document:
     """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
     try:
-        doc = parse(files.read_text(root, rel, config.max_file_bytes), rel)
+        doc = parse(decode(source.read_bytes(rel, config.max_file_bytes), rel), rel)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -52,9 +53,9 @@ def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], 
         seen[item["id"]] = i
 
 
-def load_catalog(root: str, config: Config) -> dict[str, Permission]:
+def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
     rel = config.catalog
-    doc = load_document(root, rel, "catalog", config)
+    doc = load_document(source, rel, "catalog", config)
     items = doc.data["permissions"]
     _unique(doc, rel, "permissions", items, "permission")
     return {
@@ -68,9 +69,9 @@ def load_catalog(root: str, config: Config) -> dict[str, Permission]:
     }
 
 
-def load_people(root: str, config: Config) -> dict[str, Person]:
+def load_people(source: Source, config: Config) -> dict[str, Person]:
     rel = config.people
-    doc = load_document(root, rel, "people", config)
+    doc = load_document(source, rel, "people", config)
     items = doc.data["people"]
     _unique(doc, rel, "people", items, "person")
     people = {
@@ -99,17 +100,17 @@ def load_people(root: str, config: Config) -> dict[str, Person]:
     return people
 
 
-def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
+def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
     rel_dir = config.policies
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
-    names = sorted(n for n in os.listdir(os.path.join(root, rel_dir))
-                   if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith("."))
+    names = [n for n in source.list_files(rel_dir)
+             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")]
     rules: list[PolicyRule] = []
     seen: dict[str, Loc] = {}
     for name in names:
-        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
-        doc = load_document(root, rel, "policy", config)
+        rel = join(rel_dir, name)
+        doc = load_document(source, rel, "policy", config)
         for i, r in enumerate(doc.data["rules"]):
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
@@ -126,32 +127,34 @@ def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
     return tuple(rules)
 
 
-def load_grants(root: str, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def load_grants(source: Source, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
     rel_dir = config.assignments
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    paths, refused = files.walk_yaml(root, rel_dir)
+    paths, refused = source.walk_yaml(rel_dir)
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for rel in paths:
-        gf, file_problems = load_grants_file(root, rel, config.max_file_bytes)
+        gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
         problems.extend(file_problems)
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
 
 
-def load_workspace(root: str, config: Config | None = None) -> Workspace:
-    """Read the whole grants repository under ``root``."""
-    if not os.path.isdir(root):
-        raise UsageError(f"--root {root}: not a directory")
-    config = config if config is not None else load_config(root)
-    catalog = load_catalog(root, config)
-    people = load_people(root, config)
-    policies = load_policies(root, config)
-    grants_files, problems = load_grants(root, config)
+def load_workspace(source: Source | str, config: Config | None = None) -> Workspace:
+    """Read the whole grants repository from ``source`` (a folder path or a ``Source``)."""
+    if isinstance(source, str):
+        if not os.path.isdir(source):
+            raise UsageError(f"--root {source}: not a directory")
+        source = FsSource(source)
+    config = config if config is not None else load_config(source)
+    catalog = load_catalog(source, config)
+    people = load_people(source, config)
+    policies = load_policies(source, config)
+    grants_files, problems = load_grants(source, config)
     return Workspace(
-        root=root,
+        root=source.label,
         catalog_path=config.catalog,
         people_path=config.people,
         catalog=catalog,
