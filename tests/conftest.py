@@ -79,3 +79,13 @@ needs_shared = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/
 
 __all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "needs_shared", "pairs", "run_cli", "write_repo"]
 _ = os
+
+# Hypothesis: one fixed, database-free profile so CI runs are reproducible and fast;
+# HYPOTHESIS_PROFILE=deep explores more (docs/security.md).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=25,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("deep", database=None, deadline=None, max_examples=1000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
