@@ -16,7 +16,7 @@ from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.schemas import validate
 from permgate.load.yamldoc import Document, parse
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Workspace
+from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
@@ -99,18 +99,51 @@ def load_people(root: str, config: Config) -> dict[str, Person]:
     return people
 
 
-def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
+#: files in the policies folder that are not policies: they have schemas of their own
+NOT_POLICIES = frozenset({"waivers.yaml", "waivers.yml"})
+
+
+def policy_file_names(root: str, config: Config) -> list[str]:
+    """The policy files (``rules:``/``settings:``), relative to the root, sorted.
+
+    Only YAML files directly in the folder count; ``tests/`` (policy tests) and the
+    waiver register are read by their own loaders.
+    """
     rel_dir = config.policies
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    full_dir = os.path.join(root, rel_dir)
+    if not os.path.isdir(full_dir):
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
-    names = sorted(n for n in os.listdir(os.path.join(root, rel_dir))
-                   if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith("."))
+    out = []
+    for n in sorted(os.listdir(full_dir)):
+        rel = f"{rel_dir}/{n}" if rel_dir != "." else n
+        if (n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".") and n.lower() not in NOT_POLICIES
+                and rel != config.waivers_path and not os.path.isdir(os.path.join(full_dir, n))):
+            out.append(rel)
+    return out
+
+
+def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
+    return load_policy_files(root, config)[0]
+
+
+def load_policy_files(
+    root: str, config: Config,
+) -> tuple[tuple[PolicyRule, ...], dict[str, dict[str, Any]], dict[str, Loc]]:
+    """Rules declared in the policy files, and their ``settings:`` sections (with locations)."""
     rules: list[PolicyRule] = []
     seen: dict[str, Loc] = {}
-    for name in names:
-        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
+    settings: dict[str, dict[str, Any]] = {}
+    settings_locs: dict[str, Loc] = {}
+    for rel in policy_file_names(root, config):
         doc = load_document(root, rel, "policy", config)
-        for i, r in enumerate(doc.data["rules"]):
+        for key, value in doc.data.get("settings", {}).items():
+            line, column = doc.key_positions.get(("settings", key), doc.position(("settings", key)))
+            if key in settings_locs:
+                raise ConfigError(rel, line, column, f"settings for `{key}` are given twice "
+                                  f"(first at {settings_locs[key]}); keep one")
+            settings[key] = dict(value)
+            settings_locs[key] = Loc(rel, line, column)
+        for i, r in enumerate(doc.data.get("rules", [])):
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
                 first = seen[r["id"]]
@@ -122,7 +155,22 @@ def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
                 params={k: v for k, v in r.items() if k not in POLICY_BASE_KEYS},
                 loc=loc, description=r.get("description", ""),
             ))
-    return tuple(rules)
+    return tuple(rules), settings, settings_locs
+
+
+def load_waivers(root: str, config: Config) -> tuple[Waiver, ...]:
+    """The waiver register, if there is one; unusable is a ``ConfigError`` like a policy."""
+    rel = config.waivers_path
+    if not os.path.lexists(os.path.join(root, rel)):
+        if config.waivers:
+            raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.waivers: `{rel}` not found")
+        return ()
+    doc = load_document(root, rel, "waivers", config)
+    return tuple(
+        Waiver(rule=w["rule"], employee=w["employee"], permission=w.get("permission"), reason=w["reason"],
+               ticket=w["ticket"], approved_by=w["approved_by"], approved_on=w["approved_on"],
+               expires=w["expires"], loc=_loc(doc, rel, ("waivers", i)))
+        for i, w in enumerate(doc.data["waivers"]))
 
 
 def load_grants(root: str, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
@@ -147,7 +195,8 @@ def load_workspace(root: str, config: Config | None = None) -> Workspace:
     config = config if config is not None else load_config(root)
     catalog = load_catalog(root, config)
     people = load_people(root, config)
-    policies = load_policies(root, config)
+    policies, settings, settings_locs = load_policy_files(root, config)
+    waivers = load_waivers(root, config)
     grants_files, problems = load_grants(root, config)
     return Workspace(
         root=root,
@@ -158,4 +207,9 @@ def load_workspace(root: str, config: Config | None = None) -> Workspace:
         files=tuple(grants_files),
         policies=policies,
         problems=tuple(problems),
+        assignments_path=config.assignments,
+        settings=settings,
+        settings_locs=settings_locs,
+        waivers=waivers,
+        waivers_path=config.waivers_path,
     )

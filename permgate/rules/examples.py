@@ -24,11 +24,17 @@ permissions:
   name: hr.read
   owner_division: corporate
   description: Read access to HR systems
+  sensitive: true
 - id: P004
   name: legacy-liaison.read
   owner_division: corporate
   description: Left over from a retired process
   retired: true
+- id: P005
+  name: access-admin.register
+  owner_division: corporate
+  description: Register permissions for other employees
+  grants_access: true
 """,
     "people.yaml": """\
 ---
@@ -50,6 +56,7 @@ people:
   name: Dev Dubois
   division: corporate
   manager: null
+  function: access-administration
 """,
     "policies/unbundling.yaml": """\
 ---
