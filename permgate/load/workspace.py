@@ -15,16 +15,17 @@ from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import Document, parse
+from permgate.load.source import FsSource, Source, join
+from permgate.load.yamldoc import Document, decode, parse
 from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
 
-def load_document(root: str, rel: str, kind: str, config: Config) -> Document:
+def load_document(source: Source, rel: str, kind: str, config: Config) -> Document:
     """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
     try:
-        doc = parse(files.read_text(root, rel, config.max_file_bytes), rel)
+        doc = parse(decode(source.read_bytes(rel, config.max_file_bytes), rel), rel)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -52,9 +53,9 @@ def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], 
         seen[item["id"]] = i
 
 
-def load_catalog(root: str, config: Config) -> dict[str, Permission]:
+def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
     rel = config.catalog
-    doc = load_document(root, rel, "catalog", config)
+    doc = load_document(source, rel, "catalog", config)
     items = doc.data["permissions"]
     _unique(doc, rel, "permissions", items, "permission")
     return {
@@ -68,9 +69,9 @@ def load_catalog(root: str, config: Config) -> dict[str, Permission]:
     }
 
 
-def load_people(root: str, config: Config) -> dict[str, Person]:
+def load_people(source: Source, config: Config) -> dict[str, Person]:
     rel = config.people
-    doc = load_document(root, rel, "people", config)
+    doc = load_document(source, rel, "people", config)
     items = doc.data["people"]
     _unique(doc, rel, "people", items, "person")
     people = {
@@ -103,39 +104,34 @@ def load_people(root: str, config: Config) -> dict[str, Person]:
 NOT_POLICIES = frozenset({"waivers.yaml", "waivers.yml"})
 
 
-def policy_file_names(root: str, config: Config) -> list[str]:
+def policy_file_names(source: Source, config: Config) -> list[str]:
     """The policy files (``rules:``/``settings:``), relative to the root, sorted.
 
     Only YAML files directly in the folder count; ``tests/`` (policy tests) and the
     waiver register are read by their own loaders.
     """
     rel_dir = config.policies
-    full_dir = os.path.join(root, rel_dir)
-    if not os.path.isdir(full_dir):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
-    out = []
-    for n in sorted(os.listdir(full_dir)):
-        rel = f"{rel_dir}/{n}" if rel_dir != "." else n
-        if (n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".") and n.lower() not in NOT_POLICIES
-                and rel != config.waivers_path and not os.path.isdir(os.path.join(full_dir, n))):
-            out.append(rel)
-    return out
+    return [join(rel_dir, n) for n in source.list_files(rel_dir)
+            if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")
+            and n.lower() not in NOT_POLICIES and join(rel_dir, n) != config.waivers_path]
 
 
-def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
-    return load_policy_files(root, config)[0]
+def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
+    return load_policy_files(source, config)[0]
 
 
 def load_policy_files(
-    root: str, config: Config,
+    source: Source, config: Config,
 ) -> tuple[tuple[PolicyRule, ...], dict[str, dict[str, Any]], dict[str, Loc]]:
     """Rules declared in the policy files, and their ``settings:`` sections (with locations)."""
     rules: list[PolicyRule] = []
     seen: dict[str, Loc] = {}
     settings: dict[str, dict[str, Any]] = {}
     settings_locs: dict[str, Loc] = {}
-    for rel in policy_file_names(root, config):
-        doc = load_document(root, rel, "policy", config)
+    for rel in policy_file_names(source, config):
+        doc = load_document(source, rel, "policy", config)
         for key, value in doc.data.get("settings", {}).items():
             line, column = doc.key_positions.get(("settings", key), doc.position(("settings", key)))
             if key in settings_locs:
@@ -147,7 +143,8 @@ def load_policy_files(
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
                 first = seen[r["id"]]
-                raise ConfigError(rel, loc.line, loc.column, f"rule id `{r['id']}` is declared twice (first at {first})")
+                raise ConfigError(rel, loc.line, loc.column,
+                                  f"rule id `{r['id']}` is declared twice (first at {first})")
             seen[r["id"]] = loc
             rules.append(PolicyRule(
                 id=r["id"], kind=r["kind"], severity=r["severity"], summary=r["summary"],
@@ -158,14 +155,14 @@ def load_policy_files(
     return tuple(rules), settings, settings_locs
 
 
-def load_waivers(root: str, config: Config) -> tuple[Waiver, ...]:
+def load_waivers(source: Source, config: Config) -> tuple[Waiver, ...]:
     """The waiver register, if there is one; unusable is a ``ConfigError`` like a policy."""
     rel = config.waivers_path
-    if not os.path.lexists(os.path.join(root, rel)):
+    if not source.exists(rel):
         if config.waivers:
             raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.waivers: `{rel}` not found")
         return ()
-    doc = load_document(root, rel, "waivers", config)
+    doc = load_document(source, rel, "waivers", config)
     return tuple(
         Waiver(rule=w["rule"], employee=w["employee"], permission=w.get("permission"), reason=w["reason"],
                ticket=w["ticket"], approved_by=w["approved_by"], approved_on=w["approved_on"],
@@ -173,33 +170,35 @@ def load_waivers(root: str, config: Config) -> tuple[Waiver, ...]:
         for i, w in enumerate(doc.data["waivers"]))
 
 
-def load_grants(root: str, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def load_grants(source: Source, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
     rel_dir = config.assignments
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    paths, refused = files.walk_yaml(root, rel_dir)
+    paths, refused = source.walk_yaml(rel_dir)
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for rel in paths:
-        gf, file_problems = load_grants_file(root, rel, config.max_file_bytes)
+        gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
         problems.extend(file_problems)
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
 
 
-def load_workspace(root: str, config: Config | None = None) -> Workspace:
-    """Read the whole grants repository under ``root``."""
-    if not os.path.isdir(root):
-        raise UsageError(f"--root {root}: not a directory")
-    config = config if config is not None else load_config(root)
-    catalog = load_catalog(root, config)
-    people = load_people(root, config)
-    policies, settings, settings_locs = load_policy_files(root, config)
-    waivers = load_waivers(root, config)
-    grants_files, problems = load_grants(root, config)
+def load_workspace(source: Source | str, config: Config | None = None) -> Workspace:
+    """Read the whole grants repository from ``source`` (a folder path or a ``Source``)."""
+    if isinstance(source, str):
+        if not os.path.isdir(source):
+            raise UsageError(f"--root {source}: not a directory")
+        source = FsSource(source)
+    config = config if config is not None else load_config(source)
+    catalog = load_catalog(source, config)
+    people = load_people(source, config)
+    policies, settings, settings_locs = load_policy_files(source, config)
+    waivers = load_waivers(source, config)
+    grants_files, problems = load_grants(source, config)
     return Workspace(
-        root=root,
+        root=source.label,
         catalog_path=config.catalog,
         people_path=config.people,
         catalog=catalog,

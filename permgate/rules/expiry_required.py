@@ -7,8 +7,17 @@ from collections.abc import Iterator
 
 from permgate.findings import Violation
 from permgate.model import Workspace
-from permgate.rules.base import Context, Example, Rule, RuleDoc, date, grant_violation, permission_related, who
-from permgate.rules.base import settings_of
+from permgate.rules.base import (
+    Context,
+    Example,
+    Rule,
+    RuleDoc,
+    date,
+    grant_violation,
+    permission_related,
+    settings_of,
+    who,
+)
 
 DEFAULT_MAX_DAYS = 180
 
