@@ -74,10 +74,14 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
         yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
-def evaluate(ws: Workspace, config: Config, today: dt.date) -> list[Finding]:
-    """All findings for ``ws``, sorted by path, line, column and rule."""
+def evaluate(ws: Workspace, config: Config, today: dt.date, base: Workspace | None = None) -> list[Finding]:
+    """All findings for ``ws``, sorted by path, line, column and rule.
+
+    ``base`` is the workspace at the base revision in ``--base`` mode; rules that judge
+    a change (``bulk-grant``'s ``max_added``) read it from ``Context.base``.
+    """
     _check_config(ws, config)
-    ctx = Context(today=today, policies=ws.policies)
+    ctx = Context(today=today, policies=ws.policies, base=base)
     findings: list[Finding] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)
