@@ -51,7 +51,8 @@ def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:
 
 
 def test_fail_on_note_and_warning(make_repo: Callable[..., Path]) -> None:
-    root = make_repo({F: BAD, "permgate.yaml": "severity:\n  self-grant: note\n  distribution-to-retail-sales: warning\n"})
+    config = "severity:\n  self-grant: note\n  distribution-to-retail-sales: warning\n"
+    root = make_repo({F: BAD, "permgate.yaml": config})
     assert run_cli("check", "--root", str(root)).exit_code == 0
     assert run_cli("check", "--root", str(root), "--fail-on", "warning").exit_code == 1
     assert run_cli("check", "--root", str(root), "--fail-on", "note").exit_code == 1
