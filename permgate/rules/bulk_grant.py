@@ -98,7 +98,7 @@ RULE = Rule(
 ---
 settings:
   bulk-grant:
-    share: 0.6
+    share: 0.5
     min_grants: 2
 """,
                 "assignments/retail-sales/E000002.yaml": """\
@@ -120,7 +120,7 @@ grants:
 ---
 settings:
   bulk-grant:
-    share: 0.6
+    share: 0.5
     min_grants: 2
 """}),
     ),

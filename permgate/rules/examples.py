@@ -24,7 +24,6 @@ permissions:
   name: hr.read
   owner_division: corporate
   description: Read access to HR systems
-  sensitive: true
 - id: P004
   name: legacy-liaison.read
   owner_division: corporate
@@ -35,6 +34,11 @@ permissions:
   owner_division: corporate
   description: Register permissions for other employees
   grants_access: true
+- id: P006
+  name: payroll.read
+  owner_division: corporate
+  description: Read salaries and bank details (personal data)
+  sensitive: true
 """,
     "people.yaml": """\
 ---

@@ -60,7 +60,7 @@ RULE = Rule(
 ---
 employee: E000002
 grants:
-  - permission: P003
+  - permission: P006
     granted_by: E000001
     granted_on: 2026-01-05
     reason: "payroll complaint, ticket ACC-00110"
@@ -71,7 +71,7 @@ grants:
 ---
 employee: E000002
 grants:
-  - permission: P003
+  - permission: P006
     granted_by: E000001
     granted_on: 2026-01-05
     reason: "payroll complaint, ticket ACC-00110"

@@ -94,15 +94,15 @@ KIND = PolicyKind(
                 "policies/duties.yaml": """\
 ---
 rules:
-  - id: access-admin-with-hr-data
+  - id: access-admin-with-payroll
     kind: separation-of-duties
     severity: error
-    summary: Who registers access must not also read personnel records
+    summary: Who registers access must not also read payroll data
     duties:
       - name: register-access
         any_of: [P005]
-      - name: read-personnel
-        any_of: [P003]
+      - name: read-payroll
+        any_of: [P006]
 """,
                 "assignments/corporate/E000004.yaml": """\
 ---
@@ -112,7 +112,7 @@ grants:
     granted_by: E000004
     granted_on: 2026-01-05
     reason: "access administrator appointment, ticket ACC-00111"
-  - permission: P003
+  - permission: P006
     granted_by: E000004
     granted_on: 2026-02-02
     reason: "payroll audit, ticket ACC-00112"
@@ -124,15 +124,15 @@ grants:
             "policies/duties.yaml": """\
 ---
 rules:
-  - id: access-admin-with-hr-data
+  - id: access-admin-with-payroll
     kind: separation-of-duties
     severity: error
-    summary: Who registers access must not also read personnel records
+    summary: Who registers access must not also read payroll data
     duties:
       - name: register-access
         any_of: [P005]
-      - name: read-personnel
-        any_of: [P003]
+      - name: read-payroll
+        any_of: [P006]
 """,
             "assignments/corporate/E000004.yaml": """\
 ---

@@ -21,7 +21,7 @@ def found(make_repo: Callable[..., Path], files: dict[str, str]) -> set[tuple[st
 
 
 def test_any_manager_up_the_chain_may_grant(make_repo: Callable[..., Path]) -> None:
-    file = grants("E3", ("P001", "E2", "2026-01-05"), ("P003", "E1", "2026-01-05", "hr case ACC-1", "2026-02-01"))
+    file = grants("E3", ("P001", "E2", "2026-01-05"), ("P006", "E1", "2026-01-05", "hr case ACC-1", "2026-02-01"))
     assert found(make_repo, {F: file}) == set()
 
 

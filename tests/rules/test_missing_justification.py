@@ -22,7 +22,7 @@ def test_reason_missing_or_without_ticket(make_repo: Callable[..., Path]) -> Non
     _, doc = check_json(make_repo({F: NO_REASON}))
     assert pairs(doc, RULE) == {(RULE, F, 4)}
     _, doc = check_json(make_repo({F: grants("E000002", ("P001", "E000001", "2026-01-05", "every item I can grant"),
-                                             ("P003", "E000001", "2026-01-05", "see ticket HR-77", "2026-02-01"))}))
+                                             ("P006", "E000001", "2026-01-05", "see ticket HR-77", "2026-02-01"))}))
     assert pairs(doc, RULE) == {(RULE, F, 4)}
 
 
