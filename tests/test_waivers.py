@@ -111,7 +111,8 @@ def test_max_days_is_a_setting(make_repo: Callable[..., Path]) -> None:
 
 
 def test_unused_and_repeated_waivers(make_repo: Callable[..., Path]) -> None:
-    code, doc = run(make_repo, waiver(), waiver(permission="P003"), waiver(), waiver(permission=None, approver="E000004"))
+    _, doc = run(make_repo, waiver(), waiver(permission="P003"), waiver(),
+                 waiver(permission=None, approver="E000004"))
     assert pairs(doc, "waiver-unused") == {("waiver-unused", W, n) for n in (11, 19, 27)}
     messages = {f["line"]: f["message"] for f in doc["findings"] if f["rule"] == "waiver-unused"}
     assert messages[11] == "waiver `self-grant` for E000002 / P003 matches no finding; remove it from the register"
