@@ -40,6 +40,7 @@ from permgate.errors import ConfigError, LoadError
 from permgate.gitrepo import Commit, GitSource, Repo
 from permgate.load import files
 from permgate.load.grants import load_grants_file
+from permgate.load.source import MemorySource
 from permgate.load.workspace import load_catalog, load_people, load_policies
 from permgate.model import GrantsFile, Permission, Person, PolicyRule, Workspace
 from permgate.rules import POLICY_KINDS, Context
@@ -115,36 +116,6 @@ class _Hit:
     line: int
     granted_by: str | None
     granted_on: str | None
-
-
-class _BlobSource:
-    """A ``Source`` holding one file's bytes, so the ordinary grants loader parses a blob."""
-
-    def __init__(self, rel: str, content: bytes) -> None:
-        self.label = rel
-        self._rel = rel
-        self._content = content
-
-    def read_bytes(self, rel: str, max_bytes: int) -> bytes:
-        if len(self._content) > max_bytes:
-            raise LoadError(rel, 1, 1, f"file is {len(self._content)} bytes, over the limit of {max_bytes} "
-                            "(max_file_bytes in permgate.yaml)")
-        return self._content
-
-    def exists(self, rel: str) -> bool:
-        return rel == self._rel
-
-    def is_dir(self, rel: str) -> bool:
-        return False
-
-    def list_files(self, rel_dir: str) -> list[str]:
-        return []
-
-    def walk_yaml(self, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
-        return [], []
-
-    def content_id(self, rel: str) -> str | None:
-        return None
 
 
 def commit_day(iso: str) -> dt.date:
@@ -248,7 +219,7 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
     parsed: dict[tuple[str, str], GrantsFile | None] = {}
     for rel, blob in wanted:
         if (rel, blob) not in parsed:
-            gf, _problems = load_grants_file(_BlobSource(rel, contents[blob]), rel, config.max_file_bytes)
+            gf, _problems = load_grants_file(MemorySource({rel: contents[blob]}), rel, config.max_file_bytes)
             parsed[(rel, blob)] = gf
     del contents
 

@@ -13,6 +13,9 @@ import click
 from permgate import __version__
 from permgate.cli.check import check
 from permgate.cli.schema import schema
+from permgate.cli.audit import audit
+from permgate.cli.who_can import who_can
+from permgate.cli.revoke import revoke
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,6 +26,9 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(schema)
+cli.add_command(audit)
+cli.add_command(who_can)
+cli.add_command(revoke)
 
 
 def main(argv: list[str] | None = None) -> int:
