@@ -11,11 +11,11 @@ from __future__ import annotations
 import click
 
 from permgate import __version__
-from permgate.cli.check import check
-from permgate.cli.schema import schema
 from permgate.cli.audit import audit
-from permgate.cli.who_can import who_can
+from permgate.cli.check import check
 from permgate.cli.revoke import revoke
+from permgate.cli.schema import schema
+from permgate.cli.who_can import who_can
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -95,7 +95,7 @@ def remove_entries(content: bytes, path: str, grants: list[Grant], all_grants: t
     except UnicodeDecodeError:
         raise EditError(path, 1, 1, "file is not UTF-8") from None
     lines = _split(text)
-    spans = []
+    spans: list[tuple[Grant, int, int]] = []
     for g in sorted(grants, key=lambda g: g.line):
         top, last = entry_span(lines, g)
         if spans and top <= spans[-1][2]:
