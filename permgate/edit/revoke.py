@@ -108,11 +108,8 @@ def remove_entries(content: bytes, path: str, grants: list[Grant], all_grants: t
     remaining = [g for g in all_grants if g.line not in removed_lines]
     if not remaining:
         for i, line in enumerate(kept):
-            m = _GRANTS_KEY.match(_body(line))
-            if m:
-                ending = line[len(_body(line)):]
-                comment = f" {m.group(1)}" if m.group(1) else ""
-                kept[i] = f"grants: []{comment}{ending}"
+            if _GRANTS_KEY.match(_body(line)):
+                kept[i] = "grants: []" + line[len("grants:"):]
                 break
     new = "".join(kept).encode("utf-8")
     _verify(new, path, remaining, max_bytes)
