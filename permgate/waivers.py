@@ -89,19 +89,19 @@ def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, boo
         if f.employee is None:
             continue
         key = (f.rule, f.employee, f.permission)
-        w = in_force.get(key)
-        if w is not None:
-            used.add(id(w))
-            out.findings[i] = replace(f, waived=Waived(w.approved_by, w.expires, w.ticket, w.reason,
-                                                       w.loc.path, w.loc.line, w.loc.column))
+        current = in_force.get(key)
+        if current is not None:
+            used.add(id(current))
+            out.findings[i] = replace(f, waived=Waived(current.approved_by, current.expires, current.ticket,
+                                                       current.reason, *current.loc))
             continue
-        w = lapsed.get(key)
-        if w is not None:
-            used.add(id(w))
-            note = f"waiver expired on {w.expires} ({w.loc})"
+        old = lapsed.get(key)
+        if old is not None:
+            used.add(id(old))
+            note = f"waiver expired on {old.expires} ({old.loc})"
             out.findings[i] = replace(
                 f, message=f"{f.message} ({note})",
-                related=(*f.related, Related(w.loc.path, w.loc.line, w.loc.column, note)))
+                related=(*f.related, Related(old.loc.path, old.loc.line, old.loc.column, note)))
     for w in valid:
         if id(w) in used:
             continue
