@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from permgate.load.yamldoc import Document, JsonPath, show
 
-KINDS = ("catalog", "people", "grants", "policy", "config")
+KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests")
 
 _TYPE_WORDS = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
                dict: "a mapping", list: "a list", str: "a string"}
@@ -105,7 +105,7 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
     else:
         # jsonschema's own words quote the whole value, which may be huge or span lines
         msg = f"{where}: {show(err.message, 200)}"
-    if hint and v not in ("pattern", "oneOf") and v != "additionalProperties":
+    if hint and v in ("type", "minLength", "maxLength"):
         msg += f" ({hint})"
     return SchemaProblem(line, column, msg, path)
 
