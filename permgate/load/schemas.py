@@ -98,6 +98,9 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         msg = f"{where}: must be {expected!r}"
     elif v == "oneOf" and hint:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
+    elif v == "anyOf" and all(isinstance(alt, dict) and set(alt) == {"required"} for alt in expected):
+        keys = [k for alt in expected for k in alt["required"]]
+        msg = f"{where}: needs at least one of the keys {', '.join(f'`{k}`' for k in keys)}"
     elif v in ("maxLength", "minLength") and isinstance(err.instance, str):
         bound = "at most" if v == "maxLength" else "at least"
         msg = f"{where}: {_describe(err.instance, raw)} is {len(err.instance)} characters long; " \
