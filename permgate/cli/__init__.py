@@ -12,6 +12,9 @@ import click
 
 from permgate import __version__
 from permgate.cli.check import check
+from permgate.cli.fmt import fmt
+from permgate.cli.grant import grant
+from permgate.cli.grantable import grantable
 from permgate.cli.schema import schema
 
 
@@ -23,6 +26,9 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(schema)
+cli.add_command(grant)
+cli.add_command(grantable)
+cli.add_command(fmt)
 
 
 def main(argv: list[str] | None = None) -> int:

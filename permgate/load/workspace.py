@@ -8,6 +8,7 @@ the run: their problems become ``invalid-file`` findings.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from typing import Any
 
 from permgate.config import Config, load_config
@@ -125,30 +126,53 @@ def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
     return tuple(rules)
 
 
-def load_grants(root: str, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def _mentions(root: str, rel: str, needles: tuple[bytes, ...], max_bytes: int) -> bool:
+    """Whether ``rel`` may hold one of the ids: it contains one literally, or a backslash
+    (a double-quoted escape could spell an id without its letters), or cannot be read."""
+    try:
+        data = files.read_bytes(root, rel, max_bytes)
+    except LoadError:
+        return True
+    return any(n in data for n in needles)
+
+
+def load_grants(root: str, config: Config,
+                employees: Collection[str] | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
+    """Every grants file, or with ``employees`` only the files of those employees.
+
+    The scoped read (``permgate grant``, ``grantable``) parses only the files whose bytes
+    mention one of the ids, and drops the other files' problems.
+    """
     rel_dir = config.assignments
     if not os.path.isdir(os.path.join(root, rel_dir)):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
     paths, refused = files.walk_yaml(root, rel_dir)
+    if employees is not None:
+        needles = (b"\\", *(e.encode("utf-8") for e in employees))
+        paths = [p for p in paths if _mentions(root, p, needles, config.max_file_bytes)]
+        refused = []
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for rel in paths:
         gf, file_problems = load_grants_file(root, rel, config.max_file_bytes)
+        if employees is not None and (gf.employee if gf else None) not in employees \
+                and not any(p.employee in employees for p in file_problems):
+            continue
         problems.extend(file_problems)
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
 
 
-def load_workspace(root: str, config: Config | None = None) -> Workspace:
-    """Read the whole grants repository under ``root``."""
+def load_workspace(root: str, config: Config | None = None, employees: Collection[str] | None = None) -> Workspace:
+    """Read the whole grants repository under ``root`` (with ``employees``: only their grants)."""
     if not os.path.isdir(root):
         raise UsageError(f"--root {root}: not a directory")
     config = config if config is not None else load_config(root)
     catalog = load_catalog(root, config)
     people = load_people(root, config)
     policies = load_policies(root, config)
-    grants_files, problems = load_grants(root, config)
+    grants_files, problems = load_grants(root, config, employees)
     return Workspace(
         root=root,
         catalog_path=config.catalog,
