@@ -7,7 +7,6 @@ leaves the repository is an ``Error: permgate.yaml:line:col: ...`` with exit 2.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,7 +14,8 @@ from types import MappingProxyType
 from permgate.errors import ConfigError, LoadError
 from permgate.load import files
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import parse
+from permgate.load.source import FsSource, Source
+from permgate.load.yamldoc import decode, parse
 
 CONFIG_NAME = "permgate.yaml"
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -35,13 +35,14 @@ class Config:
     severity_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def load_config(root: str) -> Config:
-    """Read ``permgate.yaml`` under ``root`` if present; raise ``ConfigError`` if unusable."""
-    full = os.path.join(root, CONFIG_NAME)
-    if not os.path.lexists(full):
+def load_config(source: Source | str) -> Config:
+    """Read ``permgate.yaml`` at the root if present; raise ``ConfigError`` if unusable."""
+    if isinstance(source, str):
+        source = FsSource(source)
+    if not source.exists(CONFIG_NAME):
         return Config()
     try:
-        doc = parse(files.read_text(root, CONFIG_NAME, DEFAULT_MAX_FILE_BYTES), CONFIG_NAME)
+        doc = parse(decode(source.read_bytes(CONFIG_NAME, DEFAULT_MAX_FILE_BYTES), CONFIG_NAME), CONFIG_NAME)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -56,7 +57,7 @@ def load_config(root: str) -> Config:
     for key, value in paths.items():
         line, column = doc.position(("paths", key))
         try:
-            resolved[key] = files.normalise(root, value)
+            resolved[key] = files.normalise(value)
         except ValueError as err:
             raise ConfigError(CONFIG_NAME, line, column, f"paths.{key}: {err}") from None
     severity = data.get("severity", {})

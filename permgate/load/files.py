@@ -12,13 +12,12 @@ import posixpath
 import stat
 
 from permgate.errors import LoadError
-from permgate.load.yamldoc import decode
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def normalise(root: str, rel: str) -> str:
-    """``rel`` as a clean ``/``-separated path inside ``root``; ValueError if it escapes."""
+def normalise(rel: str) -> str:
+    """``rel`` as a clean ``/``-separated path inside the root; ValueError if it escapes."""
     if not rel or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
         raise ValueError(f"`{rel}` must be a path relative to the repository root")
     clean = posixpath.normpath(rel.replace("\\", "/"))
@@ -57,10 +56,6 @@ def read_bytes(root: str, rel: str, max_bytes: int) -> bytes:
     return data
 
 
-def read_text(root: str, rel: str, max_bytes: int) -> str:
-    return decode(read_bytes(root, rel, max_bytes), rel)
-
-
 def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
     """YAML files under ``rel_dir`` (sorted), and (path, why) for entries that are not usable.
 
@@ -72,17 +67,18 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
     base = os.path.join(root, rel_dir)
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         rel_base = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_base == "." else rel_base + "/"
         for d in list(dirnames):
             if d.startswith("."):
                 dirnames.remove(d)
             elif os.path.islink(os.path.join(dirpath, d)):
                 dirnames.remove(d)
-                refused.append((f"{rel_base}/{d}", "symlinked folder is not followed; move the files here"))
+                refused.append((f"{prefix}{d}", "symlinked folder is not followed; move the files here"))
         dirnames.sort()
         for name in filenames:
             if name.startswith("."):
                 continue
-            rel = f"{rel_base}/{name}"
+            rel = f"{prefix}{name}"
             if name.lower().endswith(YAML_SUFFIXES):
                 found.append(rel)
             else:

@@ -9,15 +9,15 @@ grant two entries further down.
 from __future__ import annotations
 
 from permgate.errors import LoadError
-from permgate.load import files
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import parse
+from permgate.load.source import Source
+from permgate.load.yamldoc import decode, parse
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc
 
 
-def load_grants_file(root: str, rel: str, max_bytes: int) -> tuple[GrantsFile | None, list[LoadProblem]]:
+def load_grants_file(source: Source, rel: str, max_bytes: int) -> tuple[GrantsFile | None, list[LoadProblem]]:
     try:
-        text = files.read_text(root, rel, max_bytes)
+        text = decode(source.read_bytes(rel, max_bytes), rel)
     except LoadError as err:
         return None, [LoadProblem(rel, err.line, err.column, err.detail)]
     return grants_from_text(text, rel)

@@ -67,38 +67,40 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
     path: JsonPath = tuple(err.absolute_path)
     where = format_path(path)
     raw = doc.raw.get(path)
-    hint = err.schema.get("x-hint") if isinstance(err.schema, dict) else None
+    sub_schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    hint = sub_schema.get("x-hint")
     line, column = doc.position(path)
     v = err.validator
+    expected: Any = err.validator_value
     if v == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = sorted(err.schema.get("properties", {}))
+        allowed = sorted(sub_schema.get("properties", {}))
         extra = sorted(k for k in err.instance if k not in allowed)
         key = extra[0] if extra else "?"
         line, column = doc.key_positions.get((*path, key), (line, column))
         msg = f"{where}: unknown key `{key}` (allowed: {', '.join(allowed)})"
         return SchemaProblem(line, column, msg, (*path, key))
     if v == "required":
-        missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+        missing = [k for k in expected if isinstance(err.instance, dict) and k not in err.instance]
         msg = f"{where}: missing required key `{missing[0] if missing else err.message}`"
     elif v == "type":
-        wanted = err.validator_value
-        wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted))
+        wanted = [expected] if isinstance(expected, str) else list(expected)
+        wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in wanted)
         msg = f"{where}: expected {wanted_words}, got {_describe(err.instance, raw)}"
         if raw is not None and "string" in str(wanted):
             msg += f"; quote it: \"{raw}\""
-    elif v == "format" and err.validator_value == "date":
+    elif v == "format" and expected == "date":
         msg = f"{where}: `{err.instance}` is not a real calendar date (YYYY-MM-DD)"
     elif v == "pattern":
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint or 'of the expected form'}"
     elif v == "enum":
-        msg = f"{where}: {_describe(err.instance, raw)} is not one of {', '.join(map(str, err.validator_value))}"
+        msg = f"{where}: {_describe(err.instance, raw)} is not one of {', '.join(map(str, expected))}"
     elif v == "const":
-        msg = f"{where}: must be {err.validator_value!r}"
+        msg = f"{where}: must be {expected!r}"
     elif v == "oneOf" and hint:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
     else:
         msg = f"{where}: {err.message}"
-    if hint and v not in ("pattern", "oneOf") and v != "additionalProperties":
+    if hint and v in ("type", "minLength", "maxLength"):
         msg += f" ({hint})"
     return SchemaProblem(line, column, msg, path)
 

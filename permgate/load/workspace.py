@@ -16,16 +16,17 @@ from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import Document, parse
+from permgate.load.source import FsSource, Source, join
+from permgate.load.yamldoc import Document, decode, parse
 from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
 
-def load_document(root: str, rel: str, kind: str, config: Config) -> Document:
+def load_document(source: Source, rel: str, kind: str, config: Config) -> Document:
     """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
     try:
-        doc = parse(files.read_text(root, rel, config.max_file_bytes), rel)
+        doc = parse(decode(source.read_bytes(rel, config.max_file_bytes), rel), rel)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -53,9 +54,9 @@ def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], 
         seen[item["id"]] = i
 
 
-def load_catalog(root: str, config: Config) -> dict[str, Permission]:
+def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
     rel = config.catalog
-    doc = load_document(root, rel, "catalog", config)
+    doc = load_document(source, rel, "catalog", config)
     items = doc.data["permissions"]
     _unique(doc, rel, "permissions", items, "permission")
     return {
@@ -69,9 +70,9 @@ def load_catalog(root: str, config: Config) -> dict[str, Permission]:
     }
 
 
-def load_people(root: str, config: Config) -> dict[str, Person]:
+def load_people(source: Source, config: Config) -> dict[str, Person]:
     rel = config.people
-    doc = load_document(root, rel, "people", config)
+    doc = load_document(source, rel, "people", config)
     items = doc.data["people"]
     _unique(doc, rel, "people", items, "person")
     people = {
@@ -100,22 +101,23 @@ def load_people(root: str, config: Config) -> dict[str, Person]:
     return people
 
 
-def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
+def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
     rel_dir = config.policies
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
-    names = sorted(n for n in os.listdir(os.path.join(root, rel_dir))
-                   if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith("."))
+    names = [n for n in source.list_files(rel_dir)
+             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")]
     rules: list[PolicyRule] = []
     seen: dict[str, Loc] = {}
     for name in names:
-        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
-        doc = load_document(root, rel, "policy", config)
+        rel = join(rel_dir, name)
+        doc = load_document(source, rel, "policy", config)
         for i, r in enumerate(doc.data["rules"]):
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
                 first = seen[r["id"]]
-                raise ConfigError(rel, loc.line, loc.column, f"rule id `{r['id']}` is declared twice (first at {first})")
+                raise ConfigError(rel, loc.line, loc.column,
+                                  f"rule id `{r['id']}` is declared twice (first at {first})")
             seen[r["id"]] = loc
             rules.append(PolicyRule(
                 id=r["id"], kind=r["kind"], severity=r["severity"], summary=r["summary"],
@@ -126,35 +128,35 @@ def load_policies(root: str, config: Config) -> tuple[PolicyRule, ...]:
     return tuple(rules)
 
 
-def _mentions(root: str, rel: str, needles: tuple[bytes, ...], max_bytes: int) -> bool:
+def _mentions(source: Source, rel: str, needles: tuple[bytes, ...], max_bytes: int) -> bool:
     """Whether ``rel`` may hold one of the ids: it contains one literally, or a backslash
     (a double-quoted escape could spell an id without its letters), or cannot be read."""
     try:
-        data = files.read_bytes(root, rel, max_bytes)
+        data = source.read_bytes(rel, max_bytes)
     except LoadError:
         return True
     return any(n in data for n in needles)
 
 
-def load_grants(root: str, config: Config,
+def load_grants(source: Source, config: Config,
                 employees: Collection[str] | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
     """Every grants file, or with ``employees`` only the files of those employees.
 
     The scoped read (``permgate grant``, ``grantable``) parses only the files whose bytes
-    mention one of the ids, and drops the other files' problems.
+    mention one of the ids, and keeps only those employees' files and problems.
     """
     rel_dir = config.assignments
-    if not os.path.isdir(os.path.join(root, rel_dir)):
+    if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    paths, refused = files.walk_yaml(root, rel_dir)
+    paths, refused = source.walk_yaml(rel_dir)
     if employees is not None:
         needles = (b"\\", *(e.encode("utf-8") for e in employees))
-        paths = [p for p in paths if _mentions(root, p, needles, config.max_file_bytes)]
+        paths = [p for p in paths if _mentions(source, p, needles, config.max_file_bytes)]
         refused = []
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for rel in paths:
-        gf, file_problems = load_grants_file(root, rel, config.max_file_bytes)
+        gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
         if employees is not None and (gf.employee if gf else None) not in employees \
                 and not any(p.employee in employees for p in file_problems):
             continue
@@ -164,17 +166,23 @@ def load_grants(root: str, config: Config,
     return loaded, problems
 
 
-def load_workspace(root: str, config: Config | None = None, employees: Collection[str] | None = None) -> Workspace:
-    """Read the whole grants repository under ``root`` (with ``employees``: only their grants)."""
-    if not os.path.isdir(root):
-        raise UsageError(f"--root {root}: not a directory")
-    config = config if config is not None else load_config(root)
-    catalog = load_catalog(root, config)
-    people = load_people(root, config)
-    policies = load_policies(root, config)
-    grants_files, problems = load_grants(root, config, employees)
+def load_workspace(source: Source | str, config: Config | None = None,
+                   employees: Collection[str] | None = None) -> Workspace:
+    """Read the whole grants repository from ``source`` (a folder path or a ``Source``).
+
+    With ``employees``, only those employees' grants files are read (see ``load_grants``).
+    """
+    if isinstance(source, str):
+        if not os.path.isdir(source):
+            raise UsageError(f"--root {source}: not a directory")
+        source = FsSource(source)
+    config = config if config is not None else load_config(source)
+    catalog = load_catalog(source, config)
+    people = load_people(source, config)
+    policies = load_policies(source, config)
+    grants_files, problems = load_grants(source, config, employees)
     return Workspace(
-        root=root,
+        root=source.label,
         catalog_path=config.catalog,
         people_path=config.people,
         catalog=catalog,

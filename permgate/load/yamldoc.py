@@ -191,6 +191,7 @@ def _build(text: str, path: str) -> Document:
         doc.positions[child] = pos
         return child
 
+    event: Any
     for event in yaml.parse(text, Loader=_Loader):
         kind = type(event)
         if kind is yaml.DocumentStartEvent:
@@ -217,7 +218,8 @@ def _build(text: str, path: str) -> Document:
             plain = bool(event.implicit[0])
             resolved = _resolve_tag(event.value) if plain else None
             if resolved in (_MERGE, _VALUE):
-                raise reject(event, f"the plain scalar `{event.value}` is a YAML 1.1 merge/value indicator, not text; quote it")
+                raise reject(event, f"the plain scalar `{event.value}` is a YAML 1.1 merge/value "
+                             "indicator, not text; quote it")
             if in_key_slot:
                 top = stack[-1]
                 if resolved is not None:

@@ -1,0 +1,231 @@
+"""git, read through its plumbing commands: revisions, changed paths, trees and blobs.
+
+Everything permgate learns from history goes through here, so that ``--base``,
+``audit`` and caching share one careful implementation.  Failures are ``GitError``
+with what git said; nothing here guesses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from permgate.errors import GitError, LoadError
+from permgate.load import files
+
+#: git's id of the empty tree, a base for a repository's first commit
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path changed between two trees; ``old``/``new`` are None for added/deleted."""
+
+    status: str  # A, M, D, R (rename), T (type change)
+    old: str | None
+    new: str | None
+
+
+class Repo:
+    """The git repository that contains ``root``; paths are relative to ``root``."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        try:
+            top = self._git_at(self.root, "rev-parse", "--show-toplevel").strip()
+        except GitError:
+            raise GitError(f"{root} is not inside a git repository") from None
+        self.toplevel = os.path.realpath(top)
+        prefix = os.path.relpath(os.path.realpath(self.root), self.toplevel).replace(os.sep, "/")
+        #: the grants repository's root as a path inside the git repository ("" at the top)
+        self.prefix = "" if prefix == "." else prefix + "/"
+
+    @staticmethod
+    def _git_at(cwd: str, *args: str, input_bytes: bytes | None = None) -> str:
+        out = Repo._run(cwd, *args, input_bytes=input_bytes)
+        return out.decode("utf-8", "surrogateescape")
+
+    @staticmethod
+    def _run(cwd: str, *args: str, input_bytes: bytes | None = None) -> bytes:
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        try:
+            proc = subprocess.run(["git", *args], cwd=cwd, input=input_bytes, capture_output=True, env=env)
+        except FileNotFoundError:
+            raise GitError("git is not installed") from None
+        if proc.returncode != 0:
+            said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {said[-1] if said else 'exit ' + str(proc.returncode)}")
+        return proc.stdout
+
+    def git(self, *args: str, input_bytes: bytes | None = None) -> str:
+        return self._git_at(self.toplevel, *args, input_bytes=input_bytes)
+
+    def git_bytes(self, *args: str, input_bytes: bytes | None = None) -> bytes:
+        return self._run(self.toplevel, *args, input_bytes=input_bytes)
+
+    def resolve(self, ref: str) -> str:
+        """The commit id of ``ref``; a clear ``GitError`` when it does not exist here."""
+        if ref.startswith("-"):
+            raise GitError(f"`{ref}` is not a git revision")
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
+        except GitError:
+            shallow = self.git("rev-parse", "--is-shallow-repository").strip() == "true"
+            hint = " (this is a shallow clone: fetch the base, e.g. `git fetch --deepen=100` or fetch-depth: 0)" \
+                if shallow else ""
+            raise GitError(f"unknown git revision `{ref}`{hint}") from None
+
+    def _inside(self, path: str) -> str | None:
+        """``path`` (relative to the git top level) made relative to ``root``, or None."""
+        if not self.prefix:
+            return path
+        return path[len(self.prefix):] if path.startswith(self.prefix) else None
+
+    def changes(self, base: str, head: str | None = None) -> list[Change]:
+        """Paths under ``root`` that differ between ``base`` and ``head`` (None: the working tree,
+        untracked files included)."""
+        args = ["diff", "--name-status", "-z", "-M", base]
+        if head is not None:
+            args.append(head)
+        args += ["--", self.prefix or "."]
+        raw = self.git(*args).split("\0")
+        out: list[Change] = []
+        i = 0
+        while i < len(raw) - 1:
+            status = raw[i]
+            code = status[:1]
+            if code in ("R", "C"):
+                old, new = self._inside(raw[i + 1]), self._inside(raw[i + 2])
+                i += 3
+                out.append(Change("R" if code == "R" else "A", old if code == "R" else None, new))
+                continue
+            path = self._inside(raw[i + 1])
+            i += 2
+            if code == "A":
+                out.append(Change("A", None, path))
+            elif code == "D":
+                out.append(Change("D", path, None))
+            else:
+                out.append(Change(code or "M", path, path))
+        if head is None:
+            untracked = self.git("ls-files", "-z", "--others", "--exclude-standard", "--", self.prefix or ".")
+            for path in untracked.split("\0"):
+                rel = self._inside(path) if path else None
+                if rel:
+                    out.append(Change("A", None, rel))
+        return out
+
+    def tree(self, rev: str) -> dict[str, tuple[str, str]]:
+        """Every blob under ``root`` at ``rev``: path -> (mode, blob id)."""
+        listing = self.git("ls-tree", "-r", "-z", "--full-tree", rev, "--", self.prefix or ".")
+        out: dict[str, tuple[str, str]] = {}
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            mode, kind, sha = meta.split()
+            rel = self._inside(path)
+            if rel is not None and kind in ("blob", "commit"):
+                out[rel] = (mode, sha)
+        return out
+
+    def blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """The content of each blob id, read in one ``git cat-file --batch``."""
+        if not shas:
+            return {}
+        unique = list(dict.fromkeys(shas))
+        data = self.git_bytes("cat-file", "--batch", input_bytes="".join(s + "\n" for s in unique).encode())
+        out: dict[str, bytes] = {}
+        pos = 0
+        for sha in unique:
+            header_end = data.index(b"\n", pos)
+            header = data[pos:header_end].split()
+            if len(header) < 3 or header[1] == b"missing":
+                raise GitError(f"git object {sha} is missing (shallow or partial clone?)")
+            size = int(header[2])
+            start = header_end + 1
+            out[sha] = data[start:start + size]
+            pos = start + size + 1
+        return out
+
+
+class GitSource:
+    """A grants repository as it was at a git revision (a ``permgate.load.source.Source``)."""
+
+    def __init__(self, repo: Repo, rev: str, label: str | None = None) -> None:
+        self.repo = repo
+        self.rev = repo.resolve(rev)
+        self.label = label or rev
+        self._tree = repo.tree(self.rev)
+        self._dirs: set[str] = {""}
+        for path in self._tree:
+            parts = path.split("/")
+            for n in range(1, len(parts)):
+                self._dirs.add("/".join(parts[:n]))
+        self._cache: dict[str, bytes] = {}
+
+    def _norm(self, rel: str) -> str:
+        rel = files.normalise(rel) if rel not in ("", ".") else ""
+        return "" if rel == "." else rel
+
+    def prefetch(self, rels: list[str]) -> None:
+        """Read many files in one git call (a large speed-up over one call per file)."""
+        wanted = {self._tree[r][1]: r for r in rels if r in self._tree and r not in self._cache}
+        for sha, content in self.repo.blobs(list(wanted)).items():
+            self._cache[wanted[sha]] = content
+
+    def read_bytes(self, rel: str, max_bytes: int) -> bytes:
+        rel = self._norm(rel)
+        entry = self._tree.get(rel)
+        if entry is None:
+            raise LoadError(rel, 1, 1, f"file not found at {self.label}")
+        mode, sha = entry
+        if mode == "120000":
+            raise LoadError(rel, 1, 1, "symlink in the repository; refused (commit the file itself)")
+        if mode == "160000":
+            raise LoadError(rel, 1, 1, "git submodule, not a file")
+        if rel not in self._cache:
+            self._cache[rel] = self.repo.blobs([sha])[sha]
+        content = self._cache[rel]
+        if len(content) > max_bytes:
+            raise LoadError(rel, 1, 1, f"file is {len(content)} bytes, over the limit of {max_bytes} "
+                            "(max_file_bytes in permgate.yaml)")
+        return content
+
+    def exists(self, rel: str) -> bool:
+        rel = self._norm(rel)
+        return rel in self._tree or rel in self._dirs
+
+    def is_dir(self, rel: str) -> bool:
+        return self._norm(rel) in self._dirs
+
+    def list_files(self, rel_dir: str) -> list[str]:
+        d = self._norm(rel_dir)
+        prefix = d + "/" if d else ""
+        return sorted(p[len(prefix):] for p in self._tree if p.startswith(prefix) and "/" not in p[len(prefix):])
+
+    def walk_yaml(self, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
+        d = self._norm(rel_dir)
+        prefix = d + "/" if d else ""
+        found: list[str] = []
+        refused: list[tuple[str, str]] = []
+        for path in sorted(self._tree):
+            if not path.startswith(prefix):
+                continue
+            parts = path[len(prefix):].split("/")
+            if any(part.startswith(".") for part in parts):
+                continue
+            if path.lower().endswith(files.YAML_SUFFIXES):
+                found.append(path)
+            else:
+                refused.append((path, "not a grants file: only .yaml and .yml files belong here"))
+        self.prefetch(found)
+        return found, refused
+
+    def content_id(self, rel: str) -> str | None:
+        entry = self._tree.get(self._norm(rel))
+        return entry[1] if entry else None
+
+
+__all__ = ["EMPTY_TREE", "Change", "GitSource", "Repo"]
