@@ -4,9 +4,10 @@ The proposal is written into the employee's grants file in memory (or a new file
 ``<assignments>/<division>/<EMPLOYEE>.yaml``), that text is read back with the strict
 loader, and the engine runs on the workspace before and after: the verdict is what
 the change introduces.  By default the workspace holds the catalog, the people
-directory, the policies and the grants files of the employee and the granter (fast on
-any size of organisation); ``full`` reads every grants file, for rules that compare
-people with each other.
+directory, the policies and the employee's own grants files (fast on any size of
+organisation: every rule judges a person's grants against the directory, catalog and
+policies); ``full`` reads every grants file, for rules that compare people with each
+other.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def run_grant(s: GrantSettings) -> Outcome:
     today = s.today or dt.date.today()
     on = s.on or today
     config = load_config(s.root)
-    scope = {s.employee, s.granted_by}
+    scope = {s.employee}
     ws = load_workspace(s.root, config, None if s.full else scope)
     if not s.full:
         ws = restrict(ws, scope)
@@ -119,7 +120,7 @@ def run_grant(s: GrantSettings) -> Outcome:
                     grants=len(grants), color=s.color)
     out = render(report)
     where = ", ".join(f"{g['permission']} at {path}:{line}"
-                      for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines))
+                      for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines, strict=True))
     errors = sum(1 for f in found if f.severity == "error")
     if errors:
         out += (f"Not written: granting {', '.join(s.permissions)} to {s.employee} would introduce "

@@ -7,9 +7,9 @@ introduce no error, excluded otherwise, with the rules that exclude it.  Retired
 permissions are not simulated: they are excluded by ``retired-permission``.  A
 permission that only fails for want of an expiry is grantable with ``expires_required``.
 
-The simulation reads only the catalog, the people directory, the policies and the
-grants files of the employee and the granter, and adds each grant to the records in
-memory: about a second on a 10,000-person organisation.
+The simulation reads the catalog, the people directory, the policies and only the
+employee's own grants files, and adds each grant to the records in memory, so its cost
+is one load of the directory plus a few milliseconds per permission.
 """
 
 from __future__ import annotations
@@ -106,22 +106,16 @@ def judge(sim: Simulator, perm: Permission, expires: dt.date | None, retired_sev
 def compute(s: GrantableSettings) -> tuple[Workspace, str, list[Verdict]]:
     check_id(s.employee, "EMPLOYEE")
     config = load_config(s.root)
-    if s.granted_by is not None:
-        check_id(s.granted_by, "--by")
-        granter = s.granted_by
-        ws = load_workspace(s.root, config, {s.employee, granter})
-    else:
-        ws = load_workspace(s.root, config, {s.employee})
-        person = ws.people.get(s.employee)
-        if person is None:
-            raise UsageError(f"{s.employee} is not in {config.people}; add them before granting anything")
-        if person.manager is None:
-            raise UsageError(f"{s.employee} has no manager in {config.people}; name the granter with --by")
-        granter = person.manager
-        ws = load_workspace(s.root, config, {s.employee, granter})
-    if s.employee not in ws.people:
+    ws = restrict(load_workspace(s.root, config, {s.employee}), {s.employee})
+    person = ws.people.get(s.employee)
+    if person is None:
         raise UsageError(f"{s.employee} is not in {config.people}; add them before granting anything")
-    ws = restrict(ws, {s.employee, granter})
+    if s.granted_by is not None:
+        granter = check_id(s.granted_by, "--by")
+    elif person.manager is None:
+        raise UsageError(f"{s.employee} has no manager in {config.people}; name the granter with --by")
+    else:
+        granter = person.manager
     today = s.today or dt.date.today()
     sim = Simulator(ws, config, s.employee, granter, s.reason or PLACEHOLDER_REASON, today)
     retired_severity = config.severity.get("retired-permission", "error")

@@ -11,6 +11,7 @@ plus the new ones, or nothing is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 
 from permgate.edit.fmt import verify
 from permgate.edit.layout import analyse
@@ -31,7 +32,7 @@ def insert_grants(text: str, path: str, new: list[Mapping[str, str]]) -> tuple[s
     indent, offset = ITEM_INDENT, KEY_OFFSET
     if items:
         indent, offset = items[0].dash_column, items[0].key_column - items[0].dash_column
-    gaps = [range(a.last_line + 1, b.block_start) for a, b in zip(items, items[1:])]
+    gaps = [range(a.last_line + 1, b.block_start) for a, b in pairwise(items)]
     blank_between = bool(gaps) and all(any(not lines[n].strip() for n in gap) for gap in gaps)
 
     ordered = sorted(new, key=lambda g: g["permission"])
@@ -47,8 +48,12 @@ def insert_grants(text: str, path: str, new: list[Mapping[str, str]]) -> tuple[s
         block: list[str] = []
         for g in inserts[target]:
             entry = grant_lines(g, indent, offset)
-            block += (entry + [""]) if blank_between and target < len(items) else \
-                     ([""] + entry) if blank_between else entry
+            if not blank_between:
+                block += entry
+            elif target < len(items):
+                block += [*entry, ""]
+            else:
+                block += ["", *entry]
         if target < len(items):
             at = items[target].block_start
         elif items:

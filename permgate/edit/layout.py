@@ -156,10 +156,12 @@ def analyse(text: str, path: str) -> Layout:
 
     def one_line_scalar(key_ev: Any, val_ev: Any) -> None:
         if val_ev.style in ("|", ">"):
-            raise _refuse(path, val_ev.start_mark, "block scalars (| or >) cannot be formatted; write the value on one line")
-        if not (key_ev.start_mark.line == key_ev.end_mark.line == val_ev.start_mark.line == val_ev.end_mark.line):
             raise _refuse(path, val_ev.start_mark,
-                          f"the value of `{key_ev.value}` is not on the line of its key; write `key: value` on one line")
+                          "block scalars (| or >) cannot be formatted; write the value on one line")
+        lines_used = {key_ev.start_mark.line, key_ev.end_mark.line, val_ev.start_mark.line, val_ev.end_mark.line}
+        if len(lines_used) != 1:
+            raise _refuse(path, val_ev.start_mark,
+                          f"the value of `{key_ev.value}` is not on the line of its key; use one line")
 
     expect(yaml.StreamStartEvent)
     start = expect(yaml.DocumentStartEvent)
