@@ -105,9 +105,11 @@ def split_lines(text: str, path: str) -> tuple[list[str], str, bool]:
             line = text.count("\n", 0, text.index(ch)) + 1
             raise EditError(path, line, 1, f"unusual line break character U+{ord(ch):04X}; use plain newlines")
     newline = "\r\n" if "\r\n" in text else "\n"
-    if text.count("\r") != (text.count("\r\n") if newline == "\r\n" else 0):
-        line = text.count("\n", 0, text.index("\r")) + 1
-        raise EditError(path, line, 1, "mixed or bare carriage-return line endings; use one kind of line ending")
+    crlf = text.count("\r\n")
+    if text.count("\r") != crlf or (crlf and text.count("\n") != crlf):
+        odd = next(n for n, ln in enumerate(text.split("\n")) if ln.endswith("\r") != (newline == "\r\n")
+                   or "\r" in ln[:-1])
+        raise EditError(path, odd + 1, 1, "mixed or bare carriage-return line endings; use one kind of line ending")
     lines = text.split(newline)
     final = lines[-1] == ""
     if final:
@@ -192,8 +194,9 @@ def analyse(text: str, path: str) -> Layout:
             continue
         seq = expect(yaml.SequenceStartEvent)
         if seq.flow_style:
-            end = expect(yaml.SequenceEndEvent)
-            if seq.start_mark.line != tk.line or end.end_mark.line != tk.line:
+            end = take()
+            if not isinstance(end, yaml.SequenceEndEvent) or seq.start_mark.line != tk.line \
+                    or end.end_mark.line != tk.line:
                 raise _refuse(path, seq.start_mark, "flow style ([...]) cannot be formatted; use block style")
             layout.grants_flow_empty = True
             tk.comment = end_comment(tk.line, end.end_mark.column, "`grants: []`")
