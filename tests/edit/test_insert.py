@@ -76,10 +76,11 @@ def test_blank_line_separated_files_stay_separated() -> None:
     text = ("---\nemployee: E2\ngrants:\n  - permission: P001\n    granted_by: E1\n    granted_on: 2026-01-05\n\n"
             "  - permission: P009\n    granted_by: E1\n    granted_on: 2026-01-05\n")
     out, _ = insert_grants(text, "a.yaml", [G5, G9])
-    assert out == ("---\nemployee: E2\ngrants:\n  - permission: P001\n    granted_by: E1\n    granted_on: 2026-01-05\n\n"
-                   '  - permission: P005\n    granted_by: E000001\n    granted_on: 2026-11-27\n    reason: "ticket ACC-1"\n\n'
-                   "  - permission: P009\n    granted_by: E1\n    granted_on: 2026-01-05\n\n"
-                   '  - permission: P900\n    granted_by: E000001\n    granted_on: 2026-11-27\n    reason: "say \\"x\\""\n')
+    p001 = "  - permission: P001\n    granted_by: E1\n    granted_on: 2026-01-05\n"
+    p009 = "  - permission: P009\n    granted_by: E1\n    granted_on: 2026-01-05\n"
+    p005 = '  - permission: P005\n    granted_by: E000001\n    granted_on: 2026-11-27\n    reason: "ticket ACC-1"\n'
+    p900 = '  - permission: P900\n    granted_by: E000001\n    granted_on: 2026-11-27\n    reason: "say \\"x\\""\n'
+    assert out == "---\nemployee: E2\ngrants:\n" + p001 + "\n" + p005 + "\n" + p009 + "\n" + p900
 
 
 def test_empty_flow_list_becomes_a_block_list() -> None:
