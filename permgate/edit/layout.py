@@ -195,8 +195,8 @@ def analyse(text: str, path: str) -> Layout:
         seq = expect(yaml.SequenceStartEvent)
         if seq.flow_style:
             end = take()
-            if not isinstance(end, yaml.SequenceEndEvent) or seq.start_mark.line != tk.line \
-                    or end.end_mark.line != tk.line:
+            closed = type(end) is yaml.SequenceEndEvent
+            if not closed or seq.start_mark.line != tk.line or end.end_mark.line != tk.line:
                 raise _refuse(path, seq.start_mark, "flow style ([...]) cannot be formatted; use block style")
             layout.grants_flow_empty = True
             tk.comment = end_comment(tk.line, end.end_mark.column, "`grants: []`")

@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from permgate.rules import (
+    bulk_grant,
     duplicate_grant,
+    expired_grant,
+    expiry_required,
     forbidden_owner,
+    granter_authority,
     invalid_file,
+    misplaced_file,
+    missing_justification,
+    privilege_management,
     retired_permission,
     self_grant,
+    separation_of_duties,
+    stale_after_transfer,
     unknown_employee,
     unknown_granter,
     unknown_permission,
@@ -29,10 +38,19 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     self_grant.RULE,
     duplicate_grant.RULE,
     retired_permission.RULE,
+    granter_authority.RULE,
+    bulk_grant.RULE,
+    expiry_required.RULE,
+    expired_grant.RULE,
+    missing_justification.RULE,
+    stale_after_transfer.RULE,
+    privilege_management.RULE,
+    misplaced_file.RULE,
 )
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
     forbidden_owner.KIND,
+    separation_of_duties.KIND,
 )}
 
 BUILTIN_BY_ID: Mapping[str, Rule] = {r.id: r for r in BUILTIN_RULES}
