@@ -53,8 +53,12 @@ class Verdict:
     expires_required: bool = False
 
     @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
     def grantable(self) -> bool:
-        return not any(f.severity == "error" for f in self.findings)
+        return self.errors == 0
 
     def to_dict(self) -> dict[str, Any]:
         p = self.permission
@@ -100,7 +104,8 @@ def judge(sim: Simulator, perm: Permission, expires: dt.date | None, retired_sev
     if verdict.grantable or expires is not None:
         return verdict
     retry = Verdict(perm, sim.try_grant(perm.id, sim.today + dt.timedelta(days=TRIAL_EXPIRY_DAYS)), True)
-    return retry if retry.grantable else verdict
+    # an expiry that removes some errors but not all: the remaining ones are what excludes it
+    return retry if retry.errors < verdict.errors else verdict
 
 
 def compute(s: GrantableSettings) -> tuple[Workspace, str, list[Verdict]]:

@@ -39,7 +39,8 @@ def test_sales_employee_gets_no_distribution_permission_and_learns_why() -> None
     assert excluded["P020"]["rules"] == ["retired-permission"]
     assert excluded["P120"]["rules"] == ["retired-permission"]
     assert excluded["P006"]["rules"] == ["duplicate-grant"]
-    assert {"P001", "P118"} <= {g["permission"] for g in doc["grantable"]}
+    assert excluded["P118"]["rules"] == ["privilege-management"]
+    assert {"P001", "P119"} <= {g["permission"] for g in doc["grantable"]}
     assert set(doc["grantable"][0]) >= {"permission", "name", "owner_division", "sensitive"}
     assert len(doc["grantable"]) + len(doc["excluded"]) == 120
 
@@ -53,19 +54,33 @@ def test_distribution_employee_may_get_distribution_items() -> None:
 def test_text_output(make_repo: Callable[..., Path]) -> None:
     result = run_cli("grantable", "E000002", "--root", str(make_repo({})), "--today", "2026-11-27")
     assert result.exit_code == 0
+    f = "assignments/retail-sales/E000002.yaml"
     assert result.stdout == (
-        "Permissions E000002 Ben Baker (retail-sales) may be given by E000001 Ada Abbott (retail-sales): 1 of 4\n"
+        "Permissions E000002 Ben Baker (retail-sales) may be given by E000001 Ada Abbott (retail-sales): 2 of 6\n"
         "  P003  hr.read (corporate)\n"
-        "Excluded: 3\n"
+        "  P006  payroll.read (corporate)  sensitive, needs --expires\n"
+        "Excluded: 4\n"
         "  P001  billing.read (retail-sales)  excluded by duplicate-grant\n"
-        "      error[duplicate-grant] P001 billing.read is granted to E000002 Ben Baker again (first at "
-        "assignments/retail-sales/E000002.yaml:4)\n"
-        "  P002  supply-points.read (distribution)  excluded by distribution-to-retail-sales\n"
+        f"      error[duplicate-grant] P001 billing.read is granted to E000002 Ben Baker again (first at {f}:4)\n"
+        "  P002  supply-points.read (distribution)  excluded by distribution-to-retail-sales, granter-authority\n"
         "      error[distribution-to-retail-sales] P002 supply-points.read is owned by distribution (catalog.yaml:8); "
         "E000002 Ben Baker is in retail-sales (people.yaml:8); granted by E000001 on 2026-11-27\n"
+        "      error[granter-authority] P002 supply-points.read is owned by distribution (catalog.yaml:8), protected by "
+        "`distribution-to-retail-sales`, but E000001 Ada Abbott is in retail-sales (people.yaml:4); granted on "
+        "2026-11-27\n"
         "  P004  legacy-liaison.read (corporate)  excluded by retired-permission\n"
         "      error[retired-permission] P004 legacy-liaison.read is retired (catalog.yaml:16); it can no longer be "
-        "granted\n")
+        "granted\n"
+        "  P005  access-admin.register (corporate)  excluded by privilege-management\n"
+        "      error[privilege-management] P005 access-admin.register lets its holder register access for others "
+        "(catalog.yaml:21); E000002 Ben Baker has no function (people.yaml:8), allowed: access-administration\n")
+
+
+def test_sensitive_permission_is_grantable_with_an_expiry(make_repo: Callable[..., Path]) -> None:
+    doc = grantable_json(make_repo({}), "E000002")
+    payroll = {g["permission"]: g for g in doc["grantable"]}["P006"]
+    assert (payroll["sensitive"], payroll["expires_required"], payroll["findings"]) == (True, True, [])
+    assert {g["permission"]: g for g in doc["grantable"]}["P003"]["expires_required"] is False
 
 
 def test_granter_matters(make_repo: Callable[..., Path]) -> None:
