@@ -54,7 +54,8 @@ def test_pass_and_not_applicable(make_repo: Callable[..., Path]) -> None:
     ]
     required = run_cli("test", "--root", str(root), "--require-tests")
     assert required.exit_code == 1
-    assert required.stdout.splitlines()[-1] == "1 case: 1 passed, 0 failed; 1 policy rule without tests (--require-tests)"
+    assert required.stdout.splitlines()[-1] == (
+        "1 case: 1 passed, 0 failed; 1 policy rule without tests (--require-tests)")
 
 
 def test_a_failing_case_names_missing_and_unexpected_locations(make_repo: Callable[..., Path]) -> None:
