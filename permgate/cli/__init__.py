@@ -16,6 +16,7 @@ from permgate.cli.check import check
 from permgate.cli.fmt import fmt
 from permgate.cli.grant import grant
 from permgate.cli.grantable import grantable
+from permgate.cli.policy_test import policy_test
 from permgate.cli.revoke import revoke
 from permgate.cli.rules import explain, rules
 from permgate.cli.schema import schema
@@ -38,6 +39,7 @@ cli.add_command(explain)
 cli.add_command(grant)
 cli.add_command(grantable)
 cli.add_command(fmt)
+cli.add_command(policy_test)
 
 
 def main(argv: list[str] | None = None) -> int:
