@@ -122,6 +122,10 @@ def run_grant(s: GrantSettings) -> Outcome:
     where = ", ".join(f"{g['permission']} at {path}:{line}"
                       for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines, strict=True))
     errors = len(blocking(found))
+    already = sum(1 for f in before if f.employee == s.employee and f.waived is None)
+    if already:
+        out += (f"Note: {s.employee} already has {already} finding{'s' if already != 1 else ''} that this change "
+                "does not add; see `permgate check`.\n")
     if errors:
         out += (f"Not written: granting {', '.join(s.permissions)} to {s.employee} would introduce "
                 f"{errors} error{'s' if errors != 1 else ''}. No file was changed.\n")

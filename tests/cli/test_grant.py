@@ -192,3 +192,18 @@ def test_a_waived_finding_does_not_stop_the_grant(make_repo: Callable[..., Path]
     after = run_cli("check", "--root", str(root), "--today", "2026-11-27")
     assert after.exit_code == 0
     assert "waiver-unused" not in after.stdout
+
+
+def test_findings_the_employee_already_has_are_mentioned_not_repeated(make_repo: Callable[..., Path]) -> None:
+    f = "assignments/retail-sales/E000002.yaml"
+    old = ('---\nemployee: E000002\ngrants:\n  - permission: P001\n    granted_by: E000001\n'
+           '    granted_on: 2026-01-05\n    reason: "no ticket"\n')
+    root = make_repo({f: old})
+    result = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "ticket ACC-00111",
+                     "--root", str(root), *DAY)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        "0 errors, 0 warnings, 0 notes in 1 grants file (1 grant)",
+        "Note: E000002 already has 1 finding that this change does not add; see `permgate check`.",
+        f"Added P003 at {f}:8.",
+    ]
