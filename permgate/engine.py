@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from permgate.changeset import ChangeSet
 from permgate.config import Config
 from permgate.errors import ConfigError
 from permgate.findings import Finding, Violation
@@ -61,10 +62,15 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation]) -> Iter
         yield Finding(rule_id, severity, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
-def evaluate(ws: Workspace, config: Config, today: dt.date) -> list[Finding]:
-    """All findings for ``ws``, sorted by path, line, column and rule."""
+def evaluate(ws: Workspace, config: Config, today: dt.date,
+             base: Workspace | None = None, change: ChangeSet | None = None) -> list[Finding]:
+    """All findings for ``ws``, sorted by path, line, column and rule.
+
+    ``base`` and ``change`` are given in ``--base`` mode only (see ``permgate.basemode``);
+    rules that judge a change read them from the ``Context`` and stay silent without them.
+    """
     _check_config(ws, config)
-    ctx = Context(today=today, policies=ws.policies)
+    ctx = Context(today=today, policies=ws.policies, base=base, change=change)
     findings: list[Finding] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)

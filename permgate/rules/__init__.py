@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from permgate.rules import (
     duplicate_grant,
     forbidden_owner,
+    grant_depends_on_directory_change,
     invalid_file,
+    policy_change,
+    policy_changed_with_grants,
     retired_permission,
     self_grant,
     unknown_employee,
@@ -29,6 +32,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     self_grant.RULE,
     duplicate_grant.RULE,
     retired_permission.RULE,
+    policy_change.RULE,
+    policy_changed_with_grants.RULE,
+    grant_depends_on_directory_change.RULE,
 )
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
