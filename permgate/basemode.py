@@ -186,24 +186,30 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, change: Change
     """Add the directory or catalog line a finding in an untouched file owes to the change."""
     if f.path in change.paths():
         return f
-    extra: list[Related] = []
-    have = {(r.path, r.line) for r in f.related}
+    notes: dict[tuple[str, int], tuple[Related, str]] = {}
     after_p = head.people.get(f.employee or "")
     before_p = base.people.get(f.employee or "")
     if after_p is not None and before_p is not None and (after_p.division, after_p.manager) != (
-            before_p.division, before_p.manager) and (after_p.loc.path, after_p.loc.line) not in have:
-        extra.append(Related(after_p.loc.path, after_p.loc.line, after_p.loc.column,
-                             f"{after_p.label} moves from {before_p.division} to {after_p.division} "
-                             "in this change" if before_p.division != after_p.division
-                             else f"{after_p.label}'s manager changes in this change"))
+            before_p.division, before_p.manager):
+        text = (f"{after_p.label} moves from {before_p.division} to {after_p.division} in this change"
+                if before_p.division != after_p.division else f"{after_p.label}'s manager changes in this change")
+        loc = after_p.loc
+        notes[(loc.path, loc.line)] = (Related(loc.path, loc.line, loc.column, text), text)
     after_c = head.catalog.get(f.permission or "")
     before_c = base.catalog.get(f.permission or "")
-    if after_c is not None and before_c is not None and after_c != dataclasses.replace(
-            before_c, loc=after_c.loc) and (after_c.loc.path, after_c.loc.line) not in have:
-        extra.append(Related(after_c.loc.path, after_c.loc.line, after_c.loc.column,
-                             f"{after_c.label} changes in this change (owner {before_c.owner_division} -> "
-                             f"{after_c.owner_division})"))
-    return dataclasses.replace(f, related=f.related + tuple(extra)) if extra else f
+    if after_c is not None and before_c is not None and after_c != dataclasses.replace(before_c, loc=after_c.loc):
+        text = (f"{after_c.label} changes in this change (owner_division {before_c.owner_division} -> "
+                f"{after_c.owner_division})")
+        loc = after_c.loc
+        notes[(loc.path, loc.line)] = (Related(loc.path, loc.line, loc.column, text), text)
+    if not notes:
+        return f
+    related = []
+    for r in f.related:  # a line the rule already cites gets the change said next to it
+        note = notes.pop((r.path, r.line), None)
+        related.append(r._replace(message=f"{r.message}; {note[1]}") if note else r)
+    related.extend(rel for rel, _ in notes.values())
+    return dataclasses.replace(f, related=tuple(related))
 
 
 def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:

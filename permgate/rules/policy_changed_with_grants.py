@@ -46,7 +46,7 @@ rules:
     waivable: false
     summary: Distribution-owned permissions must not be granted to retail-sales employees
     owner_divisions: [distribution]
-    grantee_divisions: []
+    grantee_divisions: [corporate]
 """
 
 RULE = Rule(
