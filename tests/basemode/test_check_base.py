@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import gen_org, needs_shared, pairs, run_cli
-from git_helpers import commit_all, git, init_repo, write_files
 
 from permgate.rules import BUILTIN_RULES
 from permgate.rules.examples import BASE, build
+from tests.conftest import GEN_ORG, SHARED, gen_org, needs_shared, pairs, run_cli
+from tests.git_helpers import commit_all, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
 DTRS = "distribution-to-retail-sales"
@@ -50,7 +50,7 @@ def line_of(text: str, needle: str) -> int:
 def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A gen_org organisation in git; the working tree adds one bad grant, transfers one
     distribution employee into retail-sales (moving their file) and deletes the policy file."""
-    if not Path(__file__).resolve().parent.parent.parent.joinpath("shared", "bench", "gen_org.py").exists():
+    if not GEN_ORG.exists():
         pytest.skip("../shared/bench/gen_org.py is not beside the project")
     root = tmp_path_factory.mktemp("org") / "grants"
     expected = gen_org(root, employees=150, seed=4242)
@@ -69,7 +69,7 @@ def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     preexisting = set()
     for emp, div in division.items():
         if div == "retail-sales":
-            for pid, line in permission_lines(grants_text(emp)):
+            for pid, _line in permission_lines(grants_text(emp)):
                 if owner[pid] == "distribution":
                     preexisting.add((emp, pid))
     assert len(preexisting) == expected["planted_violations"] > 0
@@ -125,7 +125,7 @@ def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dic
 @needs_shared
 def test_sarif_and_github_point_at_the_grant_lines(org_change: dict[str, Any]) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    schema_path = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+    schema_path = SHARED / "schemas" / "sarif-schema-2.1.0.json"
     if not schema_path.exists():
         pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is not beside the project")
     root = org_change["root"]
@@ -281,7 +281,7 @@ def test_change_rule_examples(rule: Any, tmp_path: Path) -> None:
         write_files(root, {p: t for p, t in build(example.files).items()})
         for path in set(BASE) - set(build(example.files)):
             (root / path).unlink()
-        code, doc = check_base(root, "main")
+        _code, doc = check_base(root, "main")
         assert {(p, line) for r, p, line in pairs(doc) if r == rule.id} == set(example.expect), name
         # outside --base mode the rule is silent
         _, plain = _plain(root)
