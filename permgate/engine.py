@@ -55,26 +55,41 @@ def _check_config(ws: Workspace, config: Config) -> None:
                               f"rule id `{p.id}` is taken by a built-in rule; choose another")
         if p.kind not in POLICY_KINDS:  # the schema already refuses this; kept for custom schemas
             raise ConfigError(p.loc.path, p.loc.line, p.loc.column, f"unknown rule kind `{p.kind}`")
+        validate = POLICY_KINDS[p.kind].validate
+        problem = validate(ws, p) if validate else None
+        if problem:
+            raise ConfigError(p.loc.path, p.loc.line, p.loc.column, problem)
+    for key, section in sorted(ws.settings.items()):
+        rule = BUILTIN_BY_ID.get(key)
+        problem = rule.validate_settings(ws, section) if rule and rule.validate_settings else None
+        if problem:
+            loc = ws.settings_locs[key]
+            raise ConfigError(loc.path, loc.line, loc.column, problem)
 
 
-def _stamp(rule_id: str, severity: str, violations: Iterable[Violation]) -> Iterable[Finding]:
+def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
+           configured: bool = False) -> Iterable[Finding]:
+    """Findings of one rule; a violation's own severity applies unless permgate.yaml sets one."""
     for v in violations:
-        yield Finding(rule_id, severity, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
+        sev = v.severity if v.severity and not configured else severity
+        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
 def evaluate(ws: Workspace, config: Config, today: dt.date,
              base: Workspace | None = None, change: ChangeSet | None = None) -> list[Finding]:
     """All findings for ``ws``, sorted by path, line, column and rule.
 
-    ``base`` and ``change`` are given in ``--base`` mode only (see ``permgate.basemode``);
-    rules that judge a change read them from the ``Context`` and stay silent without them.
+    ``base`` (the workspace at the base revision) and ``change`` (what the change touched)
+    are given in ``--base`` mode only (see ``permgate.basemode``); rules that judge a change
+    (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
+    and stay silent without them.
     """
     _check_config(ws, config)
     ctx = Context(today=today, policies=ws.policies, base=base, change=change)
     findings: list[Finding] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)
-        findings.extend(_stamp(rule.id, severity, rule.check(ws, ctx)))
+        findings.extend(_stamp(rule.id, severity, rule.check(ws, ctx), rule.id in config.severity))
     for policy in ws.policies:
         kind = POLICY_KINDS[policy.kind]
         severity = config.severity.get(policy.id, policy.severity)

@@ -10,14 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from permgate.rules import (
+    bulk_grant,
     duplicate_grant,
+    expired_grant,
+    expiry_required,
     forbidden_owner,
     grant_depends_on_directory_change,
+    granter_authority,
     invalid_file,
+    misplaced_file,
+    missing_justification,
     policy_change,
     policy_changed_with_grants,
+    privilege_management,
     retired_permission,
     self_grant,
+    separation_of_duties,
+    stale_after_transfer,
     unknown_employee,
     unknown_granter,
     unknown_permission,
@@ -32,6 +41,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     self_grant.RULE,
     duplicate_grant.RULE,
     retired_permission.RULE,
+    granter_authority.RULE,
+    bulk_grant.RULE,
+    expiry_required.RULE,
+    expired_grant.RULE,
+    missing_justification.RULE,
+    stale_after_transfer.RULE,
+    privilege_management.RULE,
+    misplaced_file.RULE,
     policy_change.RULE,
     policy_changed_with_grants.RULE,
     grant_depends_on_directory_change.RULE,
@@ -39,6 +56,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
     forbidden_owner.KIND,
+    separation_of_duties.KIND,
 )}
 
 BUILTIN_BY_ID: Mapping[str, Rule] = {r.id: r for r in BUILTIN_RULES}

@@ -75,11 +75,12 @@ def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert len(preexisting) == expected["planted_violations"] > 0
 
     # 1. one bad grant, appended to a sales employee's file
-    seller = next(e for e in sorted(division) if division[e] == "retail-sales"
+    manager_of = {p["id"]: p["manager"] for p in people}
+    seller = next(e for e in sorted(division) if division[e] == "retail-sales" and manager_of[e]
                   and not any(emp == e for emp, _ in preexisting))
     held = {pid for pid, _ in permission_lines(grants_text(seller))}
     bad_perm = next(p for p in dist_perms if p not in held)
-    manager = next(p["manager"] for p in people if p["id"] == seller) or "E000003"
+    manager = manager_of[seller]
     seller_path = f"assignments/retail-sales/{seller}.yaml"
     text = grants_text(seller) + (f"  - permission: {bad_perm}\n    granted_by: {manager}\n"
                                   "    granted_on: 2026-01-10\n    reason: \"cover, ticket ACC-99999\"\n")
@@ -105,7 +106,12 @@ def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (root / POLICY).unlink()
     policy_line = line_of(policy_text, f"- id: {DTRS}")
 
-    new = {(DTRS, seller_path, bad_line), *mover_hits, ("policy-changed-with-grants", POLICY, policy_line)}
+    # the added grant breaks the boundary, and its granter (a retail-sales manager) has no
+    # authority over a distribution permission; the mover's grants came from their own
+    # distribution manager, so only the boundary rule fires on them
+    assert division[manager] == "retail-sales"
+    new = {(DTRS, seller_path, bad_line), ("granter-authority", seller_path, bad_line), *mover_hits,
+           ("policy-changed-with-grants", POLICY, policy_line)}
     return {"root": root, "new": new, "preexisting": preexisting, "bad": (seller_path, bad_line)}
 
 
@@ -115,7 +121,15 @@ def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dic
     assert code == 1
     assert pairs(doc) == org_change["new"]
     summary = doc["summary"]
-    assert summary["preexisting"] == {"errors": len(org_change["preexisting"]), "warnings": 0, "notes": 0}
+    # the base, checked on its own: its boundary findings are exactly the planted grants, and
+    # every one of its findings is counted as pre-existing (the change removes none)
+    clone = org_change["root"].parent / "base-clone"
+    if not clone.exists():
+        git(org_change["root"].parent, "clone", "-q", str(org_change["root"]), str(clone))
+    _, at_base = _plain(clone)
+    assert {(f["employee"], f["permission"]) for f in at_base["findings"] if f["rule"] == DTRS} == \
+        org_change["preexisting"]
+    assert summary["preexisting"] == {k: at_base["summary"][k] for k in ("errors", "warnings", "notes")}
     assert summary["base"]["ref"] == "main" and len(summary["base"]["commit"]) == 40
     policy = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
     assert policy["severity"] == "error"
@@ -164,6 +178,12 @@ grants:
 """
 
 
+def bad(path: str, line: int) -> set[tuple[str, str, int]]:
+    """A distribution permission granted to a seller: across the boundary, and by a granter
+    (a retail-sales manager) without authority over a distribution permission."""
+    return {(DTRS, path, line), ("granter-authority", path, line)}
+
+
 def add_grant(text: str, permission: str, granted_by: str = "E000001") -> str:
     return text + (f"  - permission: {permission}\n    granted_by: {granted_by}\n    granted_on: 2026-01-06\n"
                    "    reason: \"ticket ACC-00300\"\n")
@@ -183,8 +203,9 @@ def test_transfer_flags_grants_in_a_file_the_change_did_not_touch(tmp_path: Path
     write_files(root, {"people.yaml": people})
     code, doc = check_base(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, DIST_E3, 4)}
-    related = doc["findings"][0]["related"]
+    # the file now sits in the wrong division's folder too: that is new as well
+    assert pairs(doc) == {(DTRS, DIST_E3, 4), ("misplaced-file", DIST_E3, 2)}
+    related = next(f for f in doc["findings"] if f["rule"] == DTRS)["related"]
     people_line = line_of(people, "- id: E000003")
     assert {"path": "people.yaml", "line": people_line, "column": 3,
             "message": "E000003 Chloe Castro is in retail-sales; E000003 Chloe Castro moves from distribution "
@@ -199,7 +220,9 @@ def test_catalog_ownership_change_flags_holders_and_is_a_policy_change(tmp_path:
     code, doc = check_base(root, "main")
     p003 = line_of(catalog, "- id: P003")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-change", "catalog.yaml", p003)}
+    # the holder is now across the boundary, and their granter (retail-sales) no longer has authority
+    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("granter-authority", SALES_E2, 8),
+                          ("policy-change", "catalog.yaml", p003)}
     change = next(f for f in doc["findings"] if f["rule"] == "policy-change")
     assert change["message"].startswith("P003 hr.read changes owner_division corporate -> distribution")
     assert change["severity"] == "warning"
@@ -211,7 +234,7 @@ def test_loosened_policy_still_gates_the_change(tmp_path: Path) -> None:
     write_files(root, {POLICY: loosened, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
     code, doc = check_base(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-changed-with-grants", POLICY, 3)}
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", POLICY, 3)}
     finding = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
     assert "grantee_divisions [retail-sales] -> [corporate]" in finding["message"]
     assert SALES_E2 in finding["message"]
@@ -223,7 +246,7 @@ def test_severity_lowered_in_config_keeps_the_base_severity(tmp_path: Path) -> N
                        SALES_E2: add_grant(BASE[SALES_E2], "P002")})
     code, doc = check_base(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-changed-with-grants", "permgate.yaml", 3)}
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", "permgate.yaml", 3)}
     assert {f["rule"]: f["severity"] for f in doc["findings"]}[DTRS] == "error"
 
 
@@ -232,7 +255,7 @@ def test_deleting_the_policy_alone_is_a_warning(tmp_path: Path) -> None:
     (root / POLICY).unlink()
     code, doc = check_base(root, "main")
     assert (code, pairs(doc)) == (0, {("policy-change", POLICY, 3)})
-    assert doc["summary"]["preexisting"]["errors"] == 1
+    assert doc["summary"]["preexisting"]["errors"] == 2  # boundary and granter authority
 
 
 def test_preexisting_findings_are_counted_not_reported(tmp_path: Path) -> None:
@@ -241,9 +264,9 @@ def test_preexisting_findings_are_counted_not_reported(tmp_path: Path) -> None:
     write_files(root, {SALES_E2: e2})
     code, doc = check_base(root, "main")
     assert (code, pairs(doc)) == (0, set())
-    assert doc["summary"]["preexisting"] == {"errors": 1, "warnings": 0, "notes": 0}
+    assert doc["summary"]["preexisting"] == {"errors": 2, "warnings": 0, "notes": 0}
     text = run_cli("check", "--root", str(root), "--base", "main").stdout
-    assert text.endswith("1 pre-existing finding not shown\n")
+    assert text.endswith("2 pre-existing findings not shown\n")
 
 
 def test_a_second_copy_of_a_finding_is_new(tmp_path: Path) -> None:
@@ -260,7 +283,7 @@ def test_an_untracked_grants_file_is_checked(tmp_path: Path) -> None:
     write_files(root, {"assignments/retail-sales/E000001.yaml": add_grant("---\nemployee: E000001\ngrants:\n",
                                                                              "P002", "E000004")})
     code, doc = check_base(root, "main")
-    assert (code, pairs(doc)) == (1, {(DTRS, "assignments/retail-sales/E000001.yaml", 4)})
+    assert (code, pairs(doc)) == (1, bad("assignments/retail-sales/E000001.yaml", 4))
 
 
 # --- every rule that judges a change runs its documented examples -------------------------

@@ -24,6 +24,13 @@ def add_grant(text: str, permission: str, granted_by: str = "E000001") -> str:
 
 
 BAD_E2 = add_grant(BASE[SALES_E2], "P002")  # line 8: a distribution permission for a seller
+MOVED = "assignments/retail-sales/desk-a/E000002.yaml"
+
+
+def bad(path: str, line: int) -> set[tuple[str, str, int]]:
+    """A distribution permission granted to a seller: across the boundary, and by a granter
+    (a retail-sales manager) without authority over a distribution permission."""
+    return {(DTRS, path, line), ("granter-authority", path, line)}
 
 
 def base_json(root: Path, ref: str, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -70,19 +77,18 @@ def test_shallow_clone_without_the_base_commit(tmp_path: Path) -> None:
     # once the base is fetched, the same check works and finds the grant
     git(clone, "fetch", "-q", "--deepen=1")
     code, doc = base_json(clone, first)
-    assert (code, pairs(doc)) == (1, {(DTRS, SALES_E2, 8)})
+    assert (code, pairs(doc)) == (1, bad(SALES_E2, 8))
 
 
 def test_detached_head(tmp_path: Path) -> None:
     root = repo(tmp_path)
-    write_files(root, {"assignments/corporate/E000004.yaml": add_grant("---\nemployee: E000004\ngrants:\n",
-                                                                          "P003", "E000003")})
-    commit_all(root, "a clean grant")
+    write_files(root, {"README.md": "the grants of a small utility\n"})
+    commit_all(root, "a readme")
     git(root, "checkout", "-q", "--detach", "HEAD")
     write_files(root, {SALES_E2: BAD_E2})
     for ref in ("main", "HEAD", "main~1"):
         code, doc = base_json(root, ref)
-        assert (code, pairs(doc)) == (1, {(DTRS, SALES_E2, 8)}), ref
+        assert (code, pairs(doc)) == (1, bad(SALES_E2, 8)), ref
 
 
 def move(root: Path, old: str, new: str) -> None:
@@ -92,33 +98,33 @@ def move(root: Path, old: str, new: str) -> None:
 
 def test_renamed_grants_file_keeps_its_findings_preexisting(tmp_path: Path) -> None:
     root = repo(tmp_path, {SALES_E2: BAD_E2})
-    moved = "assignments/corporate/E000002.yaml"
+    moved = MOVED
     move(root, SALES_E2, moved)
     code, doc = base_json(root, "main")
     assert (code, pairs(doc)) == (0, set())
-    assert doc["summary"]["preexisting"]["errors"] == 1
+    assert doc["summary"]["preexisting"]["errors"] == 2
 
 
 def test_renamed_file_with_a_new_bad_grant(tmp_path: Path) -> None:
     root = repo(tmp_path)
-    moved = "assignments/corporate/E000002.yaml"
+    moved = MOVED
     move(root, SALES_E2, moved)
     write_files(root, {moved: BAD_E2})
     code, doc = base_json(root, "main")
-    assert (code, pairs(doc)) == (1, {(DTRS, moved, 8)})
+    assert (code, pairs(doc)) == (1, bad(moved, 8))
 
 
 def test_renamed_and_committed_on_a_branch(tmp_path: Path) -> None:
     root = repo(tmp_path, {SALES_E2: BAD_E2})
     git(root, "checkout", "-q", "-b", "change")
-    moved = "assignments/corporate/E000002.yaml"
+    moved = MOVED
     move(root, SALES_E2, moved)
-    write_files(root, {moved: add_grant(BAD_E2, "P002", "E000003")})
+    write_files(root, {moved: add_grant(BAD_E2, "P002")})
     commit_all(root, "move and grant again")
     code, doc = base_json(root, "main")
-    # the second grant of P002 is a second copy of the pre-existing boundary finding: new
-    assert (code, pairs(doc)) == (1, {("duplicate-grant", moved, 12), (DTRS, moved, 12)})
-    assert doc["summary"]["preexisting"]["errors"] == 1
+    # the second grant of P002 is a second copy of the pre-existing findings: new
+    assert (code, pairs(doc)) == (1, {("duplicate-grant", moved, 12)} | bad(moved, 12))
+    assert doc["summary"]["preexisting"]["errors"] == 2
 
 
 def test_deleted_grants_file(tmp_path: Path) -> None:
@@ -144,7 +150,7 @@ def test_base_without_policies(tmp_path: Path) -> None:
     write_files(root, {POLICY: BASE[POLICY], SALES_E2: BAD_E2})
     code, doc = base_json(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-changed-with-grants", POLICY, 3)}
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", POLICY, 3)}
     message = next(f["message"] for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
     assert message.startswith(f"{POLICY} is added: rule `{DTRS}` (forbidden-owner, error) is added: ")
 
@@ -165,7 +171,7 @@ def test_policies_folder_deleted_in_the_change(tmp_path: Path) -> None:
     write_files(root, {SALES_E2: BAD_E2})
     code, doc = base_json(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-changed-with-grants", POLICY, 3)}
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", POLICY, 3)}
 
 
 def test_base_without_a_grants_repository(tmp_path: Path) -> None:
@@ -174,7 +180,7 @@ def test_base_without_a_grants_repository(tmp_path: Path) -> None:
     write_files(root, build({SALES_E2: BAD_E2}))
     code, doc = base_json(root, "main")
     assert code == 1
-    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("policy-changed-with-grants", POLICY, 3)}
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", POLICY, 3)}
 
 
 def test_broken_catalog_at_the_base_is_an_error(tmp_path: Path) -> None:
@@ -218,7 +224,7 @@ def test_symlink_committed_at_the_base_is_refused(tmp_path: Path) -> None:
     code, doc = base_json(root, "main")
     # the base could not read it either: the working tree's finding pre-exists, and nothing passes silently
     assert (code, pairs(doc)) == (0, set())
-    assert doc["summary"]["preexisting"]["errors"] == 1
+    assert doc["summary"]["preexisting"]["errors"] == 1  # the invalid-file finding
 
 
 def test_grants_repository_in_a_subfolder(tmp_path: Path) -> None:
@@ -226,7 +232,7 @@ def test_grants_repository_in_a_subfolder(tmp_path: Path) -> None:
     init_repo(top, {f"access/{k}": v for k, v in BASE.items()} | {"src/app.py": "print('hi')\n"})
     write_files(top, {f"access/{SALES_E2}": BAD_E2, "src/app.py": "print('changed')\n"})
     code, doc = base_json(top / "access", "main")
-    assert (code, pairs(doc)) == (1, {(DTRS, SALES_E2, 8)})
+    assert (code, pairs(doc)) == (1, bad(SALES_E2, 8))
     assert doc["summary"]["changed_paths"] == 1
     sarif = json.loads(run_cli("check", "--root", str(top / "access"), "--base", "main", "--format", "sarif").stdout)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
@@ -240,4 +246,4 @@ def test_staged_and_unstaged_changes_are_both_seen(tmp_path: Path) -> None:
     write_files(root, {"assignments/retail-sales/E000001.yaml": add_grant("---\nemployee: E000001\ngrants:\n",
                                                                              "P002", "E000004")})
     code, doc = base_json(root, "main")
-    assert (code, pairs(doc)) == (1, {(DTRS, SALES_E2, 8), (DTRS, "assignments/retail-sales/E000001.yaml", 4)})
+    assert (code, pairs(doc)) == (1, bad(SALES_E2, 8) | bad("assignments/retail-sales/E000001.yaml", 4))
