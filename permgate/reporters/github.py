@@ -33,9 +33,14 @@ def render(report: Report) -> str:
         file = report.path_prefix + path
         lines.append(f"::group::{escape_data(file)}")
         for f in group:
-            props = (f"file={escape_property(file)},line={f.line},col={f.column},"
-                     f"title={escape_property(f.rule)}")
-            lines.append(f"::{_COMMAND[f.severity]} {props}::{escape_data(f.message)}")
+            command, title, message = _COMMAND[f.severity], f.rule, f.message
+            if f.waived is not None:  # shown, but never as an error or warning
+                w = f.waived
+                command, title = "notice", f"{f.rule} (waived)"
+                message = (f"waived {f.severity} until {w.expires} by {w.approved_by}, ticket {w.ticket}: "
+                           f"{f.message}")
+            props = f"file={escape_property(file)},line={f.line},col={f.column},title={escape_property(title)}"
+            lines.append(f"::{command} {props}::{escape_data(message)}")
         lines.append("::endgroup::")
     lines.append(summary_line(report))  # starts with a digit: never read as a command
     return "\n".join(lines) + "\n"

@@ -43,7 +43,10 @@ def render(report: Report) -> str:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
         for f in report.findings:
             where = f"{report.path_prefix}{f.path}:{f.line}"
-            out.append(f"| {f.severity} | {_code(f.rule)} | {_code(where)} | {_cell(f.message)} |")
+            severity = f.severity if f.waived is None else f"waived {f.severity}"
+            message = f.message if f.waived is None else (
+                f"{f.message} (waived by {f.waived.approved_by} until {f.waived.expires}, ticket {f.waived.ticket})")
+            out.append(f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |")
         fired = []
         seen: set[str] = set()
         for f in report.findings:

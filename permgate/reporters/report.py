@@ -28,8 +28,13 @@ class Report:
     path_prefix: str = ""
 
     def counts(self) -> dict[str, int]:
-        c = Counter(f.severity for f in self.findings)
+        """Active findings by severity; waived findings are counted apart (``waived``)."""
+        c = Counter(f.severity for f in self.findings if f.waived is None)
         return {s: c.get(s, 0) for s in SEVERITIES}
+
+    @property
+    def waived(self) -> int:
+        return sum(1 for f in self.findings if f.waived is not None)
 
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of the JSON format (docs/output-formats.md)."""
@@ -40,9 +45,10 @@ class Report:
             "notes": counts["note"],
             "files": self.files,
             "grants": self.grants,
+            "waived": self.waived,
         }
         if self.base_ref is not None:
-            c = Counter(f.severity for f in self.preexisting)
+            c = Counter(f.severity for f in self.preexisting if f.waived is None)
             out["base"] = {"ref": self.base_ref, "commit": self.base_commit}
             out["preexisting"] = {"errors": c.get("error", 0), "warnings": c.get("warning", 0),
                                   "notes": c.get("note", 0)}

@@ -78,6 +78,13 @@ def render(report: Report) -> str:
                 {"id": i, **_location(report, r.path, r.line, r.column), "message": {"text": r.message}}
                 for i, r in enumerate(f.related, start=1)
             ]
+        if f.waived is not None:
+            w = f.waived
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
+                "location": _location(report, w.path, w.line, w.column),
+            }]
         if report.base_ref is not None:
             result["baselineState"] = "new"
         results.append(result)

@@ -15,8 +15,9 @@ def _plural(n: int, word: str) -> str:
 
 def summary_line(report: Report) -> str:
     c = report.counts()
-    line = (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')} "
-            f"in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
+    waived = f", {report.waived} waived" if report.waived else ""
+    line = (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
+            f"{waived} in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
     if report.base_ref is not None:
         line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
                  f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")
@@ -31,6 +32,11 @@ def render(report: Report) -> str:
         if report.color:
             where = f"{_BOLD}{where}{_RESET}"
             sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
+        if f.waived is not None:
+            w = f.waived
+            lines.append(f"{where} waived {sev} {f.message} (waived by {w.approved_by} until {w.expires}, "
+                         f"ticket {w.ticket}, {w.path}:{w.line})")
+            continue
         lines.append(f"{where} {sev} {f.message}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

@@ -30,6 +30,8 @@ from permgate.rules import (
     unknown_employee,
     unknown_granter,
     unknown_permission,
+    waiver_invalid,
+    waiver_unused,
 )
 from permgate.rules.base import Context, PolicyKind, Rule
 
@@ -49,6 +51,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     stale_after_transfer.RULE,
     privilege_management.RULE,
     misplaced_file.RULE,
+    waiver_invalid.RULE,
+    waiver_unused.RULE,
     policy_change.RULE,
     policy_changed_with_grants.RULE,
     grant_depends_on_directory_change.RULE,
