@@ -97,6 +97,7 @@ RULE = Rule(
     id="grant-depends-on-directory-change",
     summary="A grant is allowed only because the same change moved its holder into another division",
     default_severity="warning",
+    waivable=False,  # a waiver would live in policies/, inside the very change it excuses
     check=check,
     doc=RuleDoc(
         flags="In `--base` mode, a grant that a policy rule would flag with its holder in the division the "

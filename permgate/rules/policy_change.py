@@ -162,6 +162,7 @@ RULE = Rule(
     id="policy-change",
     summary="A change edits the gate itself: a policy file, permgate.yaml or catalog ownership",
     default_severity="warning",
+    waivable=False,  # a waiver would live in policies/, inside the very change it excuses
     check=check,
     doc=RuleDoc(
         flags="In `--base` mode, a change that adds, edits or deletes a file in `policies/`, edits "
