@@ -47,7 +47,7 @@ def _examples(doc: RuleDoc, rule_id: str, kind: str | None = None) -> list[str]:
         out += ["A change to the [example organisation](index.md#the-example-organisation), committed as the "
                 f"base, checked with `permgate check --base main --today {EXAMPLES_TODAY}`:", ""]
         if doc.bad.base:
-            out += ["At the base:", ""] + _files(doc.bad.base) + ["In the change:", ""]
+            out += ["At the base:", "", *_files(doc.bad.base), "In the change:", ""]
     else:
         out += ["Laid over the [example organisation](index.md#the-example-organisation), checked with "
                 f"`--today {EXAMPLES_TODAY}`:", ""]
