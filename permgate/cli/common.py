@@ -34,7 +34,8 @@ def handle_errors(func: F) -> F:
 def finish(outcome: Outcome) -> None:
     """Echo an outcome and leave the command with its exit code."""
     if outcome.stdout:
-        click.echo(outcome.stdout, nl=False)
+        # colour was decided by the reporter (use_color); click must not strip it again
+        click.echo(outcome.stdout, nl=False, color=True)
     if outcome.stderr:
         click.echo(outcome.stderr, err=True, nl=False)
     click.get_current_context().exit(outcome.exit_code)

@@ -100,7 +100,7 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
     else:
         msg = f"{where}: {err.message}"
-    if hint and v not in ("pattern", "oneOf") and v != "additionalProperties":
+    if hint and v in ("type", "minLength", "maxLength"):
         msg += f" ({hint})"
     return SchemaProblem(line, column, msg, path)
 

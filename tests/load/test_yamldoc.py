@@ -1,0 +1,90 @@
+"""Strict YAML: every rejection of item 3, at its line and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from permgate.errors import LoadError
+from permgate.load.yamldoc import decode, parse
+
+
+def rejected(text: str) -> LoadError:
+    with pytest.raises(LoadError) as info:
+        parse(text, "f.yaml")
+    return info.value
+
+
+def test_values_keep_positions() -> None:
+    doc = parse("employee: E1\ngrants:\n  - permission: P1\n    granted_on: 2022-07-01\n", "f.yaml")
+    assert doc.data == {"employee": "E1", "grants": [{"permission": "P1", "granted_on": "2022-07-01"}]}
+    assert doc.positions[("grants", 0)] == (3, 5)
+    assert doc.positions[("grants", 0, "granted_on")] == (4, 17)
+    assert doc.key_positions[("grants",)] == (2, 1)
+
+
+def test_dates_keep_their_text_form() -> None:
+    doc = parse("a: 2022-07-01\nb: 2001-12-14t21:59:43.10-05:00\n", "f.yaml")
+    assert doc.data == {"a": "2022-07-01", "b": "2001-12-14t21:59:43.10-05:00"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        ("employee: E1\ngrants: []\ngrants: []\n", 3, 1, "duplicate key `grants`"),
+        ("- permission: P1\n  permission: P2\n", 2, 3, "duplicate key `permission`"),
+        ("a: &x 1\n", 1, 4, "anchors"),
+        ("a: &x [1]\nb: *x\n", 1, 4, "anchors"),
+        ("a: *x\n", 1, 4, "aliases"),
+        ("<<: {a: 1}\n", 1, 1, "merge"),
+        ("a: !!python/object/apply:os.system [echo]\n", 1, 4, "tags"),
+        ("a: !custom x\n", 1, 4, "tags"),
+        ("a: !!str x\n", 1, 4, "tags"),
+        ("a: b\n---\nc: d\n", 2, 1, "more than one YAML document"),
+        ("a:\n\tb: c\n", 2, 1, "YAML syntax error"),
+        ("? [a]\n: b\n", 1, 3, "complex"),
+        ("yes: 1\n", 1, 1, "quote it"),
+        ("a: =\n", 1, 4, "quote it"),
+    ],
+)
+def test_rejections_are_located(text: str, line: int, column: int, words: str) -> None:
+    err = rejected(text)
+    assert (err.line, err.column) == (line, column)
+    assert words in err.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("a: no\n", False), ("a: on\n", True), ("a: 0123\n", 83), ("a: 1e3\n", 1000.0), ("a: ~\n", None)],
+)
+def test_plain_scalars_resolve_like_yaml_and_keep_raw_text(text: str, value: object) -> None:
+    doc = parse(text, "f.yaml")
+    assert doc.data["a"] == value
+    assert doc.raw[("a",)] == text[3:-1]
+
+
+def test_quoted_scalars_stay_strings() -> None:
+    doc = parse("a: 'no'\nb: \"0123\"\n", "f.yaml")
+    assert doc.data == {"a": "no", "b": "0123"}
+    assert doc.raw == {}
+
+
+def test_nesting_is_bounded() -> None:
+    err = rejected("a: " + "[" * 200 + "]" * 200 + "\n")
+    assert "nesting deeper" in err.detail
+
+
+def test_empty_and_comment_only_files_are_empty() -> None:
+    assert parse("", "f.yaml").empty
+    assert parse("# nothing\n", "f.yaml").empty
+
+
+def test_decode_refuses_bad_utf8_at_its_position() -> None:
+    with pytest.raises(LoadError) as info:
+        decode(b"a: b\nc: \xff\n", "f.yaml")
+    assert (info.value.line, info.value.column) == (2, 4)
+
+
+def test_decode_drops_utf8_bom_and_refuses_utf16() -> None:
+    assert decode(b"\xef\xbb\xbfa: b\n", "f.yaml") == "a: b\n"
+    with pytest.raises(LoadError):
+        decode("a: b\n".encode("utf-16"), "f.yaml")
