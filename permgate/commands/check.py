@@ -9,6 +9,7 @@ from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.engine import evaluate, rule_catalogue
 from permgate.findings import Finding, at_or_above
+from permgate.load.bulk import no_gc
 from permgate.load.workspace import load_workspace
 from permgate.reporters import REPORTERS, Report
 
@@ -28,9 +29,10 @@ def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> in
 
 def run_check(settings: CheckSettings) -> Outcome:
     config = load_config(settings.root)
-    ws = load_workspace(settings.root, config)
     today = settings.today or dt.date.today()
-    findings = tuple(evaluate(ws, config, today))
+    with no_gc():
+        ws = load_workspace(settings.root, config)
+        findings = tuple(evaluate(ws, config, today))
     report = Report(
         findings=findings,
         rules=tuple(rule_catalogue(ws, config)),

@@ -55,39 +55,69 @@ _COMMENT = "#[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]*\n"
 _GRANTS_HEAD = re.compile(
     rf"(?:---\n)?(?:{_COMMENT})*employee: ({_ID})\ngrants:\n"
 )
+# one grant entry, starting at the beginning of a line
 _GRANT = re.compile(
-    rf"  - permission: ({_ID})\n"
+    rf"^  - permission: ({_ID})\n"
     rf"    granted_by: ({_ID})\n"
     rf"    granted_on: ({_DATE})\n"
     rf"    reason: \"({_TEXT_CHAR}{{0,4096}})\"\n"
-    rf"(?:    expires: ({_DATE})\n)?"
+    rf"(?:    expires: ({_DATE})\n)?",
+    re.MULTILINE,
 )
 
-# Memo of values already judged: an id or date string -> the one shared (interned)
-# str, or absent.  Bounded by the number of distinct ids and dates in an organisation.
+# Memo of values already judged good: an id or date -> the one shared (interned) str.
+# Values judged bad are kept apart so that a lookup in these dicts is the whole check.
+# Bounded by the number of distinct ids and dates in an organisation.
 _ids: dict[str, str] = {}
 _dates: dict[str, str] = {}
-_BAD = ""
+_MEMO_MAX = 2_000_000
 
 
 def _id(value: str) -> str:
-    """``value`` interned if YAML 1.1 reads the plain scalar as text, else ``_BAD``."""
+    """``value`` interned if YAML 1.1 reads the plain scalar as text, else ``""``."""
+    if value in _ids:
+        return _ids[value]
     tag = _resolve_tag(value)
-    ok = tag is None or tag == _TIMESTAMP  # timestamps keep their text form in permgate
-    if len(_ids) < 1_000_000:
-        _ids[value] = sys.intern(value) if ok else _BAD
-    return value if ok else _BAD
+    if tag is not None and tag != _TIMESTAMP:  # timestamps keep their text form in permgate
+        return ""
+    if len(_ids) < _MEMO_MAX:
+        value = _ids.setdefault(value, sys.intern(value))
+    return value
+
+
+_texts: dict[str, str] = {}
+
+
+def _text(value: str) -> str:
+    """``value`` (shared) if YAML 1.1 reads the plain scalar as text, else ``""``."""
+    if value in _texts:
+        return _texts[value]
+    tag = _resolve_tag(value)
+    if tag is not None and tag != _TIMESTAMP:
+        return ""
+    if len(_texts) < _MEMO_MAX:
+        value = _texts.setdefault(value, value)
+    return value
 
 
 def _date(value: str) -> str:
+    if value in _dates:
+        return _dates[value]
     try:
         dt.date.fromisoformat(value)
-        ok = True
     except ValueError:
-        ok = False
-    if len(_dates) < 1_000_000:
-        _dates[value] = sys.intern(value) if ok else _BAD
-    return value if ok else _BAD
+        return ""
+    if len(_dates) < _MEMO_MAX:
+        value = _dates.setdefault(value, sys.intern(value))
+    return value
+
+
+def _judge(rows: list[tuple[str, str, str, str, str]]) -> bool:
+    """Judge (and memoise) every id and date of ``rows``; False if one is bad."""
+    return all(_id(p) and _id(b) and _date(o) and (not e or _date(e)) for p, b, o, _, e in rows)
+
+
+_make = tuple.__new__
 
 
 def grants_file(text: str, rel: str) -> GrantsFile | None:
@@ -95,38 +125,55 @@ def grants_file(text: str, rel: str) -> GrantsFile | None:
     head = _GRANTS_HEAD.match(text)
     if head is None:
         return None
-    ids = _ids
-    dates = _dates
-    employee = ids.get(head[1]) or _id(head[1])
+    employee = _id(head[1])
     if not employee:
         return None
     pos = head.end()
-    line = text.count("\n", 0, pos) + 1
-    employee_line = line - 2
+    rows = _GRANT.findall(text, pos)
+    # findall skips what does not match; every entry starts a line and ends with a newline,
+    # so anything skipped would hold a line that no entry accounts for
+    if not rows or not text.endswith("\n"):
+        return None
+    if text.count("\n", pos) != 5 * len(rows) - [r[4] for r in rows].count(""):
+        return None
+    first = text.count("\n", 0, pos) + 1
+    try:
+        grants = _build(employee, rows, rel, first)
+    except KeyError:  # a value not judged yet, or a bad one (never memoised)
+        if not _judge(rows):
+            return None
+        try:
+            grants = _build(employee, rows, rel, first)
+        except KeyError:  # the memo is full: judge each value on its own
+            grants = _slow_rows(employee, rows, rel, first)
+    return GrantsFile(rel, employee, Loc(rel, first - 2, 1), grants)
+
+
+def _build(employee: str, rows: list[tuple[str, str, str, str, str]], rel: str, line: int) -> tuple[Grant, ...]:
+    """The grants of ``rows``; KeyError when a value is not (yet) known good."""
+    ids = _ids
+    dates = _dates
     grants: list[Grant] = []
     append = grants.append
-    for m in _GRANT.finditer(text, pos):
-        if m.start() != pos:
-            return None
-        permission, granted_by, granted_on, reason, expires = m.groups()
-        permission = ids.get(permission) or _id(permission)
-        granted_by = ids.get(granted_by) or _id(granted_by)
-        granted_on = dates.get(granted_on) or _date(granted_on)
-        if not (permission and granted_by and granted_on):
-            return None
-        if expires is not None:
-            expires = dates.get(expires) or _date(expires)
-            if not expires:
-                return None
-            append(Grant(employee, permission, granted_by, granted_on, reason, expires, rel, line, 5))
+    for permission, granted_by, granted_on, reason, expires in rows:
+        if expires:
+            append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
+                                 dates[expires], rel, line, 5)))
             line += 5
         else:
-            append(Grant(employee, permission, granted_by, granted_on, reason, None, rel, line, 5))
+            append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
+                                 None, rel, line, 5)))
             line += 4
-        pos = m.end()
-    if pos != len(text) or not grants:
-        return None
-    return GrantsFile(rel, employee, Loc(rel, employee_line, 1), tuple(grants))
+    return tuple(grants)
+
+
+def _slow_rows(employee: str, rows: list[tuple[str, str, str, str, str]], rel: str, line: int) -> tuple[Grant, ...]:
+    grants = []
+    for permission, granted_by, granted_on, reason, expires in rows:
+        grants.append(Grant(employee, _id(permission), _id(granted_by), _date(granted_on), reason,
+                            _date(expires) if expires else None, rel, line, 5))
+        line += 5 if expires else 4
+    return tuple(grants)
 
 
 _PEOPLE_HEAD = re.compile(rf"(?:---\n)?(?:{_COMMENT})*people:\n")
@@ -150,7 +197,6 @@ def people(text: str, rel: str) -> dict[str, Person] | None:
     head = _PEOPLE_HEAD.match(text)
     if head is None:
         return None
-    ids = _ids
     pos = head.end()
     line = text.count("\n", 0, pos) + 1
     out: dict[str, Person] = {}
@@ -158,23 +204,21 @@ def people(text: str, rel: str) -> dict[str, Person] | None:
         if m.start() != pos:
             return None
         pid, name, division, manager = m.groups()
-        pid = ids.get(pid) or _id(pid)
+        pid = _id(pid)
         if not pid or pid in out:
             return None
         # a name or division is a plain scalar too: it must be read as text
-        tag = _resolve_tag(name)
-        if tag is not None and tag != _TIMESTAMP:
-            return None
-        tag = _resolve_tag(division)
-        if tag is not None and tag != _TIMESTAMP:
+        name = _text(name)
+        division = _text(division)
+        if not (name and division):
             return None
         if manager == "null":
             boss: str | None = None
         else:
-            boss = ids.get(manager) or _id(manager)
+            boss = _id(manager)
             if not boss:
                 return None
-        out[pid] = Person(pid, name, sys.intern(division), boss, Loc(rel, line, 3))
+        out[pid] = Person(pid, name, division, boss, Loc(rel, line, 3))
         line += 4
         pos = m.end()
     if pos != len(text) or not out:

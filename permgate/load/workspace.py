@@ -12,8 +12,8 @@ from typing import Any
 
 from permgate.config import Config, load_config
 from permgate.errors import ConfigError, LoadError, UsageError
-from permgate.load import files
-from permgate.load.grants import load_grants_file
+from permgate.load import canonical, files
+from permgate.load.bulk import Tuning, load_many
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
@@ -22,10 +22,23 @@ from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Pol
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
 
-def load_document(source: Source, rel: str, kind: str, config: Config) -> Document:
+#: The catalog and the people directory are one file each for the whole organisation (the
+#: people directory of 100,000 employees is about 8 MB), so ``max_file_bytes``, a bound
+#: on each of the many grants files, is not applied to them below this size.
+DIRECTORY_MAX_BYTES = 256 * 1024 * 1024
+
+
+def directory_cap(config: Config) -> int:
+    return max(config.max_file_bytes, DIRECTORY_MAX_BYTES)
+
+
+def load_document(source: Source, rel: str, kind: str, config: Config, max_bytes: int | None = None,
+                  data: bytes | None = None) -> Document:
     """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
     try:
-        doc = parse(decode(source.read_bytes(rel, config.max_file_bytes), rel), rel)
+        if data is None:
+            data = source.read_bytes(rel, config.max_file_bytes if max_bytes is None else max_bytes)
+        doc = parse(decode(data, rel), rel)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -55,7 +68,7 @@ def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], 
 
 def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
     rel = config.catalog
-    doc = load_document(source, rel, "catalog", config)
+    doc = load_document(source, rel, "catalog", config, directory_cap(config))
     items = doc.data["permissions"]
     _unique(doc, rel, "permissions", items, "permission")
     return {
@@ -71,7 +84,14 @@ def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
 
 def load_people(source: Source, config: Config) -> dict[str, Person]:
     rel = config.people
-    doc = load_document(source, rel, "people", config)
+    try:
+        data = source.read_bytes(rel, directory_cap(config))
+        fast = canonical.people(decode(data, rel), rel)
+    except LoadError as err:
+        raise ConfigError(err.path, err.line, err.column, err.detail) from None
+    if fast is not None:
+        return fast
+    doc = load_document(source, rel, "people", config, data=data)
     items = doc.data["people"]
     _unique(doc, rel, "people", items, "person")
     people = {
@@ -127,22 +147,25 @@ def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
     return tuple(rules)
 
 
-def load_grants(source: Source, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def load_grants(source: Source, config: Config, tuning: Tuning | None = None,
+                paths: list[str] | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
+    """Every grants file under the assignments folder (or only ``paths``), in path order."""
     rel_dir = config.assignments
     if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    paths, refused = source.walk_yaml(rel_dir)
+    refused: list[tuple[str, str]] = []
+    if paths is None:
+        paths, refused = source.walk_yaml(rel_dir)
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
-    for rel in paths:
-        gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
+    for gf, file_problems in load_many(source, paths, config.max_file_bytes, tuning):
         problems.extend(file_problems)
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
 
 
-def load_workspace(source: Source | str, config: Config | None = None) -> Workspace:
+def load_workspace(source: Source | str, config: Config | None = None, tuning: Tuning | None = None) -> Workspace:
     """Read the whole grants repository from ``source`` (a folder path or a ``Source``)."""
     if isinstance(source, str):
         if not os.path.isdir(source):
@@ -152,7 +175,7 @@ def load_workspace(source: Source | str, config: Config | None = None) -> Worksp
     catalog = load_catalog(source, config)
     people = load_people(source, config)
     policies = load_policies(source, config)
-    grants_files, problems = load_grants(source, config)
+    grants_files, problems = load_grants(source, config, tuning)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,
