@@ -29,10 +29,16 @@ class Config:
     people: str = "people.yaml"
     assignments: str = "assignments"
     policies: str = "policies"
+    #: the waiver register; None means ``waivers.yaml`` in the policies folder
+    waivers: str | None = None
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     path: str | None = None
     severity_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def waivers_path(self) -> str:
+        return self.waivers or (f"{self.policies}/waivers.yaml" if self.policies != "." else "waivers.yaml")
 
 
 def load_config(source: Source | str) -> Config:
@@ -66,6 +72,7 @@ def load_config(source: Source | str) -> Config:
         people=resolved.get("people", "people.yaml"),
         assignments=resolved.get("assignments", "assignments"),
         policies=resolved.get("policies", "policies"),
+        waivers=resolved.get("waivers"),
         severity=MappingProxyType(dict(severity)),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         path=CONFIG_NAME,

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from permgate import waivers
 from permgate.config import Config
 from permgate.errors import ConfigError
 from permgate.findings import Finding, Violation
@@ -54,24 +55,48 @@ def _check_config(ws: Workspace, config: Config) -> None:
                               f"rule id `{p.id}` is taken by a built-in rule; choose another")
         if p.kind not in POLICY_KINDS:  # the schema already refuses this; kept for custom schemas
             raise ConfigError(p.loc.path, p.loc.line, p.loc.column, f"unknown rule kind `{p.kind}`")
+        validate = POLICY_KINDS[p.kind].validate
+        problem = validate(ws, p) if validate else None
+        if problem:
+            raise ConfigError(p.loc.path, p.loc.line, p.loc.column, problem)
+    for key, section in sorted(ws.settings.items()):
+        rule = BUILTIN_BY_ID.get(key)
+        problem = rule.validate_settings(ws, section) if rule and rule.validate_settings else None
+        if problem:
+            loc = ws.settings_locs[key]
+            raise ConfigError(loc.path, loc.line, loc.column, problem)
 
 
-def _stamp(rule_id: str, severity: str, violations: Iterable[Violation]) -> Iterable[Finding]:
+def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
+           configured: bool = False) -> Iterable[Finding]:
+    """Findings of one rule; a violation's own severity applies unless permgate.yaml sets one."""
     for v in violations:
-        yield Finding(rule_id, severity, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
+        sev = v.severity if v.severity and not configured else severity
+        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
-def evaluate(ws: Workspace, config: Config, today: dt.date) -> list[Finding]:
-    """All findings for ``ws``, sorted by path, line, column and rule."""
+def evaluate(ws: Workspace, config: Config, today: dt.date, base: Workspace | None = None) -> list[Finding]:
+    """All findings for ``ws``, sorted by path, line, column and rule.
+
+    ``base`` is the workspace at the base revision in ``--base`` mode; rules that judge
+    a change (``bulk-grant``'s ``max_added``) read it from ``Context.base``.
+    """
     _check_config(ws, config)
-    ctx = Context(today=today, policies=ws.policies)
+    ctx = Context(today=today, policies=ws.policies, base=base)
     findings: list[Finding] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)
-        findings.extend(_stamp(rule.id, severity, rule.check(ws, ctx)))
+        findings.extend(_stamp(rule.id, severity, rule.check(ws, ctx), rule.id in config.severity))
     for policy in ws.policies:
         kind = POLICY_KINDS[policy.kind]
         severity = config.severity.get(policy.id, policy.severity)
         findings.extend(_stamp(policy.id, severity, kind.check(ws, policy, ctx)))
+    if ws.waivers:
+        waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+        outcome = waivers.apply(ws, findings, waivable, today)
+        findings = outcome.findings
+        for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
+            severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
+            findings.extend(_stamp(rule_id, severity, violations))
     findings.sort(key=Finding.sort_key)
     return findings

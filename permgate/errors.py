@@ -4,6 +4,7 @@
      +-- LocatedError             something wrong at path:line:col
      |    +-- LoadError           a file does not parse or does not match its schema
      |    +-- ConfigError         permgate.yaml, catalog, people or a policy is unusable
+     |    +-- EditError           a grants file cannot be rewritten safely (fmt, grant)
      +-- UsageError               an option or argument makes no sense (bad date, bad root)
      +-- GitError                 a git operation needed for the run failed
 
@@ -40,6 +41,10 @@ class LoadError(LocatedError):
 
 class ConfigError(LocatedError):
     """The catalog, people directory, a policy or permgate.yaml cannot be used."""
+
+
+class EditError(LocatedError):
+    """A grants file is not in a layout permgate can rewrite without guessing."""
 
 
 class UsageError(PermgateError):

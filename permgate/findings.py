@@ -36,6 +36,25 @@ class Violation(NamedTuple):
     employee: str | None = None
     permission: str | None = None
     related: tuple[Related, ...] = ()
+    #: set only by rules whose severity depends on the case (``stale-after-transfer``); a
+    #: severity configured for the rule in permgate.yaml still wins
+    severity: str | None = None
+
+
+class Waived(NamedTuple):
+    """The waiver that covers a finding: who approved it, until when, and where it is."""
+
+    approved_by: str
+    expires: str
+    ticket: str
+    reason: str
+    path: str
+    line: int
+    column: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"approved_by": self.approved_by, "expires": self.expires, "ticket": self.ticket,
+                "reason": self.reason, "path": self.path, "line": self.line, "column": self.column}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,8 @@ class Finding:
     employee: str | None = None
     permission: str | None = None
     related: tuple[Related, ...] = ()
+    #: the waiver in force for this finding; a waived finding never fails the run
+    waived: Waived | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
         return (self.path, self.line, self.column, self.rule,
@@ -66,6 +87,7 @@ class Finding:
             "employee": self.employee,
             "permission": self.permission,
             "related": [r.to_dict() for r in self.related],
+            "waived": self.waived.to_dict() if self.waived else None,
         }
 
 

@@ -27,6 +27,30 @@ class Change:
     new: str | None
 
 
+@dataclass(frozen=True)
+class BlobChange:
+    """One path (relative to ``root``) changed by a commit; a blob id is None where the path is absent."""
+
+    path: str
+    old: str | None
+    new: str | None
+    mode: str  # the new mode ("000000" when deleted)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit of a first-parent walk, with what it changed relative to its first parent."""
+
+    id: str
+    author: str  # "Name <email>"
+    author_date: str  # strict ISO 8601, with the author's offset
+    commit_date: str  # strict ISO 8601, with the committer's offset: when it landed on the branch
+    changes: tuple[BlobChange, ...]
+
+
+_NULL_SHA = "0" * 40
+
+
 class Repo:
     """The git repository that contains ``root``; paths are relative to ``root``."""
 
@@ -115,6 +139,37 @@ class Repo:
                 if rel:
                     out.append(Change("A", None, rel))
         return out
+
+    def history(self, rev: str = "HEAD", under: str = "") -> list[Commit]:
+        """The first-parent history of ``rev`` that touched ``under`` (a folder relative to ``root``),
+        oldest first, each commit with its blob-level changes there. One ``git log`` call.
+
+        Following first parents gives the branch's own timeline: a change made on a side branch
+        counts from the merge that brought it in, which is when the branch really had it.
+        """
+        head = self.resolve(rev)
+        spec = self.prefix + under.strip("/") if under.strip("/") else (self.prefix or ".")
+        raw = self.git("log", "--first-parent", "--reverse", "--raw", "-z", "--no-renames", "--no-abbrev",
+                       "--diff-merges=first-parent", "--format=%x01%H%x1f%an <%ae>%x1f%aI%x1f%cI",
+                       head, "--", spec)
+        commits: list[Commit] = []
+        for chunk in raw.split("\x01")[1:]:
+            header, _, rest = chunk.partition("\0")
+            sha, author, author_date, commit_date = header.split("\x1f")
+            fields = rest.lstrip("\n").split("\0")
+            changes: list[BlobChange] = []
+            for i in range(0, len(fields) - 1, 2):
+                meta, path = fields[i], fields[i + 1]
+                if not meta.startswith(":"):
+                    break
+                _old_mode, new_mode, old, new, _status = meta[1:].split(" ")
+                rel = self._inside(path)
+                if rel is None:
+                    continue
+                changes.append(BlobChange(rel, None if old == _NULL_SHA else old,
+                                          None if new == _NULL_SHA else new, new_mode))
+            commits.append(Commit(sha, author, author_date, commit_date, tuple(changes)))
+        return commits
 
     def tree(self, rev: str) -> dict[str, tuple[str, str]]:
         """Every blob under ``root`` at ``rev``: path -> (mode, blob id)."""
@@ -228,4 +283,4 @@ class GitSource:
         return entry[1] if entry else None
 
 
-__all__ = ["EMPTY_TREE", "Change", "GitSource", "Repo"]
+__all__ = ["EMPTY_TREE", "BlobChange", "Change", "Commit", "GitSource", "Repo"]

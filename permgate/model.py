@@ -111,6 +111,22 @@ class LoadProblem:
     employee: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """One entry of the waiver register (``policies/waivers.yaml``); ``permission`` None waives
+    findings that name no permission (``bulk-grant``, ``misplaced-file``...)."""
+
+    rule: str
+    employee: str
+    permission: str | None
+    reason: str
+    ticket: str
+    approved_by: str
+    approved_on: str
+    expires: str
+    loc: Loc
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Everything one run reads. ``grants`` is every usable grant, in file order."""
@@ -123,6 +139,12 @@ class Workspace:
     files: tuple[GrantsFile, ...]
     policies: tuple[PolicyRule, ...]
     problems: tuple[LoadProblem, ...] = ()
+    assignments_path: str = "assignments"
+    #: ``settings:`` sections of the policy files, by rule id (``bulk-grant``...), and where each is
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    settings_locs: Mapping[str, Loc] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    waivers_path: str | None = None
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)
 

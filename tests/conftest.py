@@ -79,3 +79,25 @@ needs_shared = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/
 
 __all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "needs_shared", "pairs", "run_cli", "write_repo"]
 _ = os
+
+
+REPLAY = PROJECT / "examples" / "incident-2023" / "replay_history.py"
+
+
+def replay_incident(out: Path, subdir: str = "") -> list[tuple[str, str, str]]:
+    """The incident-2023 replay as dated git history in ``out``: (commit, day, subject) oldest first."""
+    cmd = [sys.executable, str(REPLAY), str(out)] + (["--subdir", subdir] if subdir else [])
+    proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    log = []
+    for line in proc.stdout.splitlines():
+        short, day, subject = line.split(" ", 2)
+        full = subprocess.run(["git", "rev-parse", short], cwd=out, check=True, capture_output=True, text=True)
+        log.append((full.stdout.strip(), day, subject))
+    return log
+
+
+@pytest.fixture(scope="session")
+def incident_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, str, str]]]:
+    """One shared replay of the incident (read-only: copy it before changing anything)."""
+    out = tmp_path_factory.mktemp("incident") / "repo"
+    return out, replay_incident(out)

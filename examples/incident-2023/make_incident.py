@@ -13,6 +13,8 @@ Output, next to this script:
   people.yaml                           20 employees (names are invented)
   assignments/<division>/<EMPID>.yaml   one file per employee
   policies/unbundling.yaml              the legal-unbundling rule
+  policies/governance.yaml              settings of permgate's built-in rules
+  policies/tests/incident.yaml          test cases for the policies (permgate test)
   README.md                             the story and the expected findings
 
 Pure standard library and deterministic: there is no randomness, and running
@@ -348,6 +350,96 @@ rules:
 """
 
 
+GOVERNANCE = """---
+# Settings of permgate's built-in rules (the other values are the defaults).
+settings:
+  granter-authority:
+    # The three division heads have no manager: at legal unbundling (2020-04-01)
+    # the corporate head set up the other two, and the distribution head set up her.
+    delegates:
+      - granter: E000003
+        employees: [E000001, E000002]
+      - granter: E000002
+        employees: [E000003]
+  privilege-management:
+    functions: [access-administration]
+"""
+
+# Test cases for the policies above, run by `permgate test --root examples/incident-2023`.
+# Each case lays its grants files over this catalog, people directory and policies.
+POLICY_TESTS = """---
+tests:
+  - name: a sales section chief grants item 83 to his own staff
+    today: 2023-03-16
+    files:
+      assignments/retail-sales/E000013.yaml: |
+        ---
+        employee: E000013
+        grants:
+          - permission: P083
+            granted_by: E000005
+            granted_on: 2022-11-01
+            reason: "small-business liaison, ticket ACC-22801"
+            expires: 2023-03-31
+    expect:
+      distribution-to-retail-sales: [assignments/retail-sales/E000013.yaml:4]
+      granter-authority: [assignments/retail-sales/E000013.yaml:4]
+      self-grant: []
+  - name: a distribution manager grants a distribution item to her own staff
+    today: 2023-03-16
+    files:
+      assignments/distribution/E000017.yaml: |
+        ---
+        employee: E000017
+        grants:
+          - permission: P083
+            granted_by: E000016
+            granted_on: 2022-11-01
+            reason: "small-business liaison, ticket ACC-22802"
+            expires: 2023-03-31
+    expect:
+      distribution-to-retail-sales: []
+      granter-authority: []
+      expiry-required: []
+  - name: the access administrator holds the registration ability, a sales manager does not
+    today: 2023-03-16
+    files:
+      assignments/corporate/E000019.yaml: |
+        ---
+        employee: E000019
+        grants:
+          - permission: P118
+            granted_by: E000003
+            granted_on: 2020-04-01
+            reason: "access administrator appointment, ticket ACC-10019"
+      assignments/retail-sales/E000005.yaml: |
+        ---
+        employee: E000005
+        grants:
+          - permission: P118
+            granted_by: E000004
+            granted_on: 2022-07-01
+            reason: "register the transfer-ins, ticket ACC-22706"
+    expect:
+      privilege-management: [assignments/retail-sales/E000005.yaml:4]
+      granter-authority: []
+  - name: the corporate head sets up the head of retail sales (a delegate)
+    today: 2023-03-16
+    files:
+      assignments/retail-sales/E000001.yaml: |
+        ---
+        employee: E000001
+        grants:
+          - permission: P016
+            granted_by: E000003
+            granted_on: 2020-04-01
+            reason: "division head set-up at legal unbundling, ticket ACC-10001"
+    expect:
+      granter-authority: []
+      distribution-to-retail-sales: []
+"""
+
+
 def write(relpath, text):
     path = os.path.join(HERE, relpath)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -478,24 +570,30 @@ The four findings the replay is built to produce:
    threshold. Nobody else holds more than {max(len(grants[eid(e)]) for e, *_ in ORDINARY)}.
 4. `granter-authority`: the same five {p083} grant lines as in (1). In each,
    a retail-sales manager (or holder 5 himself) granted a distribution-owned
-   item. This list assumes the management-chain check leaves self-grants to
-   `self-grant`. A linter that also runs the chain check on them will report
-   holder 5's other {len(self_lines) - 1} grants under `granter-authority`
-   as well.
+   item. permgate's management-chain check leaves self-grants to
+   `self-grant`, so holder 5's other {len(self_lines) - 1} grants are not
+   reported here. The three division heads have no manager; the grants
+   between them are allowed by the delegates in `policies/governance.yaml`.
 
-Other checks will also fire on the holders, because the replay keeps the
-facts rather than tidying them:
+Two more rules fire on the holders, because the replay keeps the facts
+rather than tidying them:
 
-- **Sensitive grant without expiry**: {p083} is `sensitive: true`, and the
-  five {p083} grants above have no `expires`.
-- **Registration ability held outside access administration**: each holder
-  also got {register} `{cat[register]['name']}`, since it was on the screen
-  too. None of them has `function: access-administration`:
+5. `expiry-required`: {p083} is `sensitive: true`, and the five {p083}
+   grants above (the same lines as in 1) have no `expires`.
+6. `privilege-management`: each holder also got {register}
+   `{cat[register]['name']}`, since it was on the screen too. None of them
+   has `function: access-administration`:
 {nl.join("   - `%s`" % loc for loc in reg_locs)}
 
-Nothing else should be reported: no unknown permission or granter, no
-duplicate grant, no retired item held, no grant dated before the grantee's
-`division_since`.
+Nothing else is reported: no unknown permission or granter, no duplicate
+grant, no retired item held, no grant dated before the grantee's
+`division_since` (`stale-after-transfer`), every reason names a ticket
+(`missing-justification`), no grant has expired, every file sits in its
+holder's division folder (`misplaced-file`). With `--today 2023-03-16`:
+{len(dist_locs) * 4 + len(self_lines) + len(reg_locs)} errors (5 + {len(self_lines)} + 5 + 5 + 5 + 5).
+
+`policies/tests/incident.yaml` holds test cases for the policies, run by
+`permgate test --root examples/incident-2023`.
 
 Size: {len(people)} people, {len(grants)} grant files, {total} grants.
 
@@ -527,6 +625,8 @@ def main():
         write("assignments/%s/%s.yaml" % (p["division"], p["id"]),
               render_assignment(p, grants[p["id"]]))
     write("policies/unbundling.yaml", POLICY)
+    write("policies/governance.yaml", GOVERNANCE)
+    write("policies/tests/incident.yaml", POLICY_TESTS)
     write("README.md", make_readme(catalog, people, roles, grants))
     print("permissions=%d people=%d grants=%d" % (
         len(catalog), len(people), sum(len(g) for g in grants.values())))

@@ -11,8 +11,12 @@ from __future__ import annotations
 import click
 
 from permgate import __version__
+from permgate.cli.audit import audit
 from permgate.cli.check import check
+from permgate.cli.revoke import revoke
+from permgate.cli.rules import explain, rules
 from permgate.cli.schema import schema
+from permgate.cli.who_can import who_can
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,6 +27,11 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(schema)
+cli.add_command(audit)
+cli.add_command(who_can)
+cli.add_command(revoke)
+cli.add_command(rules)
+cli.add_command(explain)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from permgate.load.yamldoc import Document, JsonPath
 
-KINDS = ("catalog", "people", "grants", "policy", "config")
+KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests")
 
 _TYPE_WORDS = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
                dict: "a mapping", list: "a list", str: "a string"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from permgate.errors import LoadError
 from permgate.load import files
 
 
@@ -70,3 +71,36 @@ class FsSource:
 
 def join(rel_dir: str, name: str) -> str:
     return name if rel_dir in ("", ".") else f"{rel_dir}/{name}"
+
+
+class MemorySource:
+    """Files held in memory (path -> bytes): lets the loaders parse a git blob or an edit
+    before it is written."""
+
+    def __init__(self, contents: dict[str, bytes], label: str = "<memory>") -> None:
+        self.label = label
+        self._contents = contents
+
+    def read_bytes(self, rel: str, max_bytes: int) -> bytes:
+        content = self._contents.get(rel)
+        if content is None:
+            raise LoadError(rel, 1, 1, "file not found")
+        if len(content) > max_bytes:
+            raise LoadError(rel, 1, 1, f"file is {len(content)} bytes, over the limit of {max_bytes} "
+                            "(max_file_bytes in permgate.yaml)")
+        return content
+
+    def exists(self, rel: str) -> bool:
+        return rel in self._contents
+
+    def is_dir(self, rel: str) -> bool:
+        return False
+
+    def list_files(self, rel_dir: str) -> list[str]:
+        return []
+
+    def walk_yaml(self, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
+        return [], []
+
+    def content_id(self, rel: str) -> str | None:
+        return None

@@ -17,7 +17,7 @@ from permgate.load.bulk import Tuning, load_many
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Workspace
+from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
@@ -120,18 +120,46 @@ def load_people(source: Source, config: Config) -> dict[str, Person]:
     return people
 
 
-def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
+#: files in the policies folder that are not policies: they have schemas of their own
+NOT_POLICIES = frozenset({"waivers.yaml", "waivers.yml"})
+
+
+def policy_file_names(source: Source, config: Config) -> list[str]:
+    """The policy files (``rules:``/``settings:``), relative to the root, sorted.
+
+    Only YAML files directly in the folder count; ``tests/`` (policy tests) and the
+    waiver register are read by their own loaders.
+    """
     rel_dir = config.policies
     if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
-    names = [n for n in source.list_files(rel_dir)
-             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")]
+    return [join(rel_dir, n) for n in source.list_files(rel_dir)
+            if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")
+            and n.lower() not in NOT_POLICIES and join(rel_dir, n) != config.waivers_path]
+
+
+def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
+    return load_policy_files(source, config)[0]
+
+
+def load_policy_files(
+    source: Source, config: Config,
+) -> tuple[tuple[PolicyRule, ...], dict[str, dict[str, Any]], dict[str, Loc]]:
+    """Rules declared in the policy files, and their ``settings:`` sections (with locations)."""
     rules: list[PolicyRule] = []
     seen: dict[str, Loc] = {}
-    for name in names:
-        rel = join(rel_dir, name)
+    settings: dict[str, dict[str, Any]] = {}
+    settings_locs: dict[str, Loc] = {}
+    for rel in policy_file_names(source, config):
         doc = load_document(source, rel, "policy", config)
-        for i, r in enumerate(doc.data["rules"]):
+        for key, value in doc.data.get("settings", {}).items():
+            line, column = doc.key_positions.get(("settings", key), doc.position(("settings", key)))
+            if key in settings_locs:
+                raise ConfigError(rel, line, column, f"settings for `{key}` are given twice "
+                                  f"(first at {settings_locs[key]}); keep one")
+            settings[key] = dict(value)
+            settings_locs[key] = Loc(rel, line, column)
+        for i, r in enumerate(doc.data.get("rules", [])):
             loc = _loc(doc, rel, ("rules", i))
             if r["id"] in seen:
                 first = seen[r["id"]]
@@ -144,7 +172,22 @@ def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
                 params={k: v for k, v in r.items() if k not in POLICY_BASE_KEYS},
                 loc=loc, description=r.get("description", ""),
             ))
-    return tuple(rules)
+    return tuple(rules), settings, settings_locs
+
+
+def load_waivers(source: Source, config: Config) -> tuple[Waiver, ...]:
+    """The waiver register, if there is one; unusable is a ``ConfigError`` like a policy."""
+    rel = config.waivers_path
+    if not source.exists(rel):
+        if config.waivers:
+            raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.waivers: `{rel}` not found")
+        return ()
+    doc = load_document(source, rel, "waivers", config)
+    return tuple(
+        Waiver(rule=w["rule"], employee=w["employee"], permission=w.get("permission"), reason=w["reason"],
+               ticket=w["ticket"], approved_by=w["approved_by"], approved_on=w["approved_on"],
+               expires=w["expires"], loc=_loc(doc, rel, ("waivers", i)))
+        for i, w in enumerate(doc.data["waivers"]))
 
 
 def load_grants(source: Source, config: Config, tuning: Tuning | None = None,
@@ -174,7 +217,8 @@ def load_workspace(source: Source | str, config: Config | None = None, tuning: T
     config = config if config is not None else load_config(source)
     catalog = load_catalog(source, config)
     people = load_people(source, config)
-    policies = load_policies(source, config)
+    policies, settings, settings_locs = load_policy_files(source, config)
+    waivers = load_waivers(source, config)
     grants_files, problems = load_grants(source, config, tuning)
     return Workspace(
         root=source.label,
@@ -185,4 +229,9 @@ def load_workspace(source: Source | str, config: Config | None = None, tuning: T
         files=tuple(grants_files),
         policies=policies,
         problems=tuple(problems),
+        assignments_path=config.assignments,
+        settings=settings,
+        settings_locs=settings_locs,
+        waivers=waivers,
+        waivers_path=config.waivers_path,
     )

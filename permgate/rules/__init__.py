@@ -10,14 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from permgate.rules import (
+    bulk_grant,
     duplicate_grant,
+    expired_grant,
+    expiry_required,
     forbidden_owner,
+    granter_authority,
     invalid_file,
+    misplaced_file,
+    missing_justification,
+    privilege_management,
     retired_permission,
     self_grant,
+    separation_of_duties,
+    stale_after_transfer,
     unknown_employee,
     unknown_granter,
     unknown_permission,
+    waiver_invalid,
+    waiver_unused,
 )
 from permgate.rules.base import Context, PolicyKind, Rule
 
@@ -29,10 +40,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     self_grant.RULE,
     duplicate_grant.RULE,
     retired_permission.RULE,
+    granter_authority.RULE,
+    bulk_grant.RULE,
+    expiry_required.RULE,
+    expired_grant.RULE,
+    missing_justification.RULE,
+    stale_after_transfer.RULE,
+    privilege_management.RULE,
+    misplaced_file.RULE,
+    waiver_invalid.RULE,
+    waiver_unused.RULE,
 )
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
     forbidden_owner.KIND,
+    separation_of_duties.KIND,
 )}
 
 BUILTIN_BY_ID: Mapping[str, Rule] = {r.id: r for r in BUILTIN_RULES}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from permgate.findings import Related, Violation
 from permgate.model import Grant, Permission, Person, PolicyRule, Workspace
@@ -39,6 +40,8 @@ class Context:
 
     today: dt.date
     policies: tuple[PolicyRule, ...] = ()
+    #: the workspace at the base revision in ``--base`` mode (rules that judge a change use it)
+    base: Workspace | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class Rule:
     doc: RuleDoc
     waivable: bool = True
     kind: str = "builtin"
+    #: the keys of this rule's ``settings:`` section in policy files, with their meaning
+    settings: Mapping[str, str] = field(default_factory=dict)
+    #: checks a ``settings:`` section beyond its schema (a regex compiles, ids exist)
+    validate_settings: Callable[[Workspace, Mapping[str, Any]], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class PolicyKind:
     check: Callable[[Workspace, PolicyRule, Context], Iterable[Violation]]
     doc: RuleDoc
     params: Mapping[str, str] = field(default_factory=dict)
+    #: checks what the schema cannot (ids that must exist); returns a problem or None
+    validate: Callable[[Workspace, PolicyRule], str | None] | None = None
 
 
 def permission_related(ws: Workspace, perm: Permission, what: str | None = None) -> Related:
@@ -91,3 +100,23 @@ def who(ws: Workspace, employee: str) -> str:
 def what(ws: Workspace, permission: str) -> str:
     perm = ws.catalog.get(permission)
     return perm.label if perm else permission
+
+
+def settings_of(ws: Workspace, rule_id: str) -> Mapping[str, Any]:
+    """The ``settings:`` section for ``rule_id`` from the policy files (empty when absent)."""
+    return ws.settings.get(rule_id, {})
+
+
+def protected_owners(ws: Workspace) -> dict[str, PolicyRule]:
+    """Divisions whose permissions a ``forbidden-owner`` rule protects, with the first such rule."""
+    out: dict[str, PolicyRule] = {}
+    for p in ws.policies:
+        if p.kind == "forbidden-owner":
+            for d in p.params.get("owner_divisions", ()):
+                out.setdefault(d, p)
+    return out
+
+
+def date(text: str) -> dt.date:
+    """A YYYY-MM-DD value the schema already validated."""
+    return dt.date.fromisoformat(text)

@@ -29,6 +29,16 @@ permissions:
   owner_division: corporate
   description: Left over from a retired process
   retired: true
+- id: P005
+  name: access-admin.register
+  owner_division: corporate
+  description: Register permissions for other employees
+  grants_access: true
+- id: P006
+  name: payroll.read
+  owner_division: corporate
+  description: Read salaries and bank details (personal data)
+  sensitive: true
 """,
     "people.yaml": """\
 ---
@@ -50,6 +60,7 @@ people:
   name: Dev Dubois
   division: corporate
   manager: null
+  function: access-administration
 """,
     "policies/unbundling.yaml": """\
 ---

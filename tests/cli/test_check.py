@@ -29,9 +29,10 @@ def test_text_format_lines_and_summary(make_repo: Callable[..., Path]) -> None:
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{F}:4:5: error[distribution-to-retail-sales] P002 supply-points.read is owned")
-    assert lines[1] == (f"{F}:4:5: error[self-grant] E000002 Ben Baker granted P002 supply-points.read "
+    assert lines[1].startswith(f"{F}:4:5: error[granter-authority] P002 supply-points.read is owned by distribution")
+    assert lines[2] == (f"{F}:4:5: error[self-grant] E000002 Ben Baker granted P002 supply-points.read "
                         "to themself on 2022-07-01")
-    assert lines[2] == "2 errors, 0 warnings, 0 notes in 1 grants file (1 grant)"
+    assert lines[3] == "3 errors, 0 warnings, 0 notes in 1 grants file (1 grant)"
 
 
 def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) -> None:
@@ -40,8 +41,8 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     assert doc["version"] == 1
     assert set(doc) == {"version", "findings", "summary"}
     assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
-                                       "employee", "permission", "related"}
-    assert doc["summary"] == {"errors": 2, "warnings": 0, "notes": 0, "files": 1, "grants": 1}
+                                       "employee", "permission", "related", "waived"}
+    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0}
 
 
 def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:
@@ -51,7 +52,7 @@ def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:
 
 
 def test_fail_on_note_and_warning(make_repo: Callable[..., Path]) -> None:
-    config = "severity:\n  self-grant: note\n  distribution-to-retail-sales: warning\n"
+    config = "severity:\n  self-grant: note\n  distribution-to-retail-sales: warning\n  granter-authority: warning\n"
     root = make_repo({F: BAD, "permgate.yaml": config})
     assert run_cli("check", "--root", str(root)).exit_code == 0
     assert run_cli("check", "--root", str(root), "--fail-on", "warning").exit_code == 1

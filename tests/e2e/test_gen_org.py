@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,6 +16,14 @@ import yaml
 from tests.conftest import check_json, gen_org, needs_shared, pairs
 
 RULE = "distribution-to-retail-sales"
+#: the rules of issue 2; the governance rules of issue 4 judge what gen_org does not model
+#: (ticket references, delegates for division heads, expiry dates in the past)
+CORE = {RULE, "invalid-file", "unknown-employee", "unknown-permission", "unknown-granter", "self-grant",
+        "duplicate-grant", "retired-permission"}
+
+
+def core(doc: dict[str, Any]) -> set[tuple[str, str, int]]:
+    return {p for p in pairs(doc) if p[0] in CORE}
 PERMISSION_LINE = re.compile(r"^\s*- permission: (\S+)\s*$")
 
 
@@ -45,9 +54,11 @@ def test_flags_exactly_the_planted_grants(tmp_path: Path, seed: int) -> None:
     want = planted(root)
     assert len(want) == expected["planted_violations"] > 0
     assert pairs(doc, RULE) == want
-    assert pairs(doc) - pairs(doc, RULE) == set()  # the generator writes nothing else wrong
+    assert core(doc) - pairs(doc, RULE) == set()  # the generator writes nothing else wrong
     assert code == 1
     for f in doc["findings"]:
+        if f["rule"] != RULE:
+            continue
         assert f["message"].startswith(f"{f['permission']} ")
         assert " is owned by distribution (catalog.yaml:" in f["message"]
         assert f"{f['employee']} " in f["message"] and " is in retail-sales (people.yaml:" in f["message"]
@@ -57,5 +68,5 @@ def test_flags_exactly_the_planted_grants(tmp_path: Path, seed: int) -> None:
 def test_no_violations_planted_means_no_findings(tmp_path: Path) -> None:
     root = tmp_path / "org"
     gen_org(root, employees=300, seed=11, violations=0)
-    code, doc = check_json(root)
-    assert (code, doc["findings"]) == (0, [])
+    _, doc = check_json(root)
+    assert core(doc) == set()

@@ -102,6 +102,8 @@ def test_broken_grants_file_is_a_finding_and_others_are_still_checked(make_repo:
     assert pairs(doc) == {
         ("invalid-file", "assignments/retail-sales/E000001.yaml", 4),
         ("distribution-to-retail-sales", "assignments/retail-sales/E000002.yaml", 8),
+        ("granter-authority", "assignments/retail-sales/E000002.yaml", 8),
+        ("missing-justification", "assignments/retail-sales/E000002.yaml", 8),
     }
 
 
@@ -113,6 +115,8 @@ def test_valid_entries_of_a_schema_invalid_file_are_still_checked(make_repo: Cal
     assert pairs(doc) == {
         ("invalid-file", "assignments/retail-sales/E000002.yaml", 6),
         ("distribution-to-retail-sales", "assignments/retail-sales/E000002.yaml", 8),
+        ("granter-authority", "assignments/retail-sales/E000002.yaml", 8),
+        ("missing-justification", "assignments/retail-sales/E000002.yaml", 8),
     }
     invalid = next(f for f in doc["findings"] if f["rule"] == "invalid-file")
     assert invalid["message"] == "grants[0].granted_on: `2026-02-30` is not a real calendar date (YYYY-MM-DD)"

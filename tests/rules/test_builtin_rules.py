@@ -63,7 +63,8 @@ def test_duplicate_grant_across_two_files_of_one_employee(make_repo: Callable[..
     other = "assignments/retail-sales/E000002-extra.yaml"
     root = make_repo({other: grants(("P001", "E000001", "2026-03-01"))})
     _, doc = check_json(root)
-    assert pairs(doc) == {("duplicate-grant", F, 4)} or pairs(doc) == {("duplicate-grant", other, 4)}
+    assert pairs(doc, "duplicate-grant") in ({("duplicate-grant", F, 4)}, {("duplicate-grant", other, 4)})
+    assert pairs(doc, "misplaced-file") == {("misplaced-file", other, 2)}  # not named after the employee
 
 
 def test_retired_permission(make_repo: Callable[..., Path]) -> None:

@@ -26,7 +26,8 @@ grants:
 def test_distribution_permission_to_sales_is_flagged_with_the_join(make_repo: Callable[..., Path]) -> None:
     code, doc = check_json(make_repo({F: TEXT}))
     assert code == 1
-    assert pairs(doc) == {("distribution-to-retail-sales", F, 8)}
+    # the sales manager could not grant a distribution permission either (granter-authority)
+    assert pairs(doc) == {("distribution-to-retail-sales", F, 8), ("granter-authority", F, 8)}
     f = doc["findings"][0]
     assert f["message"] == (
         "P002 supply-points.read is owned by distribution (catalog.yaml:8); "
@@ -54,7 +55,10 @@ def test_a_transfer_into_sales_makes_existing_grants_violations(make_repo: Calla
     path = "assignments/distribution/E000003.yaml"
     code, doc = check_json(make_repo({path: text, "people.yaml": people}))
     assert code == 1
-    assert pairs(doc) == {("distribution-to-retail-sales", path, 8)}
+    assert pairs(doc, "distribution-to-retail-sales") == {("distribution-to-retail-sales", path, 8)}
+    # the file now sits in the wrong folder, and E000004 is not E000003's manager
+    assert pairs(doc) - pairs(doc, "distribution-to-retail-sales") == {
+        ("misplaced-file", path, 2), ("granter-authority", path, 4), ("granter-authority", path, 8)}
 
 
 def test_several_owner_and_grantee_divisions(make_repo: Callable[..., Path]) -> None:
@@ -68,6 +72,9 @@ rules:
     grantee_divisions: [retail-sales, marketing]
 """
     text = TEXT + "  - permission: P003\n    granted_by: E000001\n    granted_on: 2026-01-05\n"
-    code, doc = check_json(make_repo({F: text, "policies/unbundling.yaml": policy}))
+    # granter-authority (an error: a sales manager granted protected permissions) is lowered here
+    config = "severity:\n  granter-authority: warning\n  missing-justification: warning\n"
+    code, doc = check_json(make_repo({F: text, "policies/unbundling.yaml": policy, "permgate.yaml": config}))
     assert code == 0  # warnings do not fail by default
-    assert pairs(doc) == {("grid-and-corporate-to-sales", F, 8), ("grid-and-corporate-to-sales", F, 12)}
+    assert pairs(doc, "grid-and-corporate-to-sales") == {
+        ("grid-and-corporate-to-sales", F, 8), ("grid-and-corporate-to-sales", F, 12)}

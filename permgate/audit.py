@@ -1,0 +1,282 @@
+"""Exposure windows from git history: when each violating grant entered and left the branch.
+
+The walk follows the first-parent history of a revision, oldest first, and works
+incrementally:
+
+- one ``git log --raw`` gives every commit that touched the assignments folder and the
+  blob ids it changed; one ``git cat-file --batch`` reads every blob once;
+- each distinct (path, blob) is parsed once, however many commits carry it;
+- at each commit only the employees whose grants files changed are re-evaluated, so a
+  commit that edits one file costs one employee's evaluation, not the organisation's.
+
+**The judge.** Every commit is judged by the *current* rules: the catalog, people
+directory and policies (and ``permgate.yaml``) of the revision walked (HEAD by default),
+not those of the commit itself.  The question an audit answers is "which grants that
+we now know to be violations existed, and for how long"; judging each commit by its
+own catalog would let a mistake in the catalog of the time (item 83 recorded as a
+sales item, say) hide exactly the exposure the audit is for.  A person or permission
+that no longer exists at the judged revision (someone who left, an item deleted after
+the incident) is judged by the last version of people/catalog that still had it.
+The price: a person who moved division is judged by the division they are in now.
+
+Only policy rules (``policies/*.yaml``) are audited; the built-in hygiene rules
+(self-grant, unknown ids...) describe files, not exposure.  Rules are evaluated one
+employee at a time (with the full catalog and people directory), which is exact for
+every rule that judges an employee's grants on their own, as all current kinds do.
+Each commit is evaluated with ``today`` = its commit date.  A grants file that does
+not parse at some commit keeps its last good content for the walk: a broken commit
+does not end an exposure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from permgate.config import Config, load_config
+from permgate.engine import evaluate
+from permgate.errors import ConfigError, LoadError
+from permgate.gitrepo import Commit, GitSource, Repo
+from permgate.load import files
+from permgate.load.grants import load_grants_file
+from permgate.load.source import MemorySource
+from permgate.load.workspace import load_catalog, load_people, load_policies
+from permgate.model import GrantsFile, Permission, Person, PolicyRule, Workspace
+from permgate.rules import POLICY_KINDS, Context
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    """Where an exposure started or ended: the commit, its date (YYYY-MM-DD) and author."""
+
+    commit: str
+    date: str
+    author: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"commit": self.commit, "date": self.date, "author": self.author}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One violating grant's time on the branch; ``removed`` is None while it is still there."""
+
+    rule: str
+    employee: str
+    permission: str | None
+    introduced: CommitRef
+    removed: CommitRef | None
+    days: int
+    granted_by: str | None  # what the file claimed when the grant entered
+    granted_on: str | None
+    path: str
+    line: int
+
+    def to_dict(self) -> dict[str, object]:
+        """The stable JSON shape (docs/output-formats.md, ``permgate audit``)."""
+        return {
+            "rule": self.rule,
+            "employee": self.employee,
+            "permission": self.permission,
+            "introduced": self.introduced.to_dict(),
+            "removed": self.removed.to_dict() if self.removed else None,
+            "days": self.days,
+            "granted_by": self.granted_by,
+            "granted_on": self.granted_on,
+            "path": self.path,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class Judge:
+    """What every commit is judged by (see the module docstring)."""
+
+    config: Config
+    catalog: Mapping[str, Permission]
+    people: Mapping[str, Person]
+    policies: tuple[PolicyRule, ...]
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    exposures: tuple[Exposure, ...]
+    judge: Judge
+    commits: int  # commits walked
+    head: str
+
+
+Key = tuple[str, str, str | None]  # (rule, employee, permission)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    path: str
+    line: int
+    granted_by: str | None
+    granted_on: str | None
+
+
+def commit_day(iso: str) -> dt.date:
+    """The calendar date of a git ISO timestamp, in the offset it was recorded with."""
+    return dt.date.fromisoformat(iso[:10])
+
+
+def _is_grants_path(rel: str, assignments: str) -> bool:
+    prefix = assignments.rstrip("/") + "/" if assignments not in ("", ".") else ""
+    if not rel.startswith(prefix) or not rel.lower().endswith(files.YAML_SUFFIXES):
+        return False
+    return not any(part.startswith(".") for part in rel[len(prefix):].split("/"))
+
+
+def load_judge(repo: Repo, rev: str) -> Judge:
+    """The catalog, people and policies of ``rev``: the rules every commit is judged by."""
+    source = GitSource(repo, rev)
+    config = load_config(source)
+    judge = Judge(config, load_catalog(source, config), load_people(source, config), load_policies(source, config))
+    # validates severity overrides and policy kinds, as `check` does
+    evaluate(Workspace(source.label, config.catalog, config.people, judge.catalog, judge.people, (),
+                       judge.policies), config, dt.date.today())
+    return judge
+
+
+def _fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], permissions: set[str]) -> Judge:
+    """Add people and permissions referenced in history but gone at ``rev``, from the newest
+    version of the people directory / catalog that still had them."""
+    people = dict(judge.people)
+    catalog = dict(judge.catalog)
+    missing_people = {e for e in employees if e not in people}
+    missing_perms = {p for p in permissions if p not in catalog}
+    for rel, missing, kind in ((judge.config.people, missing_people, "people"),
+                               (judge.config.catalog, missing_perms, "catalog")):
+        if not missing:
+            continue
+        versions = [c for c in reversed(repo.history(rev, under=rel)) if any(ch.new for ch in c.changes)]
+        seen_blobs: set[str] = set()
+        for commit in versions:
+            blob = next((ch.new for ch in commit.changes if ch.path == rel and ch.new), None)
+            if blob is None or blob in seen_blobs:
+                continue
+            seen_blobs.add(blob)
+            content = repo.blobs([blob])[blob]
+            # cheap pre-filter: parse a version only if one of the missing ids occurs in it
+            if not any(m.encode() in content for m in missing):
+                continue
+            try:
+                source = GitSource(repo, commit.id)
+                found: Mapping[str, Person | Permission]
+                found = load_people(source, judge.config) if kind == "people" else load_catalog(source, judge.config)
+            except (ConfigError, LoadError):
+                continue  # a version that cannot be read cannot testify
+            for ident in sorted(missing & set(found)):
+                if kind == "people":
+                    people[ident] = found[ident]  # type: ignore[assignment]
+                else:
+                    catalog[ident] = found[ident]  # type: ignore[assignment]
+                missing.discard(ident)
+            if not missing:
+                break
+    return replace(judge, people=people, catalog=catalog)
+
+
+def _evaluate(judge: Judge, grants_files: Iterable[GrantsFile], today: dt.date) -> dict[str, dict[Key, _Hit]]:
+    """Policy findings per employee for these files (all of each employee's files)."""
+    gfs = tuple(grants_files)
+    ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, judge.people, gfs, judge.policies)
+    ctx = Context(today=today, policies=judge.policies)
+    grant_at = {(g.path, g.line): g for gf in gfs for g in gf.grants}
+    out: dict[str, dict[Key, _Hit]] = {gf.employee: {} for gf in gfs}
+    for policy in judge.policies:
+        for v in POLICY_KINDS[policy.kind].check(ws, policy, ctx):
+            if v.employee is None:
+                continue
+            g = grant_at.get((v.path, v.line))
+            hit = _Hit(v.path, v.line, g.granted_by if g else None, g.granted_on if g else None)
+            out.setdefault(v.employee, {}).setdefault((policy.id, v.employee, v.permission), hit)
+    return out
+
+
+def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt.date | None = None,
+          today: dt.date | None = None) -> AuditResult:
+    """Every exposure to a policy violation on the first-parent history of ``rev``.
+
+    ``until``: ignore commits after that day and count open exposures up to it (default
+    ``today``).  ``since``: leave out exposures that had ended before that day.
+    """
+    end = until or today or dt.date.today()
+    judge = load_judge(repo, rev)
+    config = judge.config
+    commits: list[Commit] = repo.history(rev, under=config.assignments)
+    if until is not None:
+        last = max((i for i, c in enumerate(commits) if commit_day(c.commit_date) <= until), default=-1)
+        commits = commits[:last + 1]
+
+    # every grants blob of the walk, read in one batch and parsed once per (path, blob)
+    wanted = [(ch.path, ch.new) for c in commits for ch in c.changes
+              if ch.new and ch.mode in ("100644", "100755") and _is_grants_path(ch.path, config.assignments)]
+    contents = repo.blobs([blob for _, blob in wanted])
+    parsed: dict[tuple[str, str], GrantsFile | None] = {}
+    for rel, blob in wanted:
+        if (rel, blob) not in parsed:
+            gf, _problems = load_grants_file(MemorySource({rel: contents[blob]}), rel, config.max_file_bytes)
+            parsed[(rel, blob)] = gf
+    del contents
+
+    referenced_people = {gf.employee for gf in parsed.values() if gf}
+    referenced_perms = {g.permission for gf in parsed.values() if gf for g in gf.grants}
+    judge = _fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
+
+    current: dict[str, GrantsFile] = {}  # path -> the file as the walk has it now
+    by_employee: dict[str, dict[str, GrantsFile]] = {}
+    held: dict[str, dict[Key, _Hit]] = {}  # employee -> violations now on the branch
+    opened: dict[Key, tuple[CommitRef, _Hit]] = {}
+    exposures: list[Exposure] = []
+
+    def close(key: Key, ref: CommitRef | None) -> None:
+        start, hit = opened.pop(key)
+        stop = dt.date.fromisoformat(ref.date) if ref else end
+        days = max(0, (stop - dt.date.fromisoformat(start.date)).days)
+        exposures.append(Exposure(key[0], key[1], key[2], start, ref, days, hit.granted_by, hit.granted_on,
+                                  hit.path, hit.line))
+
+    for commit in commits:
+        affected: set[str] = set()
+        for ch in commit.changes:
+            if not _is_grants_path(ch.path, config.assignments):
+                continue
+            old = current.get(ch.path)
+            new = parsed.get((ch.path, ch.new)) if ch.new else None
+            if ch.new and new is None and old is not None:
+                continue  # unreadable at this commit: keep the last good content
+            if old is not None:
+                affected.add(old.employee)
+                by_employee.get(old.employee, {}).pop(ch.path, None)
+                del current[ch.path]
+            if new is not None:
+                affected.add(new.employee)
+                by_employee.setdefault(new.employee, {})[ch.path] = new
+                current[ch.path] = new
+        if not affected:
+            continue
+        ref = CommitRef(commit.id, commit.commit_date[:10], commit.author)
+        day = commit_day(commit.commit_date)
+        found = _evaluate(judge, (gf for e in sorted(affected) for gf in by_employee.get(e, {}).values()), day)
+        for employee in sorted(affected):
+            before = held.get(employee, {})
+            after = found.get(employee, {})
+            for key in sorted(before.keys() - after.keys(), key=str):
+                close(key, ref)
+            for key in sorted(after.keys() - before.keys(), key=str):
+                opened[key] = (ref, after[key])
+            if after:
+                held[employee] = after
+            else:
+                held.pop(employee, None)
+    for key in sorted(opened, key=str):
+        close(key, None)
+
+    if since is not None:
+        exposures = [e for e in exposures if e.removed is None or dt.date.fromisoformat(e.removed.date) >= since]
+    exposures.sort(key=lambda e: (e.introduced.date, e.employee, e.permission or "", e.rule, e.path, e.line))
+    return AuditResult(tuple(exposures), judge, len(commits), repo.resolve(rev))

@@ -1,0 +1,30 @@
+"""``permgate audit``: exposure windows of policy violations, from the git history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from permgate.audit import audit
+from permgate.commands import Outcome
+from permgate.errors import UsageError
+from permgate.gitrepo import Repo
+from permgate.reporters.exposures import AUDIT_FORMATS
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    root: str = "."
+    rev: str = "HEAD"
+    since: dt.date | None = None
+    until: dt.date | None = None
+    format: str = "text"
+    today: dt.date | None = None
+
+
+def run_audit(settings: AuditSettings) -> Outcome:
+    if settings.since and settings.until and settings.since > settings.until:
+        raise UsageError(f"--since {settings.since} is after --until {settings.until}")
+    result = audit(Repo(settings.root), settings.rev, until=settings.until, since=settings.since,
+                   today=settings.today)
+    return Outcome(AUDIT_FORMATS[settings.format](result))

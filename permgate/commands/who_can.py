@@ -1,0 +1,78 @@
+"""``permgate who-can PERMISSION``: every holder of a permission, with the evidence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
+from permgate.config import load_config
+from permgate.errors import UsageError
+from permgate.gitrepo import GitSource, Repo
+from permgate.load.source import FsSource, Source
+from permgate.load.workspace import load_workspace
+from permgate.model import Workspace
+
+
+@dataclass(frozen=True)
+class WhoCanSettings:
+    permission: str
+    root: str = "."
+    rev: str | None = None  # read this git revision instead of the working tree
+    format: str = "text"
+
+
+def open_source(root: str, rev: str | None) -> Source:
+    """The working tree under ``root``, or ``root`` as it was at git revision ``rev``."""
+    return GitSource(Repo(root), rev) if rev else FsSource(root)
+
+
+def unread_warnings(ws: Workspace, what: str) -> str:
+    """A fail-closed note for grants files (or entries) that could not be read."""
+    paths = sorted({(p.path, p.line) for p in ws.problems})
+    return "".join(f"warning: {path}:{line}: could not be read; {what} there are not listed\n"
+                   for path, line in paths)
+
+
+def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
+    out = []
+    for g in ws.iter_grants():
+        if g.permission != permission:
+            continue
+        person = ws.people.get(g.employee)
+        out.append({
+            "employee": g.employee,
+            "name": person.name if person else None,
+            "division": person.division if person else None,
+            "path": g.path,
+            "line": g.line,
+            "granted_by": g.granted_by,
+            "granted_on": g.granted_on,
+            "expires": g.expires,
+        })
+    out.sort(key=lambda h: (h["path"], h["line"]))
+    return out
+
+
+def run_who_can(settings: WhoCanSettings) -> Outcome:
+    source = open_source(settings.root, settings.rev)
+    ws = load_workspace(source, load_config(source))
+    found = holders(ws, settings.permission)
+    perm = ws.catalog.get(settings.permission)
+    if perm is None and not found:
+        raise UsageError(f"permission `{settings.permission}` is not in {ws.catalog_path} and nobody holds it")
+    stderr = unread_warnings(ws, "holders")
+    if perm is None:
+        stderr = f"warning: {settings.permission} is not in {ws.catalog_path}\n" + stderr
+    if settings.format == "json":
+        text = json.dumps({"holders": found}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    else:
+        lines = [f"{h['path']}:{h['line']}: {h['employee']} {h['name'] or '(not in people)'} "
+                 f"({h['division'] or 'unknown division'}), granted by {h['granted_by']} on {h['granted_on']}, "
+                 f"expires {h['expires'] or 'never'}" for h in found]
+        title = perm.label if perm else settings.permission
+        owner = f", owned by {perm.owner_division}" if perm else ""
+        lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}")
+        text = "\n".join(lines) + "\n"
+    return Outcome(text, EXIT_FINDINGS if ws.problems else EXIT_CLEAN, stderr)

@@ -1,0 +1,131 @@
+"""granter-authority: the granter had no authority over the grantee or the permission.
+
+Two checks per grant.  The granter must be in the grantee's management chain (any
+level up) or a delegate named in a policy's ``settings: granter-authority: delegates``.
+And when the permission's owning division is protected by a ``forbidden-owner`` rule,
+the granter must belong to that division: a sales manager cannot grant a distribution
+permission, even to his own staff.  Self-grants skip the chain check (``self-grant``
+reports them) but not the owner check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from permgate.findings import Violation
+from permgate.model import Workspace
+from permgate.rules.base import (
+    Context,
+    Example,
+    Rule,
+    RuleDoc,
+    grant_violation,
+    permission_related,
+    person_related,
+    policy_related,
+    protected_owners,
+    settings_of,
+)
+
+
+def delegations(ws: Workspace) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """granter -> (employees, divisions) they may grant to as a delegate."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for d in settings_of(ws, "granter-authority").get("delegates", ()):
+        employees, divisions = out.setdefault(d["granter"], (set(), set()))
+        employees.update(d.get("employees", ()))
+        divisions.update(d.get("divisions", ()))
+    return {k: (frozenset(e), frozenset(v)) for k, (e, v) in out.items()}
+
+
+def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
+    for d in section.get("delegates", ()):
+        for who_id in (d["granter"], *d.get("employees", ())):
+            if who_id not in ws.people:
+                return f"granter-authority: delegate entry names `{who_id}`, who is not in {ws.people_path}"
+    return None
+
+
+def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
+    people = ws.people
+    catalog = ws.catalog
+    protected = protected_owners(ws)
+    delegates = delegations(ws)
+    chains: dict[str, list[str]] = {}
+    for g in ws.iter_grants():
+        grantee = people.get(g.employee)
+        granter = people.get(g.granted_by)
+        if grantee is None or granter is None:
+            continue  # unknown-employee / unknown-granter say so
+        reasons: list[str] = []
+        related = []
+        if g.granted_by != g.employee:
+            chain = chains.get(g.employee)
+            if chain is None:
+                chain = chains[g.employee] = ws.management_chain(g.employee)
+            if g.granted_by not in chain:
+                allowed_people, allowed_divisions = delegates.get(g.granted_by, (frozenset(), frozenset()))
+                if g.employee not in allowed_people and grantee.division not in allowed_divisions:
+                    above = ", ".join(chain) if chain else "nobody (no manager)"
+                    reasons.append(f"{granter.label} is not in the management chain of {grantee.label} "
+                                   f"({above}) nor a delegate for them")
+                    related.append(person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
+                                                  if grantee.manager else f"{grantee.label} has no manager"))
+        perm = catalog.get(g.permission)
+        if perm is not None and perm.owner_division in protected and granter.division != perm.owner_division:
+            rule = protected[perm.owner_division]
+            reasons.append(f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
+                           f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})")
+            related += [permission_related(ws, perm), person_related(granter), policy_related(rule)]
+        if reasons:
+            yield grant_violation(g, "; ".join(reasons) + f"; granted on {g.granted_on}", tuple(related))
+
+
+RULE = Rule(
+    id="granter-authority",
+    summary="The granter is outside the grantee's management chain, or outside a protected owning division",
+    default_severity="error",
+    check=check,
+    validate_settings=validate_settings,
+    settings={
+        "delegates": "list of `{granter, employees: [...], divisions: [...]}`: people who may grant to those "
+                     "employees or to anyone in those divisions without being their manager",
+    },
+    doc=RuleDoc(
+        flags="A grant whose `granted_by` is neither one of the grantee's managers (the people-directory "
+              "`manager` links, any level up) nor a delegate named under `settings: granter-authority: "
+              "delegates` in a policy file. Also a grant of a permission whose owning division is protected "
+              "by a `forbidden-owner` rule, given by someone outside that division, whoever the grantee is. "
+              "Self-grants are left to `self-grant` for the chain check, but not for the owner check.",
+        why="Access is approved by the people accountable for the grantee's work, and a protected "
+            "division's data is released only by that division. In 2023 two sales section chiefs and a "
+            "special manager registered a distribution permission: they were entitled to register items for "
+            "their staff, but not that item.",
+        fix="Have the grantee's manager (or a delegate named in policy) grant it, and for a protected "
+            "division's permission someone of that division. If the grant should not exist, remove it. A "
+            "standing arrangement (say, corporate services granting the division heads) belongs in "
+            "`settings: granter-authority: delegates`.",
+        bad=Example(
+            files={"assignments/retail-sales/E000002.yaml": """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000004
+    granted_on: 2026-01-05
+    reason: "billing desk onboarding, ticket ACC-00101"
+"""},
+            expect=(("assignments/retail-sales/E000002.yaml", 4),),
+        ),
+        good=Example(files={"assignments/retail-sales/E000002.yaml": """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "billing desk onboarding, ticket ACC-00101"
+"""}),
+    ),
+)

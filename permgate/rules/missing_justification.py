@@ -1,0 +1,69 @@
+"""missing-justification: a grant without a reason that references a ticket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from permgate.findings import Violation
+from permgate.model import Workspace
+from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, settings_of, what, who
+
+#: a ticket reference such as ACC-01234 or JIRA-7
+DEFAULT_PATTERN = r"\b[A-Z][A-Z0-9]+-[0-9]+\b"
+
+
+def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
+    try:
+        re.compile(section.get("pattern", DEFAULT_PATTERN))
+    except re.error as err:
+        return f"missing-justification: pattern is not a valid regular expression: {err}"
+    return None
+
+
+def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
+    text = settings_of(ws, "missing-justification").get("pattern", DEFAULT_PATTERN)
+    pattern = re.compile(text)
+    for g in ws.iter_grants():
+        reason = g.reason.strip()
+        if not reason:
+            problem = "has no `reason`"
+        elif not pattern.search(reason):
+            problem = f"has a reason that names no ticket (`{text}`): \"{reason}\""
+        else:
+            continue
+        yield grant_violation(g, f"the grant of {what(ws, g.permission)} to {who(ws, g.employee)} "
+                                 f"by {g.granted_by} on {g.granted_on} {problem}")
+
+
+RULE = Rule(
+    id="missing-justification",
+    summary="A grant has no reason, or its reason references no ticket",
+    default_severity="error",
+    check=check,
+    validate_settings=validate_settings,
+    settings={"pattern": f"regular expression a reason must contain (default `{DEFAULT_PATTERN}`)"},
+    doc=RuleDoc(
+        flags="A grant without `reason:`, or whose reason does not contain a match of `pattern` (by default "
+              "a ticket reference such as `ACC-01234`).",
+        why="An auditor asks why each person holds each permission. A ticket links the grant to the request "
+            "and its approval; a reason like \"needed\" answers nothing, and \"every item I am able to grant\" "
+            "is not a reason at all.",
+        fix="Write why the access is needed and the ticket that approved it: "
+            "`reason: \"billing desk onboarding, ticket ACC-00101\"`.",
+        bad=Example(
+            files={"assignments/retail-sales/E000002.yaml": """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "needed"
+"""},
+            expect=(("assignments/retail-sales/E000002.yaml", 4),),
+        ),
+        good=Example(files={}),
+    ),
+)

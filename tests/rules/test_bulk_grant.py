@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from permgate.config import load_config
+from permgate.engine import evaluate
+from permgate.load.workspace import load_workspace
+from tests.conftest import check_json, pairs
+from tests.rules.helpers import grants, settings
+
+RULE = "bulk-grant"
+CATALOG = "---\npermissions:\n" + "".join(
+    f"- id: R{i:02d}\n  name: retail.item{i}\n  owner_division: retail-sales\n  description: item {i}\n"
+    for i in range(1, 21)
+) + "- id: D01\n  name: grid.item\n  owner_division: distribution\n  description: grid item\n"
+F = "assignments/retail-sales/E000002.yaml"
+
+
+def holding(n: int) -> str:
+    return grants("E000002", *[(f"R{i:02d}", "E000001", "2026-01-05") for i in range(1, n + 1)])
+
+
+def test_share_of_the_grantable_permissions(make_repo: Callable[..., Path]) -> None:
+    # 20 grantable to retail-sales (D01 is forbidden to it); 16 is 80%
+    _, doc = check_json(make_repo({"catalog.yaml": CATALOG, F: holding(16)}))
+    assert pairs(doc, RULE) == {(RULE, F, 2)}
+    _, doc = check_json(make_repo({"catalog.yaml": CATALOG, F: holding(15)}))
+    assert pairs(doc, RULE) == set()
+
+
+def test_share_and_minimum_are_settings(make_repo: Callable[..., Path]) -> None:
+    files = {"catalog.yaml": CATALOG, F: holding(6), **settings("  bulk-grant:\n    share: 0.3\n    min_grants: 5\n")}
+    _, doc = check_json(make_repo(files))
+    assert pairs(doc, RULE) == {(RULE, F, 2)}
+    files[F] = holding(4)
+    _, doc = check_json(make_repo(files))
+    assert pairs(doc, RULE) == set()
+
+
+def test_base_mode_flags_a_change_adding_too_many_grants(make_repo: Callable[..., Path]) -> None:
+    before = make_repo({"catalog.yaml": CATALOG, F: holding(2), **settings("  bulk-grant:\n    max_added: 5\n")})
+    after = make_repo({"catalog.yaml": CATALOG, F: holding(8), **settings("  bulk-grant:\n    max_added: 5\n")})
+    ws, base = load_workspace(str(after)), load_workspace(str(before))
+    findings = evaluate(ws, load_config(str(after)), dt.date(2026, 6, 1), base=base)
+    flagged = [f for f in findings if f.rule == RULE]
+    assert [(f.path, f.line) for f in flagged] == [(F, 2)]
+    assert "adds 6 grants" in flagged[0].message
+    # without a base revision the same tree is fine (8 of 20 is 40%)
+    assert [f for f in evaluate(ws, load_config(str(after)), dt.date(2026, 6, 1)) if f.rule == RULE] == []

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import check_json, pairs, run_cli
+from tests.rules.helpers import grants, people, settings
+
+RULE = "granter-authority"
+PEOPLE = people(
+    ("E1", "retail-sales", None), ("E2", "retail-sales", "E1"), ("E3", "retail-sales", "E2"),
+    ("E4", "retail-sales", "E1"), ("D1", "distribution", None), ("D2", "distribution", "D1"),
+    ("C1", "corporate", None),
+)
+F = "assignments/retail-sales/E3.yaml"
+
+
+def found(make_repo: Callable[..., Path], files: dict[str, str]) -> set[tuple[str, str, int]]:
+    _, doc = check_json(make_repo({"people.yaml": PEOPLE, **files}), "--today", "2026-06-01")
+    return pairs(doc, RULE)
+
+
+def test_any_manager_up_the_chain_may_grant(make_repo: Callable[..., Path]) -> None:
+    file = grants("E3", ("P001", "E2", "2026-01-05"), ("P006", "E1", "2026-01-05", "hr case ACC-1", "2026-02-01"))
+    assert found(make_repo, {F: file}) == set()
+
+
+def test_a_peer_or_a_subordinate_may_not(make_repo: Callable[..., Path]) -> None:
+    files = {F: grants("E3", ("P001", "E4", "2026-01-05")),
+             "assignments/retail-sales/E2.yaml": grants("E2", ("P001", "E3", "2026-01-05"))}
+    assert found(make_repo, files) == {(RULE, F, 4), (RULE, "assignments/retail-sales/E2.yaml", 4)}
+
+
+def test_a_delegate_by_employee_or_division(make_repo: Callable[..., Path]) -> None:
+    files = {
+        F: grants("E3", ("P001", "C1", "2026-01-05")),
+        "assignments/retail-sales/E1.yaml": grants("E1", ("P001", "C1", "2026-01-05")),
+        "assignments/distribution/D1.yaml": grants("D1", ("P001", "C1", "2026-01-05")),
+        **settings("  granter-authority:\n    delegates:\n"
+                   "      - granter: C1\n        divisions: [retail-sales]\n"
+                   "      - granter: E1\n        employees: [D1]\n"),
+    }
+    assert found(make_repo, files) == {(RULE, "assignments/distribution/D1.yaml", 4)}
+
+
+def test_protected_permission_needs_a_granter_of_the_owning_division(make_repo: Callable[..., Path]) -> None:
+    # E2 is E3's manager, but P002 is distribution's: a sales manager cannot grant it
+    files = {F: grants("E3", ("P002", "E2", "2026-01-05"), ("P001", "E2", "2026-01-05"))}
+    assert found(make_repo, files) == {(RULE, F, 4)}
+    # a distribution employee granting it to his own staff is fine
+    d = "assignments/distribution/D2.yaml"
+    assert found(make_repo, {d: grants("D2", ("P002", "D1", "2026-01-05"))}) == set()
+
+
+def test_self_grants_are_left_to_self_grant_except_for_protected_permissions(
+        make_repo: Callable[..., Path]) -> None:
+    files = {F: grants("E3", ("P001", "E3", "2026-01-05"), ("P002", "E3", "2026-01-05"))}
+    root = make_repo({"people.yaml": PEOPLE, **files})
+    _, doc = check_json(root, "--today", "2026-06-01")
+    assert pairs(doc, RULE) == {(RULE, F, 8)}
+    assert pairs(doc, "self-grant") == {("self-grant", F, 4), ("self-grant", F, 8)}
+
+
+def test_unknown_delegate_is_a_configuration_error(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"people.yaml": PEOPLE, **settings(
+        "  granter-authority:\n    delegates:\n      - granter: X9\n        divisions: [retail-sales]\n")})
+    result = run_cli("check", "--root", str(root))
+    assert result.exit_code == 2
+    assert "Error: policies/settings.yaml:3:3: granter-authority: delegate entry names `X9`" in result.stderr
