@@ -57,7 +57,7 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def findings(root: Path, tuning: Tuning) -> list[tuple[object, ...]]:
     config = load_config(str(root))
-    ws = load_workspace(str(root), config, tuning)
+    ws = load_workspace(str(root), config, tuning=tuning)
     return [(f.rule, f.path, f.line, f.column, f.message, f.employee, f.permission, f.related)
             for f in evaluate(ws, config, dt.date.fromisoformat(TODAY))]
 

@@ -32,6 +32,11 @@ def load_grants_bytes(data: bytes, rel: str, fast: bool = True) -> Loaded:
         text = decode(data, rel)
     except LoadError as err:
         return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    return grants_from_text(text, rel, fast)
+
+
+def grants_from_text(text: str, rel: str, fast: bool = True) -> Loaded:
+    """Like ``load_grants_file`` for text already in memory (``permgate grant`` judges a file before writing it)."""
     if fast:
         gf = canonical.grants_file(text, rel)
         if gf is not None:
