@@ -13,6 +13,10 @@ import click
 from permgate import __version__
 from permgate.cli.audit import audit
 from permgate.cli.check import check
+from permgate.cli.fmt import fmt
+from permgate.cli.grant import grant
+from permgate.cli.grantable import grantable
+from permgate.cli.policy_test import policy_test
 from permgate.cli.revoke import revoke
 from permgate.cli.rules import explain, rules
 from permgate.cli.schema import schema
@@ -32,6 +36,10 @@ cli.add_command(who_can)
 cli.add_command(revoke)
 cli.add_command(rules)
 cli.add_command(explain)
+cli.add_command(grant)
+cli.add_command(grantable)
+cli.add_command(fmt)
+cli.add_command(policy_test)
 
 
 def main(argv: list[str] | None = None) -> int:
