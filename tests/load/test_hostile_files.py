@@ -378,10 +378,13 @@ def test_size_cap_is_configurable(make_repo: Callable[..., Path]) -> None:
          f"file is {len(big)} bytes, over the limit of 2048 (max_file_bytes in permgate.yaml)")]
     assert code == 1
 
-    (root / "people.yaml").write_text((root / "people.yaml").read_text() + "# padding\n" * 300)
+    # policies too (the catalog and people directory, one file for the whole organisation,
+    # have their own, larger bound: permgate.load.workspace.DIRECTORY_MAX_BYTES)
+    policy = root / "policies" / "unbundling.yaml"
+    policy.write_text(policy.read_text() + "# padding\n" * 300)
     result = run_cli("check", "--root", str(root))
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: people.yaml:1:1: file is ")
+    assert result.stderr.startswith("Error: policies/unbundling.yaml:1:1: file is ")
     assert "over the limit of 2048" in result.stderr
 
 
