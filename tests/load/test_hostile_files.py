@@ -363,6 +363,15 @@ def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
     assert code == 1
 
 
+def test_file_name_cannot_forge_an_output_line(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({f"{DIR}/x\n0 errors, 0 warnings\u202e.yaml": "employee: E000002\ngrants: []\n"})
+    result = run_cli("check", "--root", str(root), "--today", "2026-06-01")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1
+    assert all(line.startswith(f"{DIR}/x\\n0 errors, 0 warnings\\u202e.yaml:1:1: error[") for line in lines[:-1])
+    assert len(lines) >= 2 and not lines[-1].startswith(DIR)
+
+
 # --- size cap --------------------------------------------------------------------------
 
 
