@@ -67,10 +67,11 @@ def test_codeowners_routes_each_division_and_the_gate() -> None:
             owners[pattern] = teams
     for division in ("retail-sales", "distribution", "corporate"):
         assert owners[f"/assignments/{division}/"] == [f"@example-utility/{division}-managers"]
-    assert owners["/policies/"] == owners["/permgate.yaml"] == owners["/catalog.yaml"] == ["@example-utility/compliance"]
+    compliance = ["@example-utility/compliance"]
+    assert owners["/policies/"] == owners["/permgate.yaml"] == owners["/catalog.yaml"] == compliance
     assert owners["/people.yaml"] == ["@example-utility/hr-systems"]
     assert "/.github/" in owners
-    assert list(owners)[0] == "*"  # the last match wins: the catch-all must come first
+    assert next(iter(owners)) == "*"  # the last match wins: the catch-all must come first
 
 
 def _run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
