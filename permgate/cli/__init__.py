@@ -13,6 +13,7 @@ import click
 from permgate import __version__
 from permgate.cli.audit import audit
 from permgate.cli.check import check
+from permgate.cli.report import report
 from permgate.cli.revoke import revoke
 from permgate.cli.schema import schema
 from permgate.cli.who_can import who_can
@@ -29,6 +30,7 @@ cli.add_command(schema)
 cli.add_command(audit)
 cli.add_command(who_can)
 cli.add_command(revoke)
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> int:
