@@ -119,7 +119,7 @@ def test_matrix_values_forbidden_cells_and_click_lists_grants_with_working_links
     listed = click("retail-sales", "distribution")
     holders = ("E000007", "E000009", "E000010", "E000011", "E000012")
     assert [text for text, _, _ in listed] == [f"assignments/retail-sales/{e}.yaml:241" for e in holders]
-    for (_, href, cols), e in zip(listed, holders):
+    for (_, href, cols), e in zip(listed, holders, strict=True):
         path, line = line_of(href)
         assert path == (root / f"assignments/retail-sales/{e}.yaml").resolve()
         assert path.read_text("utf-8").splitlines()[line - 1] == "  - permission: P083"
