@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from permgate import waivers
 from permgate.config import Config
 from permgate.errors import ConfigError
 from permgate.findings import Finding, Violation
@@ -90,5 +91,12 @@ def evaluate(ws: Workspace, config: Config, today: dt.date, base: Workspace | No
         kind = POLICY_KINDS[policy.kind]
         severity = config.severity.get(policy.id, policy.severity)
         findings.extend(_stamp(policy.id, severity, kind.check(ws, policy, ctx)))
+    if ws.waivers:
+        waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+        outcome = waivers.apply(ws, findings, waivable, today)
+        findings = outcome.findings
+        for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
+            severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
+            findings.extend(_stamp(rule_id, severity, violations))
     findings.sort(key=Finding.sort_key)
     return findings

@@ -13,8 +13,10 @@ import click
 from permgate import __version__
 from permgate.cli.audit import audit
 from permgate.cli.check import check
+from permgate.cli.policy_test import policy_test
 from permgate.cli.report import report
 from permgate.cli.revoke import revoke
+from permgate.cli.rules import explain, rules
 from permgate.cli.schema import schema
 from permgate.cli.who_can import who_can
 
@@ -31,6 +33,9 @@ cli.add_command(audit)
 cli.add_command(who_can)
 cli.add_command(revoke)
 cli.add_command(report)
+cli.add_command(rules)
+cli.add_command(explain)
+cli.add_command(policy_test)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,9 @@ class CheckSettings:
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
-    return EXIT_FINDINGS if any(at_or_above(f.severity, fail_on) for f in findings) else EXIT_CLEAN
+    """Waived findings never fail the run."""
+    return EXIT_FINDINGS if any(f.waived is None and at_or_above(f.severity, fail_on) for f in findings) \
+        else EXIT_CLEAN
 
 
 def run_check(settings: CheckSettings) -> Outcome:

@@ -20,8 +20,13 @@ class Report:
     extra_summary: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        c = Counter(f.severity for f in self.findings)
+        """Active findings by severity; waived findings are counted apart (``waived``)."""
+        c = Counter(f.severity for f in self.findings if f.waived is None)
         return {s: c.get(s, 0) for s in SEVERITIES}
+
+    @property
+    def waived(self) -> int:
+        return sum(1 for f in self.findings if f.waived is not None)
 
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of the JSON format (docs/output-formats.md)."""
@@ -32,6 +37,7 @@ class Report:
             "notes": counts["note"],
             "files": self.files,
             "grants": self.grants,
+            "waived": self.waived,
         }
         out.update(self.extra_summary)
         return out

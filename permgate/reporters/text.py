@@ -15,8 +15,9 @@ def _plural(n: int, word: str) -> str:
 
 def summary_line(report: Report) -> str:
     c = report.counts()
-    return (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')} "
-            f"in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
+    waived = f", {report.waived} waived" if report.waived else ""
+    return (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
+            f"{waived} in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
 
 
 def render(report: Report) -> str:
@@ -27,6 +28,11 @@ def render(report: Report) -> str:
         if report.color:
             where = f"{_BOLD}{where}{_RESET}"
             sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
+        if f.waived is not None:
+            w = f.waived
+            lines.append(f"{where} waived {sev} {f.message} (waived by {w.approved_by} until {w.expires}, "
+                         f"ticket {w.ticket}, {w.path}:{w.line})")
+            continue
         lines.append(f"{where} {sev} {f.message}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

@@ -27,6 +27,8 @@ from permgate.rules import (
     unknown_employee,
     unknown_granter,
     unknown_permission,
+    waiver_invalid,
+    waiver_unused,
 )
 from permgate.rules.base import Context, PolicyKind, Rule
 
@@ -46,6 +48,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     stale_after_transfer.RULE,
     privilege_management.RULE,
     misplaced_file.RULE,
+    waiver_invalid.RULE,
+    waiver_unused.RULE,
 )
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (

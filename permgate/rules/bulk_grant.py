@@ -116,12 +116,22 @@ grants:
 """},
             expect=(("assignments/retail-sales/E000002.yaml", 2),),
         ),
-        good=Example(files={"policies/settings.yaml": """\
+        good=Example(files={
+            "policies/settings.yaml": """\
 ---
 settings:
   bulk-grant:
     share: 0.5
     min_grants: 2
+""",
+            "assignments/retail-sales/E000002.yaml": """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "billing desk onboarding, ticket ACC-00101"
 """}),
     ),
 )

@@ -42,7 +42,7 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     assert set(doc) == {"version", "findings", "summary"}
     assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
                                        "employee", "permission", "related", "waived"}
-    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1}
+    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0}
 
 
 def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:

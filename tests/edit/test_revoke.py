@@ -37,7 +37,7 @@ grants:
     expires: 2027-01-01
   # trailing note about P003 below
 
-  - {permission: P003, granted_by: E000001, granted_on: 2026-01-06, reason: "hr"}
+  - {permission: P003, granted_by: E000001, granted_on: 2026-01-06, reason: "hr, ticket ACC-00102"}
 # end of file comment
 """
 
@@ -55,7 +55,7 @@ grants:
 
   # trailing note about P003 below
 
-  - {permission: P003, granted_by: E000001, granted_on: 2026-01-06, reason: "hr"}
+  - {permission: P003, granted_by: E000001, granted_on: 2026-01-06, reason: "hr, ticket ACC-00102"}
 # end of file comment
 """
 

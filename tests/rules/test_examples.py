@@ -16,11 +16,12 @@ import pytest
 
 import permgate.rules
 from permgate.load.workspace import load_workspace
+from permgate.ruledocs import EXAMPLES_TODAY
 from permgate.rules import BUILTIN_RULES, POLICY_KINDS
 from permgate.rules.base import Example
 from tests.conftest import check_json
 
-TODAY = "2026-06-01"
+TODAY = EXAMPLES_TODAY
 NOT_RULES = {"base", "examples"}
 ALL = [(r.id, r.doc) for r in BUILTIN_RULES] + [(k.name, k.doc) for k in POLICY_KINDS.values()]
 

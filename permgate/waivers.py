@@ -1,0 +1,115 @@
+"""Waivers: approved exceptions that expire, applied by the engine after every rule ran.
+
+A waiver names a rule, an employee and (for findings about a grant) a permission, with
+a reason, a ticket, who approved it, when, and until when.  The engine, not the rules,
+applies them, so no rule can forget to honour one and no grants file can waive itself:
+there are no inline suppression comments, by design (the person proposing a grant
+would waive it himself).
+
+- A waiver in force marks the matching findings ``waived`` (shown, counted apart,
+  never failing the run).
+- An expired waiver leaves the finding active, with a note that the waiver expired.
+- A waiver that cannot be honoured is a ``waiver-invalid`` finding at its line, and
+  waives nothing: unknown or not-waivable rule, approver who is the grantee or the
+  granter or is unknown, expiry before approval or beyond ``settings: waivers:
+  max_days`` (default 180) after ``approved_on``.
+- A waiver in force (or expired) that matches no finding is ``waiver-unused``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from permgate.findings import Finding, Related, Violation, Waived
+from permgate.model import Waiver, Workspace
+
+DEFAULT_MAX_DAYS = 180
+
+
+@dataclass
+class WaiverOutcome:
+    findings: list[Finding]
+    invalid: list[Violation] = field(default_factory=list)
+    unused: list[Violation] = field(default_factory=list)
+
+
+def _what(w: Waiver) -> str:
+    return f"`{w.rule}` for {w.employee}" + (f" / {w.permission}" if w.permission else "")
+
+
+def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: int) -> list[str]:
+    problems: list[str] = []
+    if w.rule not in waivable:
+        problems.append(f"rule `{w.rule}` does not exist (see `permgate rules`)")
+    elif not waivable[w.rule]:
+        problems.append(f"rule `{w.rule}` is not waivable")
+    if w.approved_by == w.employee:
+        problems.append(f"approved_by {w.approved_by} is the grantee")
+    elif w.approved_by not in ws.people:
+        problems.append(f"approved_by {w.approved_by} is not in {ws.people_path}")
+    granters = sorted({g.granted_by for g in ws.grants_of(w.employee)
+                       if w.permission is None or g.permission == w.permission})
+    if w.approved_by in granters:
+        problems.append(f"approved_by {w.approved_by} granted it")
+    approved, expires = dt.date.fromisoformat(w.approved_on), dt.date.fromisoformat(w.expires)
+    if expires < approved:
+        problems.append(f"expires {w.expires} is before approved_on {w.approved_on}")
+    elif (expires - approved).days > max_days:
+        latest = (approved + dt.timedelta(days=max_days)).isoformat()
+        problems.append(f"expires {w.expires} is more than {max_days} days after approved_on "
+                        f"{w.approved_on} (at most {latest})")
+    return problems
+
+
+def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, bool], today: dt.date) -> WaiverOutcome:
+    """``findings`` with the register applied, and the waiver findings of the register itself.
+
+    ``waivable`` maps every rule id in force to whether it may be waived.
+    """
+    max_days = int(ws.settings.get("waivers", {}).get("max_days", DEFAULT_MAX_DAYS))
+    out = WaiverOutcome(findings=list(findings))
+    in_force: dict[tuple[str, str, str | None], Waiver] = {}
+    lapsed: dict[tuple[str, str, str | None], Waiver] = {}
+    valid: list[Waiver] = []
+    for w in ws.waivers:
+        problems = _problems(ws, w, waivable, max_days)
+        if problems:
+            out.invalid.append(Violation(w.loc.path, w.loc.line, w.loc.column,
+                                         f"waiver {_what(w)} is invalid and waives nothing: " + "; ".join(problems),
+                                         w.employee, w.permission))
+            continue
+        valid.append(w)
+        key = (w.rule, w.employee, w.permission)
+        target = lapsed if w.expires < today.isoformat() else in_force
+        target.setdefault(key, w)
+    used: set[int] = set()
+    for i, f in enumerate(out.findings):
+        if f.employee is None:
+            continue
+        key = (f.rule, f.employee, f.permission)
+        current = in_force.get(key)
+        if current is not None:
+            used.add(id(current))
+            out.findings[i] = replace(f, waived=Waived(current.approved_by, current.expires, current.ticket,
+                                                       current.reason, *current.loc))
+            continue
+        old = lapsed.get(key)
+        if old is not None:
+            used.add(id(old))
+            note = f"waiver expired on {old.expires} ({old.loc})"
+            out.findings[i] = replace(
+                f, message=f"{f.message} ({note})",
+                related=(*f.related, Related(old.loc.path, old.loc.line, old.loc.column, note)))
+    for w in valid:
+        if id(w) in used:
+            continue
+        first = in_force.get((w.rule, w.employee, w.permission)) or lapsed.get((w.rule, w.employee, w.permission))
+        why = "matches no finding" if first is w else f"repeats the waiver at line {first.loc.line if first else '?'}"
+        if w.expires < today.isoformat():
+            why = f"expired on {w.expires} and {why}"
+        out.unused.append(Violation(w.loc.path, w.loc.line, w.loc.column,
+                                    f"waiver {_what(w)} {why}; remove it from the register",
+                                    w.employee, w.permission))
+    return out
