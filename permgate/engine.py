@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from permgate import waivers
+from permgate.changeset import ChangeSet
 from permgate.config import Config
 from permgate.errors import ConfigError
 from permgate.findings import Finding, Violation
@@ -75,14 +76,17 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
         yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
-def evaluate(ws: Workspace, config: Config, today: dt.date, base: Workspace | None = None) -> list[Finding]:
+def evaluate(ws: Workspace, config: Config, today: dt.date,
+             base: Workspace | None = None, change: ChangeSet | None = None) -> list[Finding]:
     """All findings for ``ws``, sorted by path, line, column and rule.
 
-    ``base`` is the workspace at the base revision in ``--base`` mode; rules that judge
-    a change (``bulk-grant``'s ``max_added``) read it from ``Context.base``.
+    ``base`` (the workspace at the base revision) and ``change`` (what the change touched)
+    are given in ``--base`` mode only (see ``permgate.basemode``); rules that judge a change
+    (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
+    and stay silent without them.
     """
     _check_config(ws, config)
-    ctx = Context(today=today, policies=ws.policies, base=base)
+    ctx = Context(today=today, policies=ws.policies, base=base, change=change)
     findings: list[Finding] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)

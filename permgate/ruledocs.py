@@ -42,8 +42,15 @@ def _policy_files_of_kind(example: Example, kind: str) -> dict[str, str]:
 
 def _examples(doc: RuleDoc, rule_id: str, kind: str | None = None) -> list[str]:
     out = ["## Example that fails", ""]
-    out += ["Laid over the [example organisation](index.md#the-example-organisation), checked with "
-            f"`--today {EXAMPLES_TODAY}`:", ""]
+    change = doc.bad.base is not None  # a rule that judges a change: the example is a commit and a change
+    if change:
+        out += ["A change to the [example organisation](index.md#the-example-organisation), committed as the "
+                f"base, checked with `permgate check --base main --today {EXAMPLES_TODAY}`:", ""]
+        if doc.bad.base:
+            out += ["At the base:", "", *_files(doc.bad.base), "In the change:", ""]
+    else:
+        out += ["Laid over the [example organisation](index.md#the-example-organisation), checked with "
+                f"`--today {EXAMPLES_TODAY}`:", ""]
     if kind:
         inherited = _policy_files_of_kind(doc.bad, kind)
         if inherited:
@@ -51,13 +58,13 @@ def _examples(doc: RuleDoc, rule_id: str, kind: str | None = None) -> list[str]:
             out += _files(inherited)
     out += _files(doc.bad.files)
     what = f"a rule of kind `{kind}`" if kind else f"`{rule_id}`"
-    out += [f"`permgate check` reports {what} at:", ""]
+    out += [f"`permgate check{' --base main' if change else ''}` reports {what} at:", ""]
     out += [f"- `{path}:{line}`" for path, line in doc.bad.expect]
     out += ["", "## The fix", "", doc.fix, ""]
     if doc.good.files:
         out += ["For example:", ""]
         out += _files(doc.good.files)
-        out += [f"passes: no finding of {what}.", ""]
+        out += [f"passes: no finding of {what}" + (" (the base is the example organisation)." if change else "."), ""]
     else:
         out += [f"The example organisation as it is passes: no finding of {what}.", ""]
     return out

@@ -13,6 +13,9 @@ import click
 from permgate import __version__
 from permgate.cli.audit import audit
 from permgate.cli.check import check
+from permgate.cli.fmt import fmt
+from permgate.cli.grant import grant
+from permgate.cli.grantable import grantable
 from permgate.cli.policy_test import policy_test
 from permgate.cli.report import report
 from permgate.cli.revoke import revoke
@@ -35,6 +38,9 @@ cli.add_command(revoke)
 cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(explain)
+cli.add_command(grant)
+cli.add_command(grantable)
+cli.add_command(fmt)
 cli.add_command(policy_test)
 
 

@@ -21,9 +21,12 @@ from permgate.reporters import REPORTERS
 @click.option("--today", callback=parse_date, metavar="YYYY-MM-DD",
               help="The date expiry rules compare against (default: today).")
 @color_option
+@click.option("--base", metavar="REF",
+              help="A git revision (branch, tag, commit): report only the findings the working tree adds to it, "
+                   "under the rules of both.")
 @handle_errors
-def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str) -> None:
+def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None) -> None:
     """Check every grant in the repository against the catalog, people and policies."""
     settings = CheckSettings(root=root, format=fmt, fail_on=fail_on, today=today,
-                             color=fmt == "text" and use_color(color))
+                             color=fmt == "text" and use_color(color), base=base)
     finish(run_check(settings))

@@ -1,4 +1,4 @@
-"""``permgate check``: load, evaluate, render."""
+"""``permgate check``: load, evaluate, render (against a git base with ``--base``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.engine import evaluate, rule_catalogue
+from permgate.errors import GitError
 from permgate.findings import Finding, at_or_above
 from permgate.load.workspace import load_workspace
+from permgate.model import Workspace
 from permgate.reporters import REPORTERS, Report
+
+#: formats whose paths must be relative to the git repository's top level
+_REPO_RELATIVE = ("sarif", "github")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class CheckSettings:
     fail_on: str = "error"
     today: dt.date | None = None
     color: bool = False
+    #: a git revision: report only the findings the working tree adds to it
+    base: str | None = None
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
@@ -28,16 +35,54 @@ def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> in
         else EXIT_CLEAN
 
 
+def _file_count(ws: Workspace) -> int:
+    return len(ws.files) + len({p.path for p in ws.problems} - {f.path for f in ws.files})
+
+
+def _prefix(root: str, fmt: str) -> str:
+    """Where the grants repository sits in its git repository, for formats that need it."""
+    if fmt not in _REPO_RELATIVE:
+        return ""
+    from permgate.gitrepo import Repo
+
+    try:
+        return Repo(root).prefix
+    except GitError:
+        return ""  # not in git: paths relative to the root are all there is
+
+
 def run_check(settings: CheckSettings) -> Outcome:
+    today = settings.today or dt.date.today()
+    if settings.base is not None:
+        return _run_against_base(settings, settings.base, today)
     config = load_config(settings.root)
     ws = load_workspace(settings.root, config)
-    today = settings.today or dt.date.today()
     findings = tuple(evaluate(ws, config, today))
     report = Report(
         findings=findings,
         rules=tuple(rule_catalogue(ws, config)),
-        files=len(ws.files) + len({p.path for p in ws.problems} - {f.path for f in ws.files}),
+        files=_file_count(ws),
         grants=sum(len(f.grants) for f in ws.files),
         color=settings.color,
+        path_prefix=_prefix(settings.root, settings.format),
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
+
+
+def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
+    from permgate.basemode import check_against_base
+
+    result = check_against_base(settings.root, ref, today)
+    report = Report(
+        findings=result.new,
+        rules=result.rules,
+        files=_file_count(result.head),
+        grants=sum(len(f.grants) for f in result.head.files),
+        color=settings.color,
+        extra_summary={"changed_paths": len(result.change.changes)},
+        preexisting=result.preexisting,
+        base_ref=ref,
+        base_commit=result.change.base_commit,
+        path_prefix=result.prefix,
+    )
+    return Outcome(REPORTERS[settings.format](report), exit_code(result.new, settings.fail_on))

@@ -17,7 +17,16 @@ from permgate.model import Grant, GrantsFile, LoadProblem, Loc
 
 def load_grants_file(source: Source, rel: str, max_bytes: int) -> tuple[GrantsFile | None, list[LoadProblem]]:
     try:
-        doc = parse(decode(source.read_bytes(rel, max_bytes), rel), rel)
+        text = decode(source.read_bytes(rel, max_bytes), rel)
+    except LoadError as err:
+        return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    return grants_from_text(text, rel)
+
+
+def grants_from_text(text: str, rel: str) -> tuple[GrantsFile | None, list[LoadProblem]]:
+    """Like ``load_grants_file`` for text already in memory (``permgate grant`` judges a file before writing it)."""
+    try:
+        doc = parse(text, rel)
     except LoadError as err:
         return None, [LoadProblem(rel, err.line, err.column, err.detail)]
     if doc.empty:

@@ -8,6 +8,7 @@ the run: their problems become ``invalid-file`` findings.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from typing import Any
 
 from permgate.config import Config, load_config
@@ -170,23 +171,50 @@ def load_waivers(source: Source, config: Config) -> tuple[Waiver, ...]:
         for i, w in enumerate(doc.data["waivers"]))
 
 
-def load_grants(source: Source, config: Config) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def _mentions(source: Source, rel: str, needles: tuple[bytes, ...], max_bytes: int) -> bool:
+    """Whether ``rel`` may hold one of the ids: it contains one literally, or a backslash
+    (a double-quoted escape could spell an id without its letters), or cannot be read."""
+    try:
+        data = source.read_bytes(rel, max_bytes)
+    except LoadError:
+        return True
+    return any(n in data for n in needles)
+
+
+def load_grants(source: Source, config: Config,
+                employees: Collection[str] | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
+    """Every grants file, or with ``employees`` only the files of those employees.
+
+    The scoped read (``permgate grant``, ``grantable``) parses only the files whose bytes
+    mention one of the ids, and keeps only those employees' files and problems.
+    """
     rel_dir = config.assignments
     if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
     paths, refused = source.walk_yaml(rel_dir)
+    if employees is not None:
+        needles = (b"\\", *(e.encode("utf-8") for e in employees))
+        paths = [p for p in paths if _mentions(source, p, needles, config.max_file_bytes)]
+        refused = []
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for rel in paths:
         gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
+        if employees is not None and (gf.employee if gf else None) not in employees \
+                and not any(p.employee in employees for p in file_problems):
+            continue
         problems.extend(file_problems)
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
 
 
-def load_workspace(source: Source | str, config: Config | None = None) -> Workspace:
-    """Read the whole grants repository from ``source`` (a folder path or a ``Source``)."""
+def load_workspace(source: Source | str, config: Config | None = None,
+                   employees: Collection[str] | None = None) -> Workspace:
+    """Read the whole grants repository from ``source`` (a folder path or a ``Source``).
+
+    With ``employees``, only those employees' grants files are read (see ``load_grants``).
+    """
     if isinstance(source, str):
         if not os.path.isdir(source):
             raise UsageError(f"--root {source}: not a directory")
@@ -196,7 +224,7 @@ def load_workspace(source: Source | str, config: Config | None = None) -> Worksp
     people = load_people(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
-    grants_files, problems = load_grants(source, config)
+    grants_files, problems = load_grants(source, config, employees)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,

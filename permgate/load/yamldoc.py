@@ -29,6 +29,8 @@ from yaml.resolver import Resolver
 from permgate.errors import LoadError
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The loader class whose parser every reader of grants files uses (``permgate.edit`` reads events too).
+LOADER: type = _Loader
 
 #: Deeper nesting than this is refused: no grants file needs it, and it bounds work.
 MAX_DEPTH = 64
@@ -63,6 +65,11 @@ def _resolve_tag(value: str) -> str | None:
     if _YAML12_INT.match(value):
         return _INT
     return None
+
+
+def resolve_tag(value: str) -> str | None:
+    """Public name of the plain-scalar resolution (``permgate.edit`` writes ids plain only when safe)."""
+    return _resolve_tag(value)
 
 
 def _plain_value(value: str, tag: str) -> Any:

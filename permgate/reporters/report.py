@@ -18,6 +18,14 @@ class Report:
     grants: int = 0
     color: bool = False
     extra_summary: dict[str, Any] = field(default_factory=dict)
+    #: ``--base`` mode: the findings that already existed at the base (counted, not reported)
+    preexisting: tuple[Finding, ...] = ()
+    #: ``--base`` mode: the revision as named and the commit it resolved to
+    base_ref: str | None = None
+    base_commit: str | None = None
+    #: the grants repository's folder inside the git repository ("" or "sub/"), for SARIF and
+    #: GitHub annotations, whose paths are relative to the repository's top level
+    path_prefix: str = ""
 
     def counts(self) -> dict[str, int]:
         """Active findings by severity; waived findings are counted apart (``waived``)."""
@@ -39,5 +47,10 @@ class Report:
             "grants": self.grants,
             "waived": self.waived,
         }
+        if self.base_ref is not None:
+            c = Counter(f.severity for f in self.preexisting if f.waived is None)
+            out["base"] = {"ref": self.base_ref, "commit": self.base_commit}
+            out["preexisting"] = {"errors": c.get("error", 0), "warnings": c.get("warning", 0),
+                                  "notes": c.get("note", 0)}
         out.update(self.extra_summary)
         return out

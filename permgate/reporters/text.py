@@ -16,8 +16,12 @@ def _plural(n: int, word: str) -> str:
 def summary_line(report: Report) -> str:
     c = report.counts()
     waived = f", {report.waived} waived" if report.waived else ""
-    return (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
+    line = (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
             f"{waived} in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
+    if report.base_ref is not None:
+        line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
+                 f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")
+    return line
 
 
 def render(report: Report) -> str:

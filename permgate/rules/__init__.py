@@ -15,10 +15,13 @@ from permgate.rules import (
     expired_grant,
     expiry_required,
     forbidden_owner,
+    grant_depends_on_directory_change,
     granter_authority,
     invalid_file,
     misplaced_file,
     missing_justification,
+    policy_change,
+    policy_changed_with_grants,
     privilege_management,
     retired_permission,
     self_grant,
@@ -50,6 +53,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     misplaced_file.RULE,
     waiver_invalid.RULE,
     waiver_unused.RULE,
+    policy_change.RULE,
+    policy_changed_with_grants.RULE,
+    grant_depends_on_directory_change.RULE,
 )
 
 POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from permgate.changeset import ChangeSet
 from permgate.findings import Related, Violation
 from permgate.model import Grant, Permission, Person, PolicyRule, Workspace
 
@@ -23,6 +24,9 @@ class Example:
 
     files: Mapping[str, str]
     expect: tuple[tuple[str, int], ...] = ()
+    #: for rules that judge a change (``--base`` mode only): files laid over ``examples.BASE``
+    #: to make the base commit; ``files`` then describe the working tree of the change
+    base: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Context:
     policies: tuple[PolicyRule, ...] = ()
     #: the workspace at the base revision in ``--base`` mode (rules that judge a change use it)
     base: Workspace | None = None
+    #: what the change touched in ``--base`` mode (paths, both configs, both policy sets)
+    change: ChangeSet | None = None
 
 
 @dataclass(frozen=True)

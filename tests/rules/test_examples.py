@@ -19,7 +19,9 @@ from permgate.load.workspace import load_workspace
 from permgate.ruledocs import EXAMPLES_TODAY
 from permgate.rules import BUILTIN_RULES, POLICY_KINDS
 from permgate.rules.base import Example
+from permgate.rules.examples import build
 from tests.conftest import check_json
+from tests.git_helpers import init_repo, write_files
 
 TODAY = EXAMPLES_TODAY
 NOT_RULES = {"base", "examples"}
@@ -33,9 +35,24 @@ def _rule_ids(root: Path, name: str) -> set[str]:
     return {p.id for p in load_workspace(str(root)).policies if p.kind == name}
 
 
+def _change_repo(make_repo: Callable[..., Path], example: Example) -> Path:
+    """A rule that judges a change: ``BASE`` + ``example.base`` committed, ``BASE`` + ``files`` on top."""
+    root = make_repo(dict(example.base or {}))
+    init_repo(root)
+    working = build(example.files)
+    for path in set(build(example.base or {})) - set(working):
+        (root / path).unlink()
+    write_files(root, working)
+    return root
+
+
 def _found(make_repo: Callable[..., Path], name: str, example: Example) -> set[tuple[str, int]]:
-    root = make_repo(dict(example.files))
-    _, doc = check_json(root, "--today", TODAY)
+    if example.base is not None:
+        root = _change_repo(make_repo, example)
+        _, doc = check_json(root, "--today", TODAY, "--base", "main")
+    else:
+        root = make_repo(dict(example.files))
+        _, doc = check_json(root, "--today", TODAY)
     ids = _rule_ids(root, name)
     assert ids, f"the example of {name} declares no rule of that kind"
     return {(f["path"], f["line"]) for f in doc["findings"] if f["rule"] in ids}

@@ -1,0 +1,83 @@
+"""``permgate fmt``: rewrite grants files into the canonical layout (``permgate.edit.fmt``).
+
+Without paths: every grants file under the configured assignments folder of ``root``.
+A file that cannot be formatted safely is reported at its line and left alone
+(exit 2); with ``check`` nothing is written and files that would change are listed
+(exit 1).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from permgate.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Outcome
+from permgate.config import load_config
+from permgate.edit.atomic import write_atomic
+from permgate.edit.fmt import format_text
+from permgate.errors import EditError, LoadError
+from permgate.load import files
+from permgate.load.yamldoc import decode
+
+
+@dataclass(frozen=True)
+class FmtSettings:
+    root: str = "."
+    paths: tuple[str, ...] = ()
+    check: bool = False
+
+
+def _targets(s: FmtSettings, max_bytes: int, assignments: str) -> list[tuple[str, str]]:
+    """(path on disk, path shown) of every file to format, sorted."""
+    if not s.paths:
+        rels, _refused = files.walk_yaml(s.root, assignments)
+        return [(os.path.join(s.root, rel), rel) for rel in rels]
+    out: list[tuple[str, str]] = []
+    for p in s.paths:
+        if os.path.isdir(p) and not os.path.islink(p):
+            rels, _refused = files.walk_yaml(p, ".")
+            out += [(os.path.join(p, rel), os.path.normpath(os.path.join(p, rel)).replace(os.sep, "/"))
+                    for rel in rels]
+        else:
+            out.append((p, p.replace(os.sep, "/")))
+    return sorted(set(out), key=lambda t: t[1])
+
+
+def _read(full: str, shown: str, max_bytes: int) -> bytes:
+    if os.path.islink(full):
+        raise EditError(shown, 1, 1, "is a symlink; format the file it points to")
+    folder, name = os.path.split(full)
+    try:
+        return files.read_bytes(folder or ".", name, max_bytes)
+    except LoadError as err:
+        raise EditError(shown, err.line, err.column, err.detail) from None
+
+
+def run_fmt(s: FmtSettings) -> Outcome:
+    config = load_config(s.root)
+    changed: list[str] = []
+    refused: list[str] = []
+    same = 0
+    out: list[str] = []
+    for full, shown in _targets(s, config.max_file_bytes, config.assignments):
+        try:
+            data = _read(full, shown, config.max_file_bytes)
+            formatted = format_text(decode(data, shown), shown).encode("utf-8")
+        except (EditError, LoadError) as err:
+            refused.append(shown)
+            out.append(f"{err.path}:{err.line}:{err.column}: cannot format: {err.detail}")
+            continue
+        if formatted == data:
+            same += 1
+            continue
+        changed.append(shown)
+        if s.check:
+            out.append(f"would reformat {shown}")
+        else:
+            write_atomic(full, formatted)
+            out.append(f"reformatted {shown}")
+    verb = "would be reformatted" if s.check else "reformatted"
+    out.append(f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {same} already canonical"
+               + (f", {len(refused)} cannot be formatted" if refused else ""))
+    code = EXIT_ERROR if refused else EXIT_FINDINGS if (s.check and changed) else EXIT_CLEAN
+    return Outcome("\n".join(out) + "\n", code)

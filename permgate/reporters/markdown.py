@@ -1,0 +1,68 @@
+"""``--format markdown``: a summary for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+A verdict heading with the counts, a table of the (new) findings with file:line, the
+explanations of the rules that fired, and in ``--base`` mode the pre-existing count.
+Every value from the repository is HTML-escaped (and ``|`` in table cells), so a grants
+file cannot inject markup into the comment.
+"""
+
+from __future__ import annotations
+
+import html
+
+from permgate.reporters.report import Report
+from permgate.reporters.rulehelp import rule_doc
+
+
+def _cell(text: str) -> str:
+    return html.escape(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    return f"<code>{_cell(text)}</code>"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def render(report: Report) -> str:
+    c = report.counts()
+    verdict = "failed" if c["error"] else ("passed with warnings" if c["warning"] or c["note"] else "passed")
+    new = " new" if report.base_ref is not None else ""
+    out = [f"## permgate: {verdict}", ""]
+    out.append(f"**{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, "
+               f"{_plural(c['note'], 'note')}**{new} in {_plural(report.files, 'grants file')} "
+               f"({_plural(report.grants, 'grant')}).")
+    if report.base_ref is not None:
+        out.append("")
+        out.append(f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
+                   f"{_plural(len(report.preexisting), 'finding')} already existed there and "
+                   f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
+    if report.findings:
+        out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
+        for f in report.findings:
+            where = f"{report.path_prefix}{f.path}:{f.line}"
+            severity = f.severity if f.waived is None else f"waived {f.severity}"
+            message = f.message if f.waived is None else (
+                f"{f.message} (waived by {f.waived.approved_by} until {f.waived.expires}, ticket {f.waived.ticket})")
+            out.append(f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |")
+        fired = []
+        seen: set[str] = set()
+        for f in report.findings:
+            if f.rule not in seen:
+                seen.add(f.rule)
+                fired.append(f.rule)
+        infos = {i.id: i for i in report.rules}
+        out += ["", "### Rules"]
+        for rid in fired:
+            info = infos.get(rid)
+            summary = info.summary if info is not None else rid
+            out += ["", f"<details><summary>{_code(rid)}: {_cell(summary)}</summary>", ""]
+            doc = rule_doc(info) if info is not None else None
+            if doc is not None:
+                out += [f"**What it flags.** {_cell(doc.flags)}", "",
+                        f"**Why it matters.** {_cell(doc.why)}", "",
+                        f"**Fix.** {_cell(doc.fix)}", ""]
+            out.append("</details>")
+    return "\n".join(out) + "\n"

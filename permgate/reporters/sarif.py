@@ -1,0 +1,103 @@
+"""``--format sarif``: SARIF 2.1.0 for code scanning (docs/output-formats.md).
+
+Plain dicts, validated in the tests against the official schema.  One ``tool.driver.rules``
+entry per rule in force, with its help taken from the rule docs; one result per finding,
+located at its line and column, with the catalog, people and policy lines behind it as
+``relatedLocations``.  Paths are relative to the git repository's top level (the grants
+repository may be a folder in it), percent-encoded as URI references.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import quote
+
+from permgate import __version__
+from permgate.findings import Finding
+from permgate.reporters.report import Report
+from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def _uri(report: Report, path: str) -> str:
+    return quote(report.path_prefix + path, safe="/-._~")
+
+
+def _location(report: Report, path: str, line: int, column: int) -> dict[str, Any]:
+    return {"physicalLocation": {
+        "artifactLocation": {"uri": _uri(report, path)},
+        "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
+    }}
+
+
+def _fingerprint(f: Finding) -> str:
+    key = f.rule + "\0" + (f"{f.employee or ''}\0{f.permission}" if f.permission is not None else f.path)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _camel(rule_id: str) -> str:
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def render(report: Report) -> str:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for info in report.rules:
+        if info.id in index:
+            continue
+        index[info.id] = len(rules)
+        doc = rule_doc(info)
+        entry: dict[str, Any] = {
+            "id": info.id,
+            "name": _camel(info.id),
+            "shortDescription": {"text": info.summary},
+            "fullDescription": {"text": doc.flags if doc is not None else info.summary},
+            "help": {"text": help_text(info), "markdown": help_markdown(info)},
+            "defaultConfiguration": {"level": _LEVEL[info.severity]},
+            "properties": {"kind": info.kind, "waivable": info.waivable},
+        }
+        rules.append(entry)
+    results = []
+    for f in report.findings:
+        result: dict[str, Any] = {
+            "ruleId": f.rule,
+            "level": _LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [_location(report, f.path, f.line, f.column)],
+            "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
+            "properties": {"employee": f.employee, "permission": f.permission},
+        }
+        if f.rule in index:
+            result["ruleIndex"] = index[f.rule]
+        if f.related:
+            result["relatedLocations"] = [
+                {"id": i, **_location(report, r.path, r.line, r.column), "message": {"text": r.message}}
+                for i, r in enumerate(f.related, start=1)
+            ]
+        if f.waived is not None:
+            w = f.waived
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
+                "location": _location(report, w.path, w.line, w.column),
+            }]
+        if report.base_ref is not None:
+            result["baselineState"] = "new"
+        results.append(result)
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "permgate",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {"summary": report.summary()},
+    }
+    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(sarif, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

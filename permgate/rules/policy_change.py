@@ -1,0 +1,181 @@
+"""policy-change: a change to the gate itself, said in words (``--base`` mode only).
+
+The gate is the policy files, ``permgate.yaml`` and the catalog's ownership column: a
+change to any of them changes what every grant is judged by.  ``gate_changes`` describes
+each such change; this rule reports them when the change edits no grants, and
+``policy-changed-with-grants`` reports them (as errors) when it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from permgate.changeset import ChangeSet
+from permgate.config import CONFIG_NAME, Config
+from permgate.findings import Related, Violation
+from permgate.gitrepo import Change
+from permgate.model import Loc, PolicyRule, Workspace
+from permgate.rules.base import Context, Example, Rule, RuleDoc
+
+_RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def _rule_diff(before: PolicyRule, after: PolicyRule) -> list[str]:
+    out = []
+    for name in _RULE_FIELDS:
+        b, a = getattr(before, name), getattr(after, name)
+        if b != a:
+            out.append(f"{name} {_fmt(b)} -> {_fmt(a)}")
+    for key in sorted(set(before.params) | set(after.params)):
+        b, a = before.params.get(key), after.params.get(key)
+        if b != a:
+            out.append(f"{key} {_fmt(b)} -> {_fmt(a)}")
+    return out
+
+
+def _verb(c: Change) -> str:
+    if c.status == "A" or c.old is None:
+        return f"{c.new} is added"
+    if c.status == "D" or c.new is None:
+        return f"{c.old} is deleted"
+    if c.status == "R" and c.old != c.new:
+        return f"{c.new} (renamed from {c.old}) is changed"
+    return f"{c.new} is changed"
+
+
+def _policy_file_change(c: Change, change: ChangeSet) -> Violation:
+    names = {p for p in (c.old, c.new) if p}
+    base_rules = {r.id: r for r in change.base_policies}
+    head_rules = {r.id: r for r in change.head_policies}
+    parts: list[str] = []
+    related: list[Related] = []
+    at: Loc | None = None
+    weakened = False
+    for rid in sorted(set(base_rules) | set(head_rules)):
+        b, h = base_rules.get(rid), head_rules.get(rid)
+        if not ((b is not None and b.loc.path in names) or (h is not None and h.loc.path in names)):
+            continue
+        if h is None and b is not None:
+            parts.append(f"rule `{rid}` ({b.kind}, {b.severity}) is removed")
+            related.append(Related(b.loc.path, b.loc.line, b.loc.column,
+                                   f"rule {rid} as declared at {change.base_ref}"))
+            weakened = True
+            if c.new is None:
+                at = at or b.loc
+        elif b is None and h is not None:
+            parts.append(f"rule `{rid}` ({h.kind}, {h.severity}) is added: {h.summary}")
+            at = at or h.loc
+        elif b is not None and h is not None:
+            diffs = _rule_diff(b, h)
+            if diffs or b.loc.path != h.loc.path:
+                parts.append(f"rule `{rid}` " + ("changes: " + "; ".join(diffs) if diffs
+                                                  else f"moves from {b.loc.path} to {h.loc.path}"))
+                weakened = weakened or bool(diffs)
+                at = at or (h.loc if h.loc.path == c.new else None)
+    path = c.new or c.old or ""
+    line, column = (at.line, at.column) if at is not None and at.path == path else (1, 1)
+    what = "; ".join(parts) if parts else "no rule declaration differs (comments, order, settings or waivers)"
+    message = f"{_verb(c)}: {what}"
+    if weakened:
+        message += f"; the rules as they are at {change.base_ref} still apply to this change"
+    return Violation(path, line, column, message, related=tuple(related))
+
+
+def _config_diff(b: Config, h: Config) -> tuple[list[str], str | None]:
+    out = []
+    first_key: str | None = None
+    for name in ("catalog", "people", "assignments", "policies"):
+        if getattr(b, name) != getattr(h, name):
+            out.append(f"paths.{name} {getattr(b, name)} -> {getattr(h, name)}")
+    for rid in sorted(set(b.severity) | set(h.severity)):
+        if b.severity.get(rid) != h.severity.get(rid):
+            out.append(f"severity of `{rid}` {b.severity.get(rid, 'default')} -> {h.severity.get(rid, 'default')}")
+            first_key = first_key or (rid if rid in h.severity else None)
+    if b.max_file_bytes != h.max_file_bytes:
+        out.append(f"max_file_bytes {b.max_file_bytes} -> {h.max_file_bytes}")
+    return out, first_key
+
+
+def _config_change(c: Change, change: ChangeSet) -> Violation:
+    diffs, first_key = _config_diff(change.base_config, change.head_config)
+    line, column = change.head_config.severity_lines.get(first_key, (1, 1)) if first_key else (1, 1)
+    what = "; ".join(diffs) if diffs else "no setting differs"
+    message = f"{_verb(c)}: {what}"
+    if any(d.startswith("severity") for d in diffs):
+        message += f"; each rule keeps the stricter of its severities here and at {change.base_ref} in this change"
+    return Violation(c.new or c.old or CONFIG_NAME, line, column, message)
+
+
+def _ownership_changes(ws: Workspace, base: Workspace, change: ChangeSet) -> Iterator[Violation]:
+    for pid in sorted(set(ws.catalog) & set(base.catalog)):
+        after, before = ws.catalog[pid], base.catalog[pid]
+        if after.owner_division != before.owner_division:
+            yield Violation(
+                after.loc.path, after.loc.line, after.loc.column,
+                f"{after.label} changes owner_division {before.owner_division} -> {after.owner_division} "
+                f"(was {before.loc} at {change.base_ref}); its holders are judged by the new owner from now on",
+                permission=pid,
+            )
+
+
+def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
+    """Every change to the gate in this change, described in words; empty outside ``--base`` mode."""
+    change, base = ctx.change, ctx.base
+    if change is None or base is None:
+        return []
+    out: list[Violation] = []
+    for c in change.gate_file_changes():
+        if CONFIG_NAME in (c.old, c.new):
+            out.append(_config_change(c, change))
+        else:
+            out.append(_policy_file_change(c, change))
+    out.extend(_ownership_changes(ws, base, change))
+    return out
+
+
+def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
+    if ctx.change is None or ctx.change.grants_changes():
+        return  # with grants in the same change, policy-changed-with-grants reports it
+    for v in gate_changes(ws, ctx):
+        yield v._replace(message=v.message + "; review it as a change to the gate itself")
+
+
+_POLICY_ERROR = """\
+---
+rules:
+  - id: distribution-to-retail-sales
+    kind: forbidden-owner
+    severity: warning
+    waivable: false
+    summary: Distribution-owned permissions must not be granted to retail-sales employees
+    owner_divisions: [distribution]
+    grantee_divisions: [retail-sales]
+"""
+
+RULE = Rule(
+    id="policy-change",
+    summary="A change edits the gate itself: a policy file, permgate.yaml or catalog ownership",
+    default_severity="warning",
+    waivable=False,  # a waiver would live in policies/, inside the very change it excuses
+    check=check,
+    doc=RuleDoc(
+        flags="In `--base` mode, a change that adds, edits or deletes a file in `policies/`, edits "
+              "`permgate.yaml`, or changes a permission's `owner_division` in the catalog. The message says "
+              "in words what changed: which rule was added, removed or changed, and how.",
+        why="A pull request that edits the policy can switch off the rule that gates it. permgate applies the "
+            "rules of the base and of the change together, but a reviewer still has to see that the gate "
+            "itself is being changed, and the owners of `policies/` (CODEOWNERS) have to approve it.",
+        fix="Nothing to fix if the change to the gate is intended: have the policy owners review it. Keep gate "
+            "changes in their own pull request; together with grants they are an error "
+            "(`policy-changed-with-grants`).",
+        bad=Example(files={"policies/unbundling.yaml": _POLICY_ERROR}, base={},
+                    expect=(("policies/unbundling.yaml", 3),)),
+        good=Example(files={}, base={}),
+    ),
+)

@@ -1,0 +1,89 @@
+"""What-if evaluation: the findings a proposed change would add to a workspace.
+
+``permgate grant`` and ``permgate grantable`` do not know any rule: they build a
+workspace with the proposed grants in it (at the file and line where they would be
+written), run the engine on it and on the workspace as it is, and keep only what the
+change introduces.  Every rule, present or future, applies to a proposal automatically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+
+from permgate.findings import Finding
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Workspace
+
+
+def restrict(ws: Workspace, employees: Collection[str]) -> Workspace:
+    """``ws`` with only the grants files (and their problems) of ``employees``."""
+    files = tuple(f for f in ws.files if f.employee in employees)
+    paths = {f.path for f in files}
+    problems = tuple(p for p in ws.problems if p.path in paths or p.employee in employees)
+    return dataclasses.replace(ws, files=files, problems=problems, _by_employee={})
+
+
+def with_file(ws: Workspace, path: str, gf: GrantsFile | None, problems: Iterable[LoadProblem] = ()) -> Workspace:
+    """``ws`` with the grants file at ``path`` replaced (or added) by ``gf`` and its problems."""
+    files = [f for f in ws.files if f.path != path]
+    if gf is not None:
+        files.append(gf)
+    files.sort(key=lambda f: f.path)
+    kept = [p for p in ws.problems if p.path != path]
+    return dataclasses.replace(ws, files=tuple(files), problems=(*kept, *problems), _by_employee={})
+
+
+def with_grant(ws: Workspace, gf: GrantsFile | None, path: str, employee: str, grant: Grant) -> Workspace:
+    """``ws`` with ``grant`` added to ``gf`` (or to a new file at ``path``) without re-reading text.
+
+    Entries below the new one move down by the lines the new entry takes, as they would
+    in the written file.
+    """
+    if gf is None:  # a new file in the canonical layout: `employee:` on line 3
+        return with_file(ws, path, GrantsFile(path, employee, Loc(path, 3, 1), (grant,)))
+    height = 5 if grant.expires else 4
+    moved = tuple(g._replace(line=g.line + height) if g.line >= grant.line else g for g in gf.grants)
+    grants = (*moved, grant)
+    return with_file(ws, gf.path, dataclasses.replace(gf, grants=grants))
+
+
+def insertion_line(gf: GrantsFile | None, permission: str) -> int:
+    """Where ``- permission:`` of a new grant would go in a file in the canonical layout."""
+    if gf is None or not gf.grants:
+        return 5
+    after = [g for g in gf.grants if g.permission > permission]
+    if after:
+        return min(g.line for g in after)
+    last = max(gf.grants, key=lambda g: g.line)
+    return last.line + (5 if last.expires else 4)
+
+
+def _key(f: Finding) -> tuple[str, str | None, str | None]:
+    return (f.rule, f.employee, f.permission)
+
+
+def introduced(before: Iterable[Finding], after: Iterable[Finding],
+               new_locations: Collection[tuple[str, int]] = ()) -> list[Finding]:
+    """The findings of ``after`` that ``before`` does not have, keyed by (rule, employee, permission).
+
+    When a key occurs in both, only the surplus is new: findings at ``new_locations``
+    (the proposed entries' lines) first, then the last ones.
+    """
+    counts = Counter(_key(f) for f in before)
+    groups: dict[tuple[str, str | None, str | None], list[Finding]] = defaultdict(list)
+    for f in after:
+        groups[_key(f)].append(f)
+    out: list[Finding] = []
+    for key, found in groups.items():
+        extra = len(found) - counts[key]
+        if extra <= 0:
+            continue
+        if counts[key] == 0:
+            out.extend(found)
+            continue
+        at_new = [f for f in found if (f.path, f.line) in new_locations]
+        rest = [f for f in found if (f.path, f.line) not in new_locations]
+        out.extend((at_new + rest[::-1])[:extra])
+    out.sort(key=Finding.sort_key)
+    return out

@@ -1,0 +1,330 @@
+"""``permgate check --base REF`` on real git repositories.
+
+Expected findings are computed independently of permgate: plain ``yaml.safe_load`` for
+the catalog and people, and a line scan for the ``- permission:`` lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from permgate.rules import BUILTIN_RULES
+from permgate.rules.examples import BASE, build
+from tests.conftest import GEN_ORG, SHARED, gen_org, needs_shared, pairs, run_cli
+from tests.git_helpers import commit_all, git, init_repo, write_files
+
+POLICY = "policies/unbundling.yaml"
+DTRS = "distribution-to-retail-sales"
+
+
+def check_base(root: Path, ref: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli("check", "--root", str(root), "--base", ref, "--format", "json", *extra)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def permission_lines(text: str) -> list[tuple[str, int]]:
+    """(permission, line) of every ``- permission:`` item, by a plain line scan."""
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = re.match(r"\s*- permission: (\S+)\s*$", line)
+        if m:
+            out.append((m.group(1), n))
+    return out
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+# --- the Done-when scenario of issue 3 ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A gen_org organisation in git; the working tree adds one bad grant, transfers one
+    distribution employee into retail-sales (moving their file) and deletes the policy file."""
+    if not GEN_ORG.exists():
+        pytest.skip("../shared/bench/gen_org.py is not beside the project")
+    root = tmp_path_factory.mktemp("org") / "grants"
+    expected = gen_org(root, employees=150, seed=4242)
+    (root / "expected.json").unlink()
+    init_repo(root)
+    catalog = yaml.safe_load((root / "catalog.yaml").read_text())["permissions"]
+    people = yaml.safe_load((root / "people.yaml").read_text())["people"]
+    owner = {p["id"]: p["owner_division"] for p in catalog}
+    dist_perms = sorted(pid for pid, o in owner.items() if o == "distribution")
+    division = {p["id"]: p["division"] for p in people}
+
+    def grants_text(emp: str) -> str:
+        return (root / "assignments" / division[emp] / f"{emp}.yaml").read_text()
+
+    # pre-existing violations at the base, computed independently
+    preexisting = set()
+    for emp, div in division.items():
+        if div == "retail-sales":
+            for pid, _line in permission_lines(grants_text(emp)):
+                if owner[pid] == "distribution":
+                    preexisting.add((emp, pid))
+    assert len(preexisting) == expected["planted_violations"] > 0
+
+    # 1. one bad grant, appended to a sales employee's file
+    manager_of = {p["id"]: p["manager"] for p in people}
+    seller = next(e for e in sorted(division) if division[e] == "retail-sales" and manager_of[e]
+                  and not any(emp == e for emp, _ in preexisting))
+    held = {pid for pid, _ in permission_lines(grants_text(seller))}
+    bad_perm = next(p for p in dist_perms if p not in held)
+    manager = manager_of[seller]
+    seller_path = f"assignments/retail-sales/{seller}.yaml"
+    text = grants_text(seller) + (f"  - permission: {bad_perm}\n    granted_by: {manager}\n"
+                                  "    granted_on: 2026-01-10\n    reason: \"cover, ticket ACC-99999\"\n")
+    (root / seller_path).write_text(text)
+    bad_line = permission_lines(text)[-1][1]
+
+    # 2. a distribution employee (managing nobody) transfers into retail-sales
+    managers = {p["manager"] for p in people}
+    mover = next(e for e in sorted(division) if division[e] == "distribution" and e not in managers)
+    people_text = (root / "people.yaml").read_text()
+    pattern = re.compile(rf"(- id: {mover}\n(?:  .*\n)*?  division: )distribution\n")
+    assert pattern.search(people_text)
+    (root / "people.yaml").write_text(pattern.sub(r"\1retail-sales\n", people_text, count=1))
+    mover_text = grants_text(mover)
+    git(root, "mv", f"assignments/distribution/{mover}.yaml", f"assignments/retail-sales/{mover}.yaml")
+    mover_path = f"assignments/retail-sales/{mover}.yaml"
+    mover_hits = {(DTRS, mover_path, line) for pid, line in permission_lines(mover_text)
+                  if owner[pid] == "distribution"}
+    assert mover_hits
+
+    # 3. the policy file is deleted
+    policy_text = (root / POLICY).read_text()
+    (root / POLICY).unlink()
+    policy_line = line_of(policy_text, f"- id: {DTRS}")
+
+    # the added grant breaks the boundary, and its granter (a retail-sales manager) has no
+    # authority over a distribution permission; the mover's grants came from their own
+    # distribution manager, so only the boundary rule fires on them
+    assert division[manager] == "retail-sales"
+    new = {(DTRS, seller_path, bad_line), ("granter-authority", seller_path, bad_line), *mover_hits,
+           ("policy-changed-with-grants", POLICY, policy_line)}
+    return {"root": root, "new": new, "preexisting": preexisting, "bad": (seller_path, bad_line)}
+
+
+@needs_shared
+def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dict[str, Any]) -> None:
+    code, doc = check_base(org_change["root"], "main")
+    assert code == 1
+    assert pairs(doc) == org_change["new"]
+    summary = doc["summary"]
+    # the base, checked on its own: its boundary findings are exactly the planted grants, and
+    # every one of its findings is counted as pre-existing (the change removes none)
+    clone = org_change["root"].parent / "base-clone"
+    if not clone.exists():
+        git(org_change["root"].parent, "clone", "-q", str(org_change["root"]), str(clone))
+    _, at_base = _plain(clone)
+    assert {(f["employee"], f["permission"]) for f in at_base["findings"] if f["rule"] == DTRS} == \
+        org_change["preexisting"]
+    assert summary["preexisting"] == {k: at_base["summary"][k] for k in ("errors", "warnings", "notes")}
+    assert summary["base"]["ref"] == "main" and len(summary["base"]["commit"]) == 40
+    policy = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
+    assert policy["severity"] == "error"
+    assert f"{POLICY} is deleted: rule `{DTRS}` (forbidden-owner, error) is removed" in policy["message"]
+
+
+@needs_shared
+def test_sarif_and_github_point_at_the_grant_lines(org_change: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+    if not schema_path.exists():
+        pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is not beside the project")
+    root = org_change["root"]
+    sarif = json.loads(run_cli("check", "--root", str(root), "--base", "main", "--format", "sarif").stdout)
+    jsonschema.validators.validator_for(json.loads(schema_path.read_text()))(
+        json.loads(schema_path.read_text())).validate(sarif)
+    located = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in sarif["runs"][0]["results"]}
+    assert located == org_change["new"]
+    github = run_cli("check", "--root", str(root), "--base", "main", "--format", "github").stdout
+    annotated = {(m.group(4), m.group(2), int(m.group(3)))
+                 for m in re.finditer(r"^::(error|warning|notice) file=([^,]+),line=(\d+),col=\d+,title=([^:]+)::",
+                                      github, re.M)}
+    assert annotated == org_change["new"]
+
+
+# --- smaller changes on the examples organisation -----------------------------------------
+
+
+def make_git_repo(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
+    root = tmp_path / "grants"
+    init_repo(root, build(files or {}))
+    return root
+
+
+SALES_E2 = "assignments/retail-sales/E000002.yaml"
+DIST_E3 = "assignments/distribution/E000003.yaml"
+E3_GRANTS = """\
+---
+employee: E000003
+grants:
+  - permission: P002
+    granted_by: E000004
+    granted_on: 2026-01-05
+    reason: "supply-point desk, ticket ACC-00201"
+"""
+
+
+def bad(path: str, line: int) -> set[tuple[str, str, int]]:
+    """A distribution permission granted to a seller: across the boundary, and by a granter
+    (a retail-sales manager) without authority over a distribution permission."""
+    return {(DTRS, path, line), ("granter-authority", path, line)}
+
+
+def add_grant(text: str, permission: str, granted_by: str = "E000001") -> str:
+    return text + (f"  - permission: {permission}\n    granted_by: {granted_by}\n    granted_on: 2026-01-06\n"
+                   "    reason: \"ticket ACC-00300\"\n")
+
+
+def test_a_clean_change_passes(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {SALES_E2: add_grant(BASE[SALES_E2], "P003")})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, set())
+
+
+def test_transfer_flags_grants_in_a_file_the_change_did_not_touch(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {DIST_E3: E3_GRANTS})
+    people = BASE["people.yaml"].replace("  name: Chloe Castro\n  division: distribution",
+                                         "  name: Chloe Castro\n  division: retail-sales")
+    write_files(root, {"people.yaml": people})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    # the file now sits in the wrong division's folder too: that is new as well
+    assert pairs(doc) == {(DTRS, DIST_E3, 4), ("misplaced-file", DIST_E3, 2)}
+    related = next(f for f in doc["findings"] if f["rule"] == DTRS)["related"]
+    people_line = line_of(people, "- id: E000003")
+    assert {"path": "people.yaml", "line": people_line, "column": 3,
+            "message": "E000003 Chloe Castro is in retail-sales; E000003 Chloe Castro moves from distribution "
+                       "to retail-sales in this change"} in related
+
+
+def test_catalog_ownership_change_flags_holders_and_is_a_policy_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P003")})
+    catalog = BASE["catalog.yaml"].replace("  name: hr.read\n  owner_division: corporate",
+                                           "  name: hr.read\n  owner_division: distribution")
+    write_files(root, {"catalog.yaml": catalog})
+    code, doc = check_base(root, "main")
+    p003 = line_of(catalog, "- id: P003")
+    assert code == 1
+    # the holder is now across the boundary, and their granter (retail-sales) no longer has authority
+    assert pairs(doc) == {(DTRS, SALES_E2, 8), ("granter-authority", SALES_E2, 8),
+                          ("policy-change", "catalog.yaml", p003)}
+    change = next(f for f in doc["findings"] if f["rule"] == "policy-change")
+    assert change["message"].startswith("P003 hr.read changes owner_division corporate -> distribution")
+    assert change["severity"] == "warning"
+
+
+def test_loosened_policy_still_gates_the_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    loosened = BASE[POLICY].replace("grantee_divisions: [retail-sales]", "grantee_divisions: [corporate]")
+    write_files(root, {POLICY: loosened, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", POLICY, 3)}
+    finding = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
+    assert "grantee_divisions [retail-sales] -> [corporate]" in finding["message"]
+    assert SALES_E2 in finding["message"]
+
+
+def test_severity_lowered_in_config_keeps_the_base_severity(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {"permgate.yaml": f"---\nseverity:\n  {DTRS}: note\n",
+                       SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc) == bad(SALES_E2, 8) | {("policy-changed-with-grants", "permgate.yaml", 3)}
+    assert {f["rule"]: f["severity"] for f in doc["findings"]}[DTRS] == "error"
+
+
+def test_deleting_the_policy_alone_is_a_warning(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    (root / POLICY).unlink()
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, {("policy-change", POLICY, 3)})
+    assert doc["summary"]["preexisting"]["errors"] == 2  # boundary and granter authority
+
+
+def test_preexisting_findings_are_counted_not_reported(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    e2 = add_grant(add_grant(BASE[SALES_E2], "P002"), "P003")
+    write_files(root, {SALES_E2: e2})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, set())
+    assert doc["summary"]["preexisting"] == {"errors": 2, "warnings": 0, "notes": 0}
+    text = run_cli("check", "--root", str(root), "--base", "main").stdout
+    assert text.endswith("2 pre-existing findings not shown\n")
+
+
+def test_a_second_copy_of_a_finding_is_new(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(add_grant(BASE[SALES_E2], "P003"), "P003")})
+    text = add_grant((root / SALES_E2).read_text(), "P003")
+    write_files(root, {SALES_E2: text})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc) == {("duplicate-grant", SALES_E2, permission_lines(text)[-1][1])}
+
+
+def test_an_untracked_grants_file_is_checked(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {"assignments/retail-sales/E000001.yaml": add_grant("---\nemployee: E000001\ngrants:\n",
+                                                                             "P002", "E000004")})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, bad("assignments/retail-sales/E000001.yaml", 4))
+
+
+# --- every rule that judges a change runs its documented examples -------------------------
+
+CHANGE_RULES = [r for r in BUILTIN_RULES if r.doc.bad.base is not None]
+
+
+def test_the_change_rules_are_registered() -> None:
+    assert {r.id for r in CHANGE_RULES} == {"policy-change", "policy-changed-with-grants",
+                                            "grant-depends-on-directory-change"}
+
+
+@pytest.mark.parametrize("rule", CHANGE_RULES, ids=lambda r: r.id)
+def test_change_rules_are_silent_without_base(rule: Any, tmp_path: Path) -> None:
+    """tests/rules/test_examples.py runs the documented examples with --base; without it, nothing."""
+    root = tmp_path / "grants"
+    write_files(root, build(rule.doc.bad.files))
+    _, plain = _plain(root)
+    assert not pairs(plain, rule.id)
+
+
+def _plain(root: Path) -> tuple[int, dict[str, Any]]:
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_grant_depends_on_directory_change_message(tmp_path: Path) -> None:
+    rule = next(r for r in CHANGE_RULES if r.id == "grant-depends-on-directory-change")
+    root = make_git_repo(tmp_path)
+    write_files(root, dict(rule.doc.bad.files))
+    _, doc = check_base(root, "main")
+    f = next(f for f in doc["findings"] if f["rule"] == rule.id)
+    assert f["message"] == ("P002 held by E000002 Ben Baker would break rule `distribution-to-retail-sales` in "
+                            "retail-sales (their division at main); it is allowed only because this change moves "
+                            "them to distribution (people.yaml:8)")
+    assert (f["severity"], f["employee"], f["permission"]) == ("warning", "E000002", "P002")
+
+
+def test_commit_all_is_deterministic(tmp_path: Path) -> None:
+    a = init_repo(tmp_path / "a", dict(BASE))
+    b = init_repo(tmp_path / "b", dict(BASE))
+    assert a == b
+    write_files(tmp_path / "a", {"x.txt": "x"})
+    assert commit_all(tmp_path / "a", "x") != a
