@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 
@@ -74,7 +75,10 @@ class Grant(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class GrantsFile:
-    """A grants file that parsed; ``grants`` holds the entries that passed validation."""
+    """A grants file that parsed; ``grants`` holds the entries that passed validation.
+
+    Every grant's ``employee`` is the file's ``employee`` (rules may rely on it).
+    """
 
     path: str
     employee: str
@@ -142,10 +146,14 @@ class Workspace:
     waivers: tuple[Waiver, ...] = ()
     waivers_path: str | None = None
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, repr=False, compare=False)
+    _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def iter_grants(self) -> Iterator[Grant]:
-        for f in self.files:
-            yield from f.grants
+        """Every grant, in file order.  One flat list, built on first use, so that each of
+        the many rules walking millions of grants pays no generator per grant."""
+        if not self._all:
+            self._all.extend(chain.from_iterable(f.grants for f in self.files))
+        return iter(self._all)
 
     def grants_of(self, employee: str) -> list[Grant]:
         """Every grant held by ``employee`` across all files (an index built on first use)."""

@@ -87,3 +87,8 @@ def introduced(before: Iterable[Finding], after: Iterable[Finding],
         out.extend((at_new + rest[::-1])[:extra])
     out.sort(key=Finding.sort_key)
     return out
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that stop a grant: errors that no waiver covers."""
+    return [f for f in findings if f.severity == "error" and f.waived is None]

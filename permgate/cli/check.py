@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from permgate.cli.common import color_option, finish, handle_errors, parse_date, root_option, use_color
+from permgate.cli.progress import ProgressLine
 from permgate.commands.check import CheckSettings, run_check
 from permgate.findings import SEVERITIES
 from permgate.reporters import REPORTERS
@@ -24,9 +25,21 @@ from permgate.reporters import REPORTERS
 @click.option("--base", metavar="REF",
               help="A git revision (branch, tag, commit): report only the findings the working tree adds to it, "
                    "under the rules of both.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (docs/performance.md).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Where the cache lives (default: $XDG_CACHE_HOME/permgate or ~/.cache/permgate).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes for reading grants files (default: one per core on large trees).")
 @handle_errors
-def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None) -> None:
+def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None,
+          no_cache: bool, cache_dir: str | None, jobs: int | None) -> None:
     """Check every grant in the repository against the catalog, people and policies."""
     settings = CheckSettings(root=root, format=fmt, fail_on=fail_on, today=today,
-                             color=fmt == "text" and use_color(color), base=base)
-    finish(run_check(settings))
+                             color=fmt == "text" and use_color(color), base=base,
+                             use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+    progress = ProgressLine()
+    try:
+        outcome = run_check(settings, progress)
+    finally:
+        progress.close()
+    finish(outcome)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.engine import evaluate, rule_catalogue
 from permgate.errors import GitError
 from permgate.findings import Finding, at_or_above
+from permgate.load.bulk import Progress, Tuning, no_gc
 from permgate.load.workspace import load_workspace
 from permgate.model import Workspace
 from permgate.reporters import REPORTERS, Report
@@ -27,6 +30,10 @@ class CheckSettings:
     color: bool = False
     #: a git revision: report only the findings the working tree adds to it
     base: str | None = None
+    #: how to get there (never what is found): the cache and worker processes
+    use_cache: bool = True
+    cache_dir: str | None = None
+    jobs: int | None = None
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
@@ -51,20 +58,42 @@ def _prefix(root: str, fmt: str) -> str:
         return ""  # not in git: paths relative to the root are all there is
 
 
-def run_check(settings: CheckSettings) -> Outcome:
+def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outcome:
+    """Check the tree at ``settings.root``; ``progress(done, total)`` hears about loading."""
+    started = caching.now()
     today = settings.today or dt.date.today()
     if settings.base is not None:
         return _run_against_base(settings, settings.base, today)
+    cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
+    prefix = _prefix(settings.root, settings.format)
+    run_key = None
+    if cache is not None:
+        # everything the output depends on: the settings (today resolved), the tree, and
+        # where it sits in git (paths of some formats)
+        key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}"
+        run_key = caching.tree_key(settings.root, key_settings, started)
+        if run_key is not None:
+            hit = cache.get_run(run_key)
+            if hit is not None:
+                return Outcome(hit[0], hit[2], hit[1])
+    outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress))
+    if cache is not None and run_key is not None:
+        cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
+    return outcome
+
+
+def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
     config = load_config(settings.root)
-    ws = load_workspace(settings.root, config)
-    findings = tuple(evaluate(ws, config, today))
+    with no_gc():
+        ws = load_workspace(settings.root, config, tuning=tuning)
+        findings = tuple(evaluate(ws, config, today))
     report = Report(
         findings=findings,
         rules=tuple(rule_catalogue(ws, config)),
         files=_file_count(ws),
         grants=sum(len(f.grants) for f in ws.files),
         color=settings.color,
-        path_prefix=_prefix(settings.root, settings.format),
+        path_prefix=prefix,
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
 

@@ -33,7 +33,7 @@ from permgate.load.yamldoc import decode, parse
 from permgate.model import GrantsFile, Workspace
 from permgate.reporters import Report
 from permgate.reporters.text import render
-from permgate.simulate import introduced, restrict, with_file
+from permgate.simulate import blocking, introduced, restrict, with_file
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _BOM = b"\xef\xbb\xbf"
@@ -121,7 +121,11 @@ def run_grant(s: GrantSettings) -> Outcome:
     out = render(report)
     where = ", ".join(f"{g['permission']} at {path}:{line}"
                       for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines, strict=True))
-    errors = sum(1 for f in found if f.severity == "error")
+    errors = len(blocking(found))
+    already = sum(1 for f in before if f.employee == s.employee and f.waived is None)
+    if already:
+        out += (f"Note: {s.employee} already has {already} finding{'s' if already != 1 else ''} that this change "
+                "does not add; see `permgate check`.\n")
     if errors:
         out += (f"Not written: granting {', '.join(s.permissions)} to {s.employee} would introduce "
                 f"{errors} error{'s' if errors != 1 else ''}. No file was changed.\n")

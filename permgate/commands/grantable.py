@@ -27,7 +27,7 @@ from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant, GrantsFile, Permission, Workspace
-from permgate.simulate import insertion_line, introduced, restrict, with_grant
+from permgate.simulate import blocking, insertion_line, introduced, restrict, with_grant
 
 PLACEHOLDER_REASON = "access request, ticket ACC-00000 (permgate grantable simulation)"
 #: the expiry tried when a grant without one is refused: 30 days after the grant
@@ -54,7 +54,7 @@ class Verdict:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
+        return len(blocking(self.findings))
 
     @property
     def grantable(self) -> bool:
@@ -69,7 +69,7 @@ class Verdict:
             out["expires_required"] = self.expires_required
             out["findings"] = details
         else:
-            out["rules"] = sorted({f.rule for f in self.findings if f.severity == "error"})
+            out["rules"] = sorted({f.rule for f in blocking(self.findings)})
             out["findings"] = details
         return out
 
@@ -146,7 +146,7 @@ def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdi
     lines.append(f"Excluded: {len(no)}")
     for v in no:
         p = v.permission
-        rules = sorted({f.rule for f in v.findings if f.severity == "error"})
+        rules = sorted({f.rule for f in blocking(v.findings)})
         lines.append(f"  {p.id}  {p.name} ({p.owner_division})" + ("  sensitive" if p.sensitive else "")
                      + f"  excluded by {', '.join(rules)}")
         lines.extend(f"      {f.severity}[{f.rule}] {f.message}" for f in v.findings)

@@ -56,6 +56,47 @@ def read_bytes(root: str, rel: str, max_bytes: int) -> bytes:
     return data
 
 
+def read_walked(root: str, rel: str, max_bytes: int) -> bytes:
+    """``read_bytes`` for a path that ``walk_yaml`` found: the same answers, faster.
+
+    The walk follows no symlinked folder, so only the file itself could be a symlink: it
+    is opened without following one, and a symlink (ELOOP) gets ``read_bytes``'s full
+    check.  This saves resolving every path, which dominates the reading of a large tree.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    if not nofollow:  # pragma: no cover - not POSIX
+        return read_bytes(root, rel, max_bytes)
+    try:
+        fd = os.open(os.path.join(root, rel), flags | nofollow)
+    except OSError:  # a symlink (ELOOP), gone, unreadable: the careful path says which
+        return read_bytes(root, rel, max_bytes)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+            return read_bytes(root, rel, max_bytes)
+        # one read of size + 1: a regular file answers short only at its end
+        want = st.st_size + 1
+        data = os.read(fd, want)
+        if len(data) == want:  # it grew since the fstat: read on to the limit
+            parts = [data]
+            total = len(data)
+            while total <= max_bytes:
+                more = os.read(fd, max_bytes + 1 - total)
+                if not more:
+                    break
+                parts.append(more)
+                total += len(more)
+            data = b"".join(parts)
+    except OSError:
+        return read_bytes(root, rel, max_bytes)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise LoadError(rel, 1, 1, f"file grew over the limit of {max_bytes} bytes while read")
+    return data
+
+
 def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
     """YAML files under ``rel_dir`` (sorted), and (path, why) for entries that are not usable.
 

@@ -9,22 +9,45 @@ grant two entries further down.
 from __future__ import annotations
 
 from permgate.errors import LoadError
-from permgate.load.schemas import validate
+from permgate.load import canonical
 from permgate.load.source import Source
 from permgate.load.yamldoc import decode, parse
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc
 
+Loaded = tuple[GrantsFile | None, list[LoadProblem]]
 
-def load_grants_file(source: Source, rel: str, max_bytes: int) -> tuple[GrantsFile | None, list[LoadProblem]]:
+
+def load_grants_file(source: Source, rel: str, max_bytes: int, fast: bool = True) -> Loaded:
+    """Read and load one grants file (``fast``: try the canonical-layout recogniser first)."""
     try:
-        text = decode(source.read_bytes(rel, max_bytes), rel)
+        data = source.read_bytes(rel, max_bytes)
     except LoadError as err:
         return None, [LoadProblem(rel, err.line, err.column, err.detail)]
-    return grants_from_text(text, rel)
+    return load_grants_bytes(data, rel, fast)
 
 
-def grants_from_text(text: str, rel: str) -> tuple[GrantsFile | None, list[LoadProblem]]:
+def load_grants_bytes(data: bytes, rel: str, fast: bool = True) -> Loaded:
+    """Load a grants file from its content: the fast path when it accepts, else the full path."""
+    try:
+        text = decode(data, rel)
+    except LoadError as err:
+        return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    return grants_from_text(text, rel, fast)
+
+
+def grants_from_text(text: str, rel: str, fast: bool = True) -> Loaded:
     """Like ``load_grants_file`` for text already in memory (``permgate grant`` judges a file before writing it)."""
+    if fast:
+        gf = canonical.grants_file(text, rel)
+        if gf is not None:
+            return gf, []
+    return load_grants_text(text, rel)
+
+
+def load_grants_text(text: str, rel: str) -> Loaded:
+    """The full strict path: YAML events with positions, then the JSON Schema."""
+    from permgate.load.schemas import validate  # jsonschema is slow to import; most runs never need it
+
     try:
         doc = parse(text, rel)
     except LoadError as err:

@@ -13,8 +13,8 @@ from typing import Any
 
 from permgate.config import Config, load_config
 from permgate.errors import ConfigError, LoadError, UsageError
-from permgate.load import files
-from permgate.load.grants import load_grants_file
+from permgate.load import canonical, files
+from permgate.load.bulk import Tuning, load_many
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
@@ -23,10 +23,23 @@ from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Pol
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
 
-def load_document(source: Source, rel: str, kind: str, config: Config) -> Document:
+#: The catalog and the people directory are one file each for the whole organisation (the
+#: people directory of 100,000 employees is about 8 MB), so ``max_file_bytes``, a bound
+#: on each of the many grants files, is not applied to them below this size.
+DIRECTORY_MAX_BYTES = 256 * 1024 * 1024
+
+
+def directory_cap(config: Config) -> int:
+    return max(config.max_file_bytes, DIRECTORY_MAX_BYTES)
+
+
+def load_document(source: Source, rel: str, kind: str, config: Config, max_bytes: int | None = None,
+                  data: bytes | None = None) -> Document:
     """Parse and validate a file the run depends on; ``ConfigError`` at the first problem."""
     try:
-        doc = parse(decode(source.read_bytes(rel, config.max_file_bytes), rel), rel)
+        if data is None:
+            data = source.read_bytes(rel, config.max_file_bytes if max_bytes is None else max_bytes)
+        doc = parse(decode(data, rel), rel)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
@@ -56,7 +69,7 @@ def _unique(doc: Document, rel: str, section: str, items: list[dict[str, Any]], 
 
 def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
     rel = config.catalog
-    doc = load_document(source, rel, "catalog", config)
+    doc = load_document(source, rel, "catalog", config, directory_cap(config))
     items = doc.data["permissions"]
     _unique(doc, rel, "permissions", items, "permission")
     return {
@@ -72,7 +85,14 @@ def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
 
 def load_people(source: Source, config: Config) -> dict[str, Person]:
     rel = config.people
-    doc = load_document(source, rel, "people", config)
+    try:
+        data = source.read_bytes(rel, directory_cap(config))
+        fast = canonical.people(decode(data, rel), rel)
+    except LoadError as err:
+        raise ConfigError(err.path, err.line, err.column, err.detail) from None
+    if fast is not None:
+        return fast
+    doc = load_document(source, rel, "people", config, data=data)
     items = doc.data["people"]
     _unique(doc, rel, "people", items, "person")
     people = {
@@ -181,12 +201,13 @@ def _mentions(source: Source, rel: str, needles: tuple[bytes, ...], max_bytes: i
     return any(n in data for n in needles)
 
 
-def load_grants(source: Source, config: Config,
-                employees: Collection[str] | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
+def load_grants(source: Source, config: Config, employees: Collection[str] | None = None,
+                tuning: Tuning | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
     """Every grants file, or with ``employees`` only the files of those employees.
 
     The scoped read (``permgate grant``, ``grantable``) parses only the files whose bytes
     mention one of the ids, and keeps only those employees' files and problems.
+    ``tuning`` says how to load (workers, cache), never what is found.
     """
     rel_dir = config.assignments
     if not source.is_dir(rel_dir):
@@ -198,8 +219,7 @@ def load_grants(source: Source, config: Config,
         refused = []
     problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
-    for rel in paths:
-        gf, file_problems = load_grants_file(source, rel, config.max_file_bytes)
+    for gf, file_problems in load_many(source, paths, config.max_file_bytes, tuning):
         if employees is not None and (gf.employee if gf else None) not in employees \
                 and not any(p.employee in employees for p in file_problems):
             continue
@@ -210,7 +230,7 @@ def load_grants(source: Source, config: Config,
 
 
 def load_workspace(source: Source | str, config: Config | None = None,
-                   employees: Collection[str] | None = None) -> Workspace:
+                   employees: Collection[str] | None = None, tuning: Tuning | None = None) -> Workspace:
     """Read the whole grants repository from ``source`` (a folder path or a ``Source``).
 
     With ``employees``, only those employees' grants files are read (see ``load_grants``).
@@ -224,7 +244,7 @@ def load_workspace(source: Source | str, config: Config | None = None,
     people = load_people(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
-    grants_files, problems = load_grants(source, config, employees)
+    grants_files, problems = load_grants(source, config, employees, tuning)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,

@@ -49,3 +49,20 @@ def test_base_mode_flags_a_change_adding_too_many_grants(make_repo: Callable[...
     assert "adds 6 grants" in flagged[0].message
     # without a base revision the same tree is fine (8 of 20 is 40%)
     assert [f for f in evaluate(ws, load_config(str(after)), dt.date(2026, 6, 1)) if f.rule == RULE] == []
+
+
+def test_check_base_on_a_real_git_repository(tmp_path: Path) -> None:
+    """`permgate check --base REF`: the change adding 6 grants at once is flagged, the base was fine."""
+    from permgate.rules.examples import build
+    from tests.git_helpers import commit_all, git, init_repo, write_files
+
+    repo = tmp_path / "repo"
+    files = build({"catalog.yaml": CATALOG, F: holding(2), **settings("  bulk-grant:\n    max_added: 5\n")})
+    init_repo(repo, files)
+    git(repo, "checkout", "-q", "-b", "change")
+    write_files(repo, {F: holding(8)})
+    commit_all(repo, "grant everything")
+    _, doc = check_json(repo, "--base", "main")
+    flagged = [f for f in doc["findings"] if f["rule"] == RULE]
+    assert [(f["path"], f["line"]) for f in flagged] == [(F, 2)]
+    assert "this change adds 6 grants to E000002 Ben Baker (more than 5 at once)" in flagged[0]["message"]

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Run the naive baseline and permgate side by side on generated organisations.
+
+    python benchmarks/run.py                       # 1k, 10k and 100k employees, 3 runs each
+    python benchmarks/run.py --sizes 1000 --repeat 1   # quick
+
+For each size it generates an organisation (``benchmarks/gen_org.py --policies``, kept in
+``--workdir`` and reused), then measures, each as its own process:
+
+- ``naive``: ``benchmarks/naive.py`` (PyYAML C loader + the one unbundling rule);
+- ``check``: ``permgate check --no-cache`` (every rule, line numbers, schema validation);
+- ``cold`` / ``warm``: ``permgate check`` with an empty cache, then again unchanged;
+- ``base``: ``permgate check --base HEAD`` after changing 10 grants files in a git
+  repository of the organisation (only when this permgate has ``--base``).
+
+It prints the median wall time of ``--repeat`` runs, CPU time (user + system, workers
+included) and peak memory (the largest resident set of the process and its workers),
+and the ratios that count: naive / check and cold / warm, measured in the same run.
+It also checks that permgate's ``distribution-to-retail-sales`` findings are exactly the
+violations the naive script reports, so the speed is never bought with a missed grant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TODAY = "2023-01-01"  # before every generated expiry: expired-grant stays quiet
+BASE_CHANGES = 10
+
+
+def measure(cmd: list[str], out_path: str, cwd: str | None = None) -> dict[str, float]:
+    """Run ``cmd`` (stdout to ``out_path``); wall seconds, CPU seconds, peak RSS in MB."""
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, cwd=cwd)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    # ru_maxrss of a reaped child covers its own reaped children (the workers): kilobytes on Linux
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def generate(size: int, workdir: str) -> str:
+    root = os.path.join(workdir, f"org-{size}")
+    expected = os.path.join(root, "expected.json")
+    if not os.path.exists(expected):
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_org.py"), "--employees", str(size),
+                        "--out", root, "--policies"], check=True, capture_output=True)
+    return root
+
+
+def permgate_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "permgate", "check", "--today", TODAY, *args]
+
+
+def has_base() -> bool:
+    help_text = subprocess.run([sys.executable, "-m", "permgate", "check", "--help"], capture_output=True,
+                               text=True).stdout
+    return "--base" in help_text
+
+
+def base_repo(root: str, workdir: str, size: int) -> str:
+    """A git repository of the organisation with 10 grants files changed after the commit."""
+    repo = os.path.join(workdir, f"git-{size}")
+    if not os.path.isdir(os.path.join(repo, ".git")):
+        shutil.rmtree(repo, ignore_errors=True)
+        shutil.copytree(root, repo)
+        env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.org",
+                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.org")
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "organisation"]):
+            subprocess.run(["git", *args], cwd=repo, check=True, env=env, capture_output=True)
+    else:
+        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
+    folder = os.path.join(repo, "assignments", "retail-sales")
+    for name in sorted(os.listdir(folder))[:BASE_CHANGES]:
+        with open(os.path.join(folder, name), "a", encoding="utf-8") as fh:
+            fh.write('  - permission: P001\n    granted_by: E000001\n    granted_on: 2022-12-01\n'
+                     '    reason: "benchmark change, ticket ACC-00001"\n')
+    time.sleep(0.01)
+    return repo
+
+
+def planted(path: str, json_output: bool) -> set[tuple[str, str, str]]:
+    """(path, employee, permission) of every unbundling violation an output reports."""
+    with open(path, encoding="utf-8") as fh:
+        if json_output:
+            doc = json.load(fh)
+            return {(f["path"], f["employee"], f["permission"]) for f in doc["findings"]
+                    if f["rule"] == "distribution-to-retail-sales"}
+        out = set()
+        for line in fh:
+            if ": " in line and " holds " in line:
+                where, what = line.rstrip("\n").split(": ", 1)
+                employee, permission = what.split(" holds ")
+                out.add((where.replace(os.sep, "/"), employee, permission))
+        return out
+
+
+def bench_size(size: int, workdir: str, repeat: int, base: bool) -> dict[str, Any]:
+    root = generate(size, workdir)
+    with open(os.path.join(root, "expected.json"), encoding="utf-8") as fh:
+        expected = json.load(fh)
+    out = os.path.join(workdir, "out")
+    row: dict[str, Any] = {"employees": size, "files": size, "grants": expected["grants"]}
+
+    naive_repeat = repeat if size <= 10_000 else 1
+    row["naive"] = median_of([measure([sys.executable, os.path.join(HERE, "naive.py"), root], out + ".naive")
+                              for _ in range(naive_repeat)])
+    row["check"] = median_of([measure(permgate_cmd("--root", root, "--no-cache", "--format", "json"), out + ".json")
+                              for _ in range(repeat)])
+    naive_found = planted(out + ".naive", False)
+    permgate_found = planted(out + ".json", True)
+    if naive_found != permgate_found or len(naive_found) != expected["planted_violations"]:
+        raise SystemExit(f"{size}: permgate and the naive script disagree on the unbundling violations")
+    row["violations"] = len(naive_found)
+
+    colds, warms = [], []
+    for _ in range(repeat):
+        cache_dir = tempfile.mkdtemp(prefix="permgate-bench-cache-")
+        try:
+            colds.append(measure(permgate_cmd("--root", root, "--cache-dir", cache_dir), out + ".cold"))
+            warms.append(measure(permgate_cmd("--root", root, "--cache-dir", cache_dir), out + ".warm"))
+        finally:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+    with open(out + ".cold", "rb") as a, open(out + ".warm", "rb") as b:
+        if a.read() != b.read():
+            raise SystemExit(f"{size}: the warm run's output differs from the cold run's")
+    row["cold"], row["warm"] = median_of(colds), median_of(warms)
+
+    if base:
+        repo = base_repo(root, workdir, size)
+        row["base"] = median_of([measure(permgate_cmd("--root", repo, "--base", "HEAD", "--no-cache"), out + ".base")
+                                 for _ in range(repeat)])
+    return row
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| employees | grants | naive s | check s | naive/check | check CPU s | check MB | naive MB "
+        "| cold s | warm s | cold/warm | base s (10 files) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        base = f"{r['base']['wall']:.2f}" if "base" in r else "n/a"
+        lines.append(
+            f"| {r['employees']:,} | {r['grants']:,} | {r['naive']['wall']:.2f} | {r['check']['wall']:.2f} "
+            f"| {r['naive']['wall'] / r['check']['wall']:.1f}x | {r['check']['cpu']:.2f} | {r['check']['rss_mb']:.0f} "
+            f"| {r['naive']['rss_mb']:.0f} | {r['cold']['wall']:.2f} | {r['warm']['wall']:.2f} "
+            f"| {r['cold']['wall'] / r['warm']['wall']:.1f}x | {base} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="employees per organisation, comma-separated")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is shown)")
+    ap.add_argument("--workdir", default=None, help="where organisations are generated and kept (default: temp)")
+    ap.add_argument("--json", dest="json_out", default=None, help="also write the measurements to this file")
+    ap.add_argument("--no-base", action="store_true", help="skip the --base measurement")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    workdir = args.workdir or tempfile.mkdtemp(prefix="permgate-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    base = not args.no_base and has_base()
+    rows = []
+    for size in sizes:
+        row = bench_size(size, workdir, args.repeat, base)
+        rows.append(row)
+        print(f"measured {size:,} employees", file=sys.stderr, flush=True)
+    print(f"permgate benchmark: {os.cpu_count()} cores, median of {args.repeat} runs, "
+          f"--today {TODAY}{'' if base else ', --base not measured'}")
+    print(render(rows))
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=2)
+            fh.write("\n")
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Loading many grants files at once: over the cores, through the cache, with progress.
+
+Each file is loaded exactly as ``load_grants_file`` loads it alone (the canonical fast
+path, else the full strict path); this module only decides *where* that happens:
+
+- in worker processes when the repository is large (fork start method only: workers
+  inherit the file list and the source, so nothing but results crosses a pipe);
+- a file the fast path accepted travels back as plain tuples, which pickle several
+  times faster than ``Grant`` objects and become ``Grant`` again through one C call;
+- a file that needed the full path may be answered from the cache (``permgate.cache``),
+  keyed by its content, so a warm run re-parses only what changed.
+
+The result is in the order of ``rels`` whatever the number of workers, so findings never
+depend on how the work was split.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from permgate.errors import LoadError
+from permgate.load import canonical, files
+from permgate.load.grants import Loaded, load_grants_text
+from permgate.load.source import FsSource, Source
+from permgate.load.yamldoc import decode
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc
+
+#: Below this many files one process is faster than starting workers.
+PARALLEL_MIN_FILES = 3000
+
+Progress = Callable[[int, int], None]
+
+
+class ParseCache(Protocol):
+    """What the loader needs from a cache of full-path results (``permgate.cache.Cache``)."""
+
+    def get(self, data: bytes, rel: str) -> Loaded | None: ...
+
+    def put(self, data: bytes, rel: str, loaded: Loaded) -> None: ...
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How to load: none of these change a finding, only how fast it is found.
+
+    ``fast``: try the canonical-layout recogniser before the full path; ``jobs``: worker
+    processes (None: as many as cores when the repository is large, 1: none);
+    ``cache``: answers for files that need the full path.
+    """
+
+    fast: bool = True
+    jobs: int | None = None
+    cache: ParseCache | None = None
+    progress: Progress | None = None
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _read(source: Source, rel: str, max_bytes: int) -> bytes:
+    if isinstance(source, FsSource):
+        return files.read_walked(source.root, rel, max_bytes)
+    return source.read_bytes(rel, max_bytes)
+
+
+# One packed result per file: ("F", rel, employee, employee_line, rows) for the fast path,
+# where rows are Grant fields as plain tuples, or ("S", GrantsFile | None, problems).
+Packed = tuple[Any, ...]
+
+
+def _load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning) -> Loaded:
+    try:
+        data = _read(source, rel, max_bytes)
+        text = decode(data, rel)
+    except LoadError as err:
+        return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    if tuning.fast:
+        gf = canonical.grants_file(text, rel)
+        if gf is not None:
+            return gf, []
+    cache = tuning.cache
+    if cache is not None:
+        hit = cache.get(data, rel)
+        if hit is not None:
+            return hit
+    loaded = load_grants_text(text, rel)
+    if cache is not None:
+        cache.put(data, rel, loaded)
+    return loaded
+
+
+def _pack(loaded: Loaded) -> Packed:
+    gf, problems = loaded
+    if gf is not None and not problems:
+        return ("F", gf.path, gf.employee, gf.employee_loc.line, gf.employee_loc.column,
+                [tuple(g) for g in gf.grants])
+    return ("S", gf, problems)
+
+
+_make_grant = functools.partial(tuple.__new__, Grant)
+
+
+def _unpack(packed: Packed) -> Loaded:
+    if packed[0] == "F":
+        _, rel, employee, line, column, rows = packed
+        return GrantsFile(rel, employee, Loc(rel, line, column), tuple(map(_make_grant, rows))), []
+    return packed[1], packed[2]
+
+
+# Set in the parent just before the workers fork; they inherit it.
+_job: tuple[Source, list[str], int, Tuning] | None = None
+
+
+def _work(span: tuple[int, int]) -> list[Packed]:
+    assert _job is not None
+    source, rels, max_bytes, tuning = _job
+    gc.disable()  # the worker only allocates; nothing it builds is cyclic
+    return [_pack(_load_one(source, rel, max_bytes, tuning)) for rel in rels[span[0]:span[1]]]
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cycle collector: a large run allocates millions of acyclic tuples and the
+    collector would rescan them again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def load_many(source: Source, rels: list[str], max_bytes: int, tuning: Tuning | None = None) -> list[Loaded]:
+    """Load every file of ``rels``; the results are in the order of ``rels``."""
+    tuning = tuning or Tuning()
+    total = len(rels)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if total >= PARALLEL_MIN_FILES else 1
+    progress = tuning.progress
+    out: list[Loaded] = []
+    with no_gc():
+        if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for i, rel in enumerate(rels):
+                out.append(_load_one(source, rel, max_bytes, tuning))
+                if progress is not None and i % 1000 == 999:
+                    progress(i + 1, total)
+        else:
+            _parallel(source, rels, max_bytes, tuning, jobs, out)
+    if progress is not None:
+        progress(total, total)
+    return out
+
+
+def _parallel(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, jobs: int,
+              out: list[Loaded]) -> None:
+    global _job
+    total = len(rels)
+    # chunks small enough to balance and report progress, large enough to amortise the pipe
+    size = max(200, min(2000, total // (jobs * 8) or 1))
+    spans = [(i, min(i + size, total)) for i in range(0, total, size)]
+    # workers share the cache through its files (atomic writes), not through memory
+    worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+    _job = (source, rels, max_bytes, worker_tuning)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            for packed_chunk in pool.imap(_work, spans):
+                for packed in packed_chunk:
+                    loaded = _unpack(packed)
+                    out.append(loaded)
+                if tuning.progress is not None:
+                    tuning.progress(len(out), total)
+    finally:
+        _job = None
