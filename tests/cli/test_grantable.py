@@ -104,16 +104,16 @@ def test_unknown_employee_or_no_manager_is_a_usage_error(make_repo: Callable[...
 @needs_shared
 def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulation scales with one person's grants, not with the organisation."""
-    from permgate.load import bulk
+    from permgate.load import workspace
     gen_org(tmp_path, 300, seed=4242)
     parsed: list[str] = []
-    real = bulk._load_one
+    real = workspace.load_many
 
-    def counting(source: Any, rel: str, max_bytes: int, tuning: Any) -> Any:
-        parsed.append(rel)
-        return real(source, rel, max_bytes, tuning)
+    def counting(source: Any, paths: list[str], *args: Any, **kwargs: Any) -> Any:
+        parsed.extend(paths)
+        return real(source, paths, *args, **kwargs)
 
-    monkeypatch.setattr(bulk, "_load_one", counting)
+    monkeypatch.setattr(workspace, "load_many", counting)
     people = (tmp_path / "people.yaml").read_text("utf-8")
     # an employee who manages nobody, so no other file mentions the id
     leaf = next(f"E{n:06d}" for n in range(300, 3, -1) if f"manager: E{n:06d}" not in people)
