@@ -22,6 +22,7 @@ what that needs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -246,12 +247,11 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
         # the rules' settings as the base has them still apply: a finding under either counts
         with_base_settings = dataclasses.replace(head_eval, settings=base_ws.settings,
                                                  settings_locs=base_ws.settings_locs)
-        try:
+        # if the base's settings no longer fit the data (a delegate left), the change's own apply
+        with contextlib.suppress(ConfigError):
             # the gate-change rules describe the real change, once, from the first pass
             head_all += [f for f in evaluate(with_base_settings, config, today, base=base_ws, change=change)
                          if f.rule not in _DESCRIBE_CHANGE]
-        except ConfigError:
-            pass  # the base's settings no longer fit the data (a delegate left): the change's own apply
     head_findings = _dedupe(head_all)
     base_findings = _dedupe(evaluate(base_eval, config, today))
     changed = change.paths()
