@@ -107,13 +107,13 @@ def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: py
     from permgate.load import workspace
     gen_org(tmp_path, 300, seed=4242)
     parsed: list[str] = []
-    real = workspace.load_grants_file
+    real = workspace.load_many
 
-    def counting(source: Any, rel: str, max_bytes: int) -> Any:
-        parsed.append(rel)
-        return real(source, rel, max_bytes)
+    def counting(source: Any, rels: list[str], max_bytes: int, tuning: Any = None) -> Any:
+        parsed.extend(rels)
+        return real(source, rels, max_bytes, tuning)
 
-    monkeypatch.setattr(workspace, "load_grants_file", counting)
+    monkeypatch.setattr(workspace, "load_many", counting)
     people = (tmp_path / "people.yaml").read_text("utf-8")
     # an employee who manages nobody, so no other file mentions the id
     leaf = next(f"E{n:06d}" for n in range(300, 3, -1) if f"manager: E{n:06d}" not in people)
