@@ -27,7 +27,7 @@ from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant, GrantsFile, Permission, Workspace
-from permgate.simulate import blocking, insertion_line, introduced, restrict, with_grant
+from permgate.simulate import blocking, insertion_line, introduced, proposal, restrict, with_grant
 
 PLACEHOLDER_REASON = "access request, ticket ACC-00000 (permgate grantable simulation)"
 #: the expiry tried when a grant without one is refused: 30 days after the grant
@@ -83,6 +83,7 @@ class Simulator:
         self.reason, self.today = reason, today
         self.path, self.file = target_file(ws, config, employee)
         self.before = evaluate(ws, config, today)
+        self.change = proposal(ws, config, self.path, self.file is not None)
 
     def try_grant(self, permission: str, expires: dt.date | None) -> tuple[Finding, ...]:
         gf: GrantsFile | None = self.file
@@ -90,7 +91,8 @@ class Simulator:
         path = gf.path if gf is not None else self.path
         grant = Grant(self.employee, permission, self.granter, self.today.isoformat(), self.reason,
                       expires.isoformat() if expires else None, path, line, 5)
-        after = evaluate(with_grant(self.ws, gf, path, self.employee, grant), self.config, self.today)
+        after = evaluate(with_grant(self.ws, gf, path, self.employee, grant), self.config, self.today,
+                         base=self.ws, change=self.change)
         return tuple(introduced(self.before, after, {(path, line)}))
 
 

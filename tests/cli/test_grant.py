@@ -207,3 +207,19 @@ def test_findings_the_employee_already_has_are_mentioned_not_repeated(make_repo:
         "Note: E000002 already has 1 finding that this change does not add; see `permgate check`.",
         f"Added P003 at {f}:8.",
     ]
+
+
+def test_rules_that_judge_a_change_judge_the_proposal(tmp_path: Path) -> None:
+    root = tmp_path / "incident"
+    shutil.copytree(INCIDENT, root)
+    before = snapshot(root)
+    many = [f"P{n:03d}" for n in range(32, 58)]  # 26 retail-sales items E000013 does not hold
+    result = run_cli("grant", "E000013", *many, "--by", "E000005", "--reason", "ticket ACC-20002",
+                     "--root", str(root), "--on", "2023-03-16", "--today", "2023-03-16")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == ("assignments/retail-sales/E000013.yaml:3:1: error[bulk-grant] this change "
+                                             "adds 26 grants to E000013 Yuto Ishida (more than 25 at once)")
+    assert snapshot(root) == before
+    result = run_cli("grant", "E000013", *many[:25], "--by", "E000005", "--reason", "ticket ACC-20002",
+                     "--root", str(root), "--on", "2023-03-16", "--today", "2023-03-16", "--dry-run")
+    assert result.exit_code == 0, result.stdout

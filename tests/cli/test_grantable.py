@@ -109,9 +109,9 @@ def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: py
     parsed: list[str] = []
     real = workspace.load_many
 
-    def counting(source: Any, rels: list[str], max_bytes: int, tuning: Any = None) -> Any:
-        parsed.extend(rels)
-        return real(source, rels, max_bytes, tuning)
+    def counting(source: Any, paths: list[str], *args: Any, **kwargs: Any) -> Any:
+        parsed.extend(paths)
+        return real(source, paths, *args, **kwargs)
 
     monkeypatch.setattr(workspace, "load_many", counting)
     people = (tmp_path / "people.yaml").read_text("utf-8")
