@@ -387,8 +387,13 @@ def test_size_cap_is_configurable(make_repo: Callable[..., Path]) -> None:
          f"file is {len(big)} bytes, over the limit of 2048 (max_file_bytes in permgate.yaml)")]
     assert code == 1
 
-    # policies too (the catalog and people directory, one file for the whole organisation,
-    # have their own, larger bound: permgate.load.workspace.DIRECTORY_MAX_BYTES)
+    # the people directory and the catalog are one file for the whole organisation: the per-file
+    # cap does not apply to them below DIRECTORY_MAX_BYTES (permgate/load/workspace.py)
+    (root / "people.yaml").write_text((root / "people.yaml").read_text() + "# padding\n" * 300)
+    code, found = _findings(root)
+    assert [(f["rule"], f["path"]) for f in found] == [("invalid-file", f"{DIR}/E000002.yaml")]
+
+    # a policy file is capped like a grants file
     policy = root / "policies" / "unbundling.yaml"
     policy.write_text(policy.read_text() + "# padding\n" * 300)
     result = run_cli("check", "--root", str(root))
