@@ -12,8 +12,14 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 
+from permgate.changeset import ChangeSet
+from permgate.config import Config
 from permgate.findings import Finding
+from permgate.gitrepo import Change
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Workspace
+
+#: how the base of a proposal is named in messages of rules that judge a change
+PROPOSAL_BASE = "the repository before this grant"
 
 
 def restrict(ws: Workspace, employees: Collection[str]) -> Workspace:
@@ -46,6 +52,14 @@ def with_grant(ws: Workspace, gf: GrantsFile | None, path: str, employee: str, g
     moved = tuple(g._replace(line=g.line + height) if g.line >= grant.line else g for g in gf.grants)
     grants = (*moved, grant)
     return with_file(ws, gf.path, dataclasses.replace(gf, grants=grants))
+
+
+def proposal(ws: Workspace, config: Config, path: str, existed: bool) -> ChangeSet:
+    """The proposal as a change to one grants file, so that rules judging a change (as in
+    ``check --base``: ``bulk-grant``'s ``max_added``...) judge it too, with ``ws`` as the base."""
+    change = Change("M", path, path) if existed else Change("A", None, path)
+    return ChangeSet(base_ref=PROPOSAL_BASE, base_commit="", changes=(change,), base_config=config,
+                     head_config=config, base_policies=ws.policies, head_policies=ws.policies)
 
 
 def insertion_line(gf: GrantsFile | None, permission: str) -> int:
@@ -87,3 +101,8 @@ def introduced(before: Iterable[Finding], after: Iterable[Finding],
         out.extend((at_new + rest[::-1])[:extra])
     out.sort(key=Finding.sort_key)
     return out
+
+
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that stop a grant: errors that no waiver covers."""
+    return [f for f in findings if f.severity == "error" and f.waived is None]

@@ -107,3 +107,13 @@ def incident_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, li
     """One shared replay of the incident (read-only: copy it before changing anything)."""
     out = tmp_path_factory.mktemp("incident") / "repo"
     return out, replay_incident(out)
+
+# Hypothesis: one fixed, database-free profile so CI runs are reproducible and fast;
+# HYPOTHESIS_PROFILE=deep explores more (docs/security.md).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=25,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("deep", database=None, deadline=None, max_examples=1000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -113,3 +113,16 @@ def test_configuration_errors_exit_two_at_the_test_line(make_repo: Callable[...,
     result = run_cli("test", "--root", str(make_repo({T: escaping})))
     assert result.exit_code == 2 and "leaves the repository root" in result.stderr
     assert run_cli("test", "nowhere.yaml", "--root", str(make_repo({}))).exit_code == 2
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    (".", "`.` names a folder, not a file"),
+    ("assignments/x/", "`assignments/x/` names a folder, not a file"),
+    ("assignments", "`assignments` is both a file and a folder (of `assignments`)"),
+    ("catalog.yaml/x.yaml", "`catalog.yaml` is both a file and a folder (of `catalog.yaml`)"),
+])
+def test_case_files_that_cannot_be_laid_out(make_repo: Callable[..., Path], key: str, message: str) -> None:
+    text = f"---\ntests:\n  - name: n\n    files:\n      \"{key}\": \"x: 1\\n\"\n    expect: {{}}\n"
+    result = run_cli("test", "--root", str(make_repo({T: text})))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {T}:") and result.stderr.rstrip().endswith(message)

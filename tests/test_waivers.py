@@ -142,3 +142,12 @@ def test_the_register_is_not_read_as_a_policy_nor_the_tests_folder(make_repo: Ca
     root = make_repo({W: "---\nwaivers: []\n", "policies/tests/unbundling.yaml": "---\ntests: nonsense\n"})
     code, doc = check_json(root)
     assert (code, doc["findings"]) == (0, [])
+
+
+def test_the_register_and_policy_test_schemas_are_published() -> None:
+    import json
+
+    for kind in ("waivers", "policy-tests"):
+        result = run_cli("schema", kind)
+        assert result.exit_code == 0
+        assert json.loads(result.stdout)["$id"] == f"urn:permgate:schema:{kind}"

@@ -565,7 +565,8 @@ The four findings the replay is built to produce:
 2. `self-grant`: every grant in `{path(self_holder)}` ({len(self_lines)}
    grants, `- permission:` lines {ranges(self_lines)}; every 4th line). No
    other file has one.
-3. `bulk-grant`: the five holders. Each holds {n_grantable + 1} items
+3. `bulk-grant`: the five holders, each at the `employee:` line (3) of
+   their file. Each holds {n_grantable + 1} items
    against {n_grantable} that retail-sales may hold, which is over any 80%
    threshold. Nobody else holds more than {max(len(grants[eid(e)]) for e, *_ in ORDINARY)}.
 4. `granter-authority`: the same five {p083} grant lines as in (1). In each,

@@ -3,7 +3,9 @@
 The proposal is written into the employee's grants file in memory (or a new file at
 ``<assignments>/<division>/<EMPLOYEE>.yaml``), that text is read back with the strict
 loader, and the engine runs on the workspace before and after: the verdict is what
-the change introduces.  By default the workspace holds the catalog, the people
+the change introduces.  The after-run also gets the proposal as a change with the
+current workspace as its base, so rules that judge a change (``check --base``) apply.
+By default the workspace holds the catalog, the people
 directory, the policies and the employee's own grants files (fast on any size of
 organisation: every rule judges a person's grants against the directory, catalog and
 policies); ``full`` reads every grants file, for rules that compare people with each
@@ -33,7 +35,7 @@ from permgate.load.yamldoc import decode, parse
 from permgate.model import GrantsFile, Workspace
 from permgate.reporters import Report
 from permgate.reporters.text import render
-from permgate.simulate import introduced, restrict, with_file
+from permgate.simulate import blocking, introduced, proposal, restrict, with_file
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _BOM = b"\xef\xbb\xbf"
@@ -114,14 +116,18 @@ def run_grant(s: GrantSettings) -> Outcome:
     new_gf, problems = grants_from_text(decode(data, path), path)
     after_ws = with_file(ws, path, new_gf, problems)
     before = evaluate(ws, config, today)
-    after = evaluate(after_ws, config, today)
+    after = evaluate(after_ws, config, today, base=ws, change=proposal(ws, config, path, gf is not None))
     found = introduced(before, after, {(path, line) for line in lines})
     report = Report(findings=tuple(found), rules=tuple(rule_catalogue(ws, config)), files=1,
                     grants=len(grants), color=s.color)
     out = render(report)
     where = ", ".join(f"{g['permission']} at {path}:{line}"
                       for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines, strict=True))
-    errors = sum(1 for f in found if f.severity == "error")
+    errors = len(blocking(found))
+    already = sum(1 for f in before if f.employee == s.employee and f.waived is None)
+    if already:
+        out += (f"Note: {s.employee} already has {already} finding{'s' if already != 1 else ''} that this change "
+                "does not add; see `permgate check`.\n")
     if errors:
         out += (f"Not written: granting {', '.join(s.permissions)} to {s.employee} would introduce "
                 f"{errors} error{'s' if errors != 1 else ''}. No file was changed.\n")

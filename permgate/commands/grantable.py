@@ -27,7 +27,7 @@ from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant, GrantsFile, Permission, Workspace
-from permgate.simulate import insertion_line, introduced, restrict, with_grant
+from permgate.simulate import blocking, insertion_line, introduced, proposal, restrict, with_grant
 
 PLACEHOLDER_REASON = "access request, ticket ACC-00000 (permgate grantable simulation)"
 #: the expiry tried when a grant without one is refused: 30 days after the grant
@@ -54,7 +54,7 @@ class Verdict:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
+        return len(blocking(self.findings))
 
     @property
     def grantable(self) -> bool:
@@ -69,7 +69,7 @@ class Verdict:
             out["expires_required"] = self.expires_required
             out["findings"] = details
         else:
-            out["rules"] = sorted({f.rule for f in self.findings if f.severity == "error"})
+            out["rules"] = sorted({f.rule for f in blocking(self.findings)})
             out["findings"] = details
         return out
 
@@ -83,6 +83,7 @@ class Simulator:
         self.reason, self.today = reason, today
         self.path, self.file = target_file(ws, config, employee)
         self.before = evaluate(ws, config, today)
+        self.change = proposal(ws, config, self.path, self.file is not None)
 
     def try_grant(self, permission: str, expires: dt.date | None) -> tuple[Finding, ...]:
         gf: GrantsFile | None = self.file
@@ -90,7 +91,8 @@ class Simulator:
         path = gf.path if gf is not None else self.path
         grant = Grant(self.employee, permission, self.granter, self.today.isoformat(), self.reason,
                       expires.isoformat() if expires else None, path, line, 5)
-        after = evaluate(with_grant(self.ws, gf, path, self.employee, grant), self.config, self.today)
+        after = evaluate(with_grant(self.ws, gf, path, self.employee, grant), self.config, self.today,
+                         base=self.ws, change=self.change)
         return tuple(introduced(self.before, after, {(path, line)}))
 
 
@@ -146,7 +148,7 @@ def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdi
     lines.append(f"Excluded: {len(no)}")
     for v in no:
         p = v.permission
-        rules = sorted({f.rule for f in v.findings if f.severity == "error"})
+        rules = sorted({f.rule for f in blocking(v.findings)})
         lines.append(f"  {p.id}  {p.name} ({p.owner_division})" + ("  sensitive" if p.sensitive else "")
                      + f"  excluded by {', '.join(rules)}")
         lines.extend(f"      {f.severity}[{f.rule}] {f.message}" for f in v.findings)

@@ -86,10 +86,14 @@ def find_test_files(root: str, config: Config, path: str | None) -> list[str]:
     return sorted(out)
 
 
-def _load_tests(path: str, shown: str) -> Document:
+def _load_tests(path: str, shown: str, max_bytes: int) -> Document:
     try:
         with open(path, "rb") as fh:
-            doc = parse(decode(fh.read(), shown), shown)
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ConfigError(shown, 1, 1, f"file is over the limit of {max_bytes} bytes (max_file_bytes in "
+                              "permgate.yaml)")
+        doc = parse(decode(data, shown), shown)
     except LoadError as err:
         raise ConfigError(err.path, err.line, err.column, err.detail) from None
     except OSError as err:
@@ -133,13 +137,20 @@ def _run_case(base: dict[str, bytes], config: Config, case: dict[str, Any], doc:
         for rel, text in case["files"].items():
             try:
                 clean = files.normalise(rel)
+                if clean == "." or rel.endswith(("/", "\\")):
+                    raise ValueError(f"`{rel}` names a folder, not a file")
             except ValueError as err:
                 raise fail(("tests", index, "files", rel), str(err)) from None
             if text == "":
                 layout.pop(clean, None)
             else:
                 layout[clean] = text.encode("utf-8")
+        folders = {config.assignments} | {rel.rsplit("/", 1)[0] for rel in layout if "/" in rel}
         for rel, data in layout.items():
+            clash = next((f for f in folders if f == rel or f.startswith(rel + "/")), None)
+            if clash is not None:
+                where = ("tests", index, "files", rel) if rel in case["files"] else ("tests", index, "files")
+                raise fail(where, f"`{rel}` is both a file and a folder (of `{clash}`)")
             full = os.path.join(scratch, *rel.split("/"))
             os.makedirs(os.path.dirname(full), exist_ok=True)
             with open(full, "wb") as fh:
@@ -215,7 +226,7 @@ def run_tests(settings: TestSettings) -> Outcome:
     cases: list[CaseResult] = []
     for path in test_files:
         shown = _display(root, path)
-        doc = _load_tests(path, shown)
+        doc = _load_tests(path, shown, config.max_file_bytes)
         for i, case in enumerate(doc.data["tests"]):
             today = dt.date.fromisoformat(case["today"]) if "today" in case else settings.today or dt.date.today()
             cases.append(_run_case(base, config, case, doc, i, shown, today, repo_rules))

@@ -39,13 +39,18 @@ def read_bytes(root: str, rel: str, max_bytes: int) -> bytes:
     if not inside_root(root, rel):
         raise LoadError(rel, 1, 1, "symlink points outside the repository root; refused")
     try:
-        st = os.stat(full)
+        # open first, then ask the open file: a FIFO swapped in after a stat cannot block the
+        # run (O_NONBLOCK), and the size checked is the size of what is read
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
             raise LoadError(rel, 1, 1, "not a regular file")
         if st.st_size > max_bytes:
+            os.close(fd)
             raise LoadError(rel, 1, 1, f"file is {st.st_size} bytes, over the limit of {max_bytes} "
                             "(max_file_bytes in permgate.yaml)")
-        with open(full, "rb") as fh:
+        with open(fd, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise LoadError(rel, 1, 1, "file not found") from None

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from permgate.load.yamldoc import Document, JsonPath
+from permgate.load.yamldoc import Document, JsonPath, show
 
 KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests")
 
@@ -51,15 +51,15 @@ def validator(kind: str) -> Draft202012Validator:
 def format_path(path: JsonPath) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{show(part)}" if out else show(part))
     return out or "(top level)"
 
 
 def _describe(value: Any, raw: str | None) -> str:
     if raw is not None:
-        return f"`{raw}`, which YAML reads as {_TYPE_WORDS.get(type(value), 'a non-string')}"
+        return f"`{show(raw)}`, which YAML reads as {_TYPE_WORDS.get(type(value), 'a non-string')}"
     if isinstance(value, str):
-        return f"`{value}`"
+        return f"`{show(value)}`"
     return _TYPE_WORDS.get(type(value), type(value).__name__)
 
 
@@ -77,7 +77,7 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         extra = sorted(k for k in err.instance if k not in allowed)
         key = extra[0] if extra else "?"
         line, column = doc.key_positions.get((*path, key), (line, column))
-        msg = f"{where}: unknown key `{key}` (allowed: {', '.join(allowed)})"
+        msg = f"{where}: unknown key `{show(key)}` (allowed: {', '.join(allowed)})"
         return SchemaProblem(line, column, msg, (*path, key))
     if v == "required":
         missing = [k for k in expected if isinstance(err.instance, dict) and k not in err.instance]
@@ -87,9 +87,9 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         wanted_words = " or ".join(_SCHEMA_TYPE_WORDS.get(t, t) for t in wanted)
         msg = f"{where}: expected {wanted_words}, got {_describe(err.instance, raw)}"
         if raw is not None and "string" in str(wanted):
-            msg += f"; quote it: \"{raw}\""
+            msg += f"; quote it: \"{show(raw)}\""
     elif v == "format" and expected == "date":
-        msg = f"{where}: `{err.instance}` is not a real calendar date (YYYY-MM-DD)"
+        msg = f"{where}: `{show(str(err.instance))}` is not a real calendar date (YYYY-MM-DD)"
     elif v == "pattern":
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint or 'of the expected form'}"
     elif v == "enum":
@@ -98,8 +98,16 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         msg = f"{where}: must be {expected!r}"
     elif v == "oneOf" and hint:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
+    elif v == "anyOf" and all(isinstance(alt, dict) and set(alt) == {"required"} for alt in expected):
+        keys = [k for alt in expected for k in alt["required"]]
+        msg = f"{where}: needs at least one of the keys {', '.join(f'`{k}`' for k in keys)}"
+    elif v in ("maxLength", "minLength") and isinstance(err.instance, str):
+        bound = "at most" if v == "maxLength" else "at least"
+        msg = f"{where}: {_describe(err.instance, raw)} is {len(err.instance)} characters long; " \
+              f"{bound} {expected} allowed"
     else:
-        msg = f"{where}: {err.message}"
+        # jsonschema's own words quote the whole value, which may be huge or span lines
+        msg = f"{where}: {show(err.message, 200)}"
     if hint and v in ("type", "minLength", "maxLength"):
         msg += f" ({hint})"
     return SchemaProblem(line, column, msg, path)

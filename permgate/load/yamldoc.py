@@ -51,6 +51,23 @@ _YAML12_INT = re.compile(r"^0o[0-7]+$")
 
 _constructor = SafeConstructor()
 
+#: Longest excerpt of a file's text that a message quotes.
+SHOW_MAX = 60
+
+
+def show(text: str, limit: int = SHOW_MAX) -> str:
+    """``text`` made safe to quote in a one-line message.
+
+    Line breaks, tabs, control and bidirectional-formatting characters are escaped (so a
+    hostile value can neither break the ``path:line:col:`` format nor disguise itself),
+    and long text is cut to ``limit`` characters.
+    """
+    out = []
+    for ch in text[: limit + 1]:
+        out.append(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii"))
+    shown = "".join(out)
+    return shown if len(text) <= limit else shown[:limit] + "..."
+
 
 def _resolve_tag(value: str) -> str | None:
     """The YAML 1.1 (PyYAML) implicit tag of a plain scalar, or None for a string."""
@@ -73,6 +90,11 @@ def resolve_tag(value: str) -> str | None:
 
 
 def _plain_value(value: str, tag: str) -> Any:
+    """The value YAML 1.1 gives the plain scalar ``value``; ValueError when it has none.
+
+    PyYAML's resolver accepts forms its own constructor then fails on (``0b_``, ``0x_``):
+    such a value means different things to different readers, so it is refused.
+    """
     node = ScalarNode(tag, value)
     if tag == _NULL:
         return None
@@ -82,6 +104,8 @@ def _plain_value(value: str, tag: str) -> Any:
         try:
             return _constructor.construct_yaml_int(node)
         except ValueError:  # YAML 1.2 form that 1.1's constructor does not know
+            if not _YAML12_INT.match(value):
+                raise
             return int(value[2:], 8)
     if tag == _FLOAT:
         try:
@@ -120,8 +144,16 @@ def decode(data: bytes, path: str) -> str:
     """UTF-8 text of ``data``; a UTF-8 byte-order mark is dropped, anything else refused."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise LoadError(path, 1, 1, "file is UTF-32; grants data must be UTF-8")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise LoadError(path, 1, 1, "file is UTF-16; grants data must be UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # YAML forbids NUL; this is almost always UTF-16/32 without a byte-order mark
+        line = data.count(b"\n", 0, nul) + 1
+        column = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        raise LoadError(path, line, column, "file contains NUL bytes (UTF-16 or UTF-32 without a byte-order "
+                        "mark?); grants data must be UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -136,15 +168,26 @@ def parse(text: str, path: str) -> Document:
     """Parse ``text`` strictly; raise ``LoadError`` at the offending line and column."""
     try:
         return _build(text, path)
+    except yaml.reader.ReaderError as err:
+        # a character YAML does not allow (NUL, most control characters); no mark, only an
+        # offset: of characters from the Python reader, of UTF-8 bytes from libyaml
+        before = text[: err.position]
+        if _Loader is not yaml.SafeLoader:
+            before = text.encode("utf-8", "surrogatepass")[: err.position].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        char = err.character if isinstance(err.character, str) else chr(err.character)
+        raise LoadError(path, line, column,
+                        f"YAML does not allow the character U+{ord(char):04X} ({err.reason})") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         what = err.problem or err.context or "invalid YAML"
         if err.context and err.problem:
             what = f"{err.context}: {err.problem}"
-        raise LoadError(path, line, column, f"YAML syntax error: {what}") from None
+        raise LoadError(path, line, column, f"YAML syntax error: {show(what, 200)}") from None
     except yaml.YAMLError as err:
-        raise LoadError(path, 1, 1, f"YAML syntax error: {err}") from None
+        raise LoadError(path, 1, 1, f"YAML syntax error: {show(str(err), 200)}") from None
 
 
 class _Frame:
@@ -208,10 +251,10 @@ def _build(text: str, path: str) -> Document:
             continue
 
         if getattr(event, "anchor", None) is not None:
-            raise reject(event, f"YAML anchors (&{event.anchor}) are not allowed in permgate data")
+            raise reject(event, f"YAML anchors (&{show(event.anchor)}) are not allowed in permgate data")
         tag = getattr(event, "tag", None)
         if tag is not None:
-            raise reject(event, f"YAML tags ({tag}) are not allowed in permgate data")
+            raise reject(event, f"YAML tags ({show(tag)}) are not allowed in permgate data")
 
         in_key_slot = bool(stack) and isinstance(stack[-1].container, dict) and stack[-1].key is None
         if kind is yaml.ScalarEvent:
@@ -223,17 +266,21 @@ def _build(text: str, path: str) -> Document:
             if in_key_slot:
                 top = stack[-1]
                 if resolved is not None:
-                    raise reject(event, f"key `{event.value or '(empty)'}` is not read as text by YAML; quote it")
+                    raise reject(event, f"key `{show(event.value) or '(empty)'}` is not read as text by YAML; quote it")
                 key = event.value
                 assert isinstance(top.container, dict)
                 if key in top.container:
                     first = doc.key_positions.get((*top.path, key), (0, 0))
-                    raise reject(event, f"duplicate key `{key}` (first at line {first[0]}); "
+                    raise reject(event, f"duplicate key `{show(key)}` (first at line {first[0]}); "
                                  "YAML readers disagree on which one wins")
                 top.key = key
                 top.key_pos = (event.start_mark.line + 1, event.start_mark.column + 1)
                 continue
-            value = _plain_value(event.value, resolved) if resolved else event.value
+            try:
+                value = _plain_value(event.value, resolved) if resolved else event.value
+            except ValueError:
+                raise reject(event, f"`{show(event.value)}` looks like a YAML number but is not a valid one; "
+                             "quote it") from None
             child = place(event, value)
             if resolved is not None and not isinstance(value, str) and child is not None:
                 doc.raw[child] = event.value

@@ -176,3 +176,50 @@ def test_files_it_cannot_edit_and_bad_arguments_exit_2(make_repo: Callable[..., 
     assert run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "r", "--on", "2026-13-01",
                    "--root", str(root)).exit_code == 2
     assert snapshot(root) == before
+
+
+def test_a_waived_finding_does_not_stop_the_grant(make_repo: Callable[..., Path]) -> None:
+    waivers = ('---\nwaivers:\n  - rule: expiry-required\n    employee: E000002\n    permission: P006\n'
+               '    reason: "payroll migration, open-ended until the new system is live"\n    ticket: ACC-00150\n'
+               '    approved_by: E000004\n    approved_on: 2026-11-01\n    expires: 2027-01-31\n')
+    root = make_repo({"policies/waivers.yaml": waivers})
+    assert "warning[waiver-unused]" in run_cli("check", "--root", str(root), "--today", "2026-11-27").stdout
+    result = run_cli("grant", "E000002", "P006", "--by", "E000001", "--reason", "payroll desk, ticket ACC-00151",
+                     "--root", str(root), *DAY)
+    assert result.exit_code == 0, result.stdout
+    assert "[expiry-required]" in result.stdout.splitlines()[0]
+    assert result.stdout.splitlines()[-1] == "Added P006 at assignments/retail-sales/E000002.yaml:8."
+    after = run_cli("check", "--root", str(root), "--today", "2026-11-27")
+    assert after.exit_code == 0
+    assert "waiver-unused" not in after.stdout
+
+
+def test_findings_the_employee_already_has_are_mentioned_not_repeated(make_repo: Callable[..., Path]) -> None:
+    f = "assignments/retail-sales/E000002.yaml"
+    old = ('---\nemployee: E000002\ngrants:\n  - permission: P001\n    granted_by: E000001\n'
+           '    granted_on: 2026-01-05\n    reason: "no ticket"\n')
+    root = make_repo({f: old})
+    result = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "ticket ACC-00111",
+                     "--root", str(root), *DAY)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        "0 errors, 0 warnings, 0 notes in 1 grants file (1 grant)",
+        "Note: E000002 already has 1 finding that this change does not add; see `permgate check`.",
+        f"Added P003 at {f}:8.",
+    ]
+
+
+def test_rules_that_judge_a_change_judge_the_proposal(tmp_path: Path) -> None:
+    root = tmp_path / "incident"
+    shutil.copytree(INCIDENT, root)
+    before = snapshot(root)
+    many = [f"P{n:03d}" for n in range(32, 58)]  # 26 retail-sales items E000013 does not hold
+    result = run_cli("grant", "E000013", *many, "--by", "E000005", "--reason", "ticket ACC-20002",
+                     "--root", str(root), "--on", "2023-03-16", "--today", "2023-03-16")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == ("assignments/retail-sales/E000013.yaml:3:1: error[bulk-grant] this change "
+                                             "adds 26 grants to E000013 Yuto Ishida (more than 25 at once)")
+    assert snapshot(root) == before
+    result = run_cli("grant", "E000013", *many[:25], "--by", "E000005", "--reason", "ticket ACC-20002",
+                     "--root", str(root), "--on", "2023-03-16", "--today", "2023-03-16", "--dry-run")
+    assert result.exit_code == 0, result.stdout

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PROJECT, run_cli
+import pytest
+
+from tests.conftest import PROJECT, gen_org, needs_shared, run_cli
 
 INCIDENT = PROJECT / "examples" / "incident-2023"
 
@@ -97,3 +99,25 @@ def test_unknown_employee_or_no_manager_is_a_usage_error(make_repo: Callable[...
     result = run_cli("grantable", "E000001", "--root", str(root))
     assert (result.exit_code, result.stderr) == (2, "Error: E000001 has no manager in people.yaml; name the granter "
                                                     "with --by\n")
+
+
+@needs_shared
+def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulation scales with one person's grants, not with the organisation."""
+    from permgate.load import workspace
+    gen_org(tmp_path, 300, seed=4242)
+    parsed: list[str] = []
+    real = workspace.load_many
+
+    def counting(source: Any, paths: list[str], *args: Any, **kwargs: Any) -> Any:
+        parsed.extend(paths)
+        return real(source, paths, *args, **kwargs)
+
+    monkeypatch.setattr(workspace, "load_many", counting)
+    people = (tmp_path / "people.yaml").read_text("utf-8")
+    # an employee who manages nobody, so no other file mentions the id
+    leaf = next(f"E{n:06d}" for n in range(300, 3, -1) if f"manager: E{n:06d}" not in people)
+    doc = grantable_json(tmp_path, leaf)
+    division = next(p.parent.name for p in tmp_path.glob(f"assignments/*/{leaf}.yaml"))
+    assert parsed == [f"assignments/{division}/{leaf}.yaml"]
+    assert len(doc["grantable"]) + len(doc["excluded"]) == 120
