@@ -52,9 +52,9 @@ def split_entries(text: str) -> tuple[str, list[str]]:
 
 
 def entry_field(entry: str, key: str) -> str:
-    m = re.search(r"(?m)^  [ -] %s: (\S+)" % key, entry)
+    m = re.search(rf"(?m)^  [ -] {key}: (\S+)", entry)
     if m is None:
-        raise SystemExit("replay_history: entry without %s:\n%s" % (key, entry))
+        raise SystemExit(f"replay_history: entry without {key}:\n{entry}")
     return m.group(1)
 
 
@@ -71,9 +71,9 @@ def people_names() -> dict[str, str]:
 
 
 def without_catalog_item(text: str, pid: str) -> str:
-    out = re.sub(r"(?ms)^- id: %s\n.*?(?=^- id: |\Z)" % re.escape(pid), "", text)
+    out = re.sub(rf"(?ms)^- id: {re.escape(pid)}\n.*?(?=^- id: |\Z)", "", text)
     if out == text:
-        raise SystemExit("replay_history: %s not found in catalog.yaml" % pid)
+        raise SystemExit(f"replay_history: {pid} not found in catalog.yaml")
     return out
 
 
@@ -86,7 +86,7 @@ class Git:
         full.update(env or {})
         proc = subprocess.run(["git", *args], cwd=self.top, env=full, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise SystemExit("replay_history: git %s failed: %s" % (args[0], proc.stderr.strip()))
+            raise SystemExit(f"replay_history: git {args[0]} failed: {proc.stderr.strip()}")
         return proc.stdout
 
     def commit(self, message: str, author: str, email: str, when: str) -> str:
@@ -108,7 +108,7 @@ def write(root: str, rel: str, text: str) -> None:
 def replay(out: str, subdir: str = "") -> list[tuple[str, str, str]]:
     """Build the repository; returns (commit, date, subject) oldest first."""
     if os.path.exists(out):
-        raise SystemExit("replay_history: %s already exists" % out)
+        raise SystemExit(f"replay_history: {out} already exists")
     os.makedirs(out)
     git = Git(out)
     git("init", "-q", "-b", "main")
@@ -116,13 +116,13 @@ def replay(out: str, subdir: str = "") -> list[tuple[str, str, str]]:
     names = people_names()
 
     def ident(eid: str) -> tuple[str, str]:
-        return names[eid], "%s@example.invalid" % eid.lower()
+        return names[eid], f"{eid.lower()}@example.invalid"
 
     files: dict[str, tuple[str, list[str]]] = {}
     groups: dict[tuple[str, str], list[str]] = {}  # (granted_on, granted_by) -> files it touches
     for division in sorted(os.listdir(os.path.join(HERE, "assignments"))):
         for name in sorted(os.listdir(os.path.join(HERE, "assignments", division))):
-            rel = "assignments/%s/%s" % (division, name)
+            rel = f"assignments/{division}/{name}"
             header, entries = split_entries(read(rel))
             files[rel] = (header, entries)
             for e in entries:
@@ -145,13 +145,13 @@ def replay(out: str, subdir: str = "") -> list[tuple[str, str, str]]:
             kept = [e for e in entries if (entry_field(e, "granted_on"), entry_field(e, "granted_by")) in applied]
             write(root, rel, header + "".join(kept))
         employees = ", ".join(os.path.basename(r)[:-5] for r in groups[key])
-        subject = "Register permissions for %s (granted by %s)" % (employees, granter)
+        subject = f"Register permissions for {employees} (granted by {granter})"
         if first:
             subject = "Set up the grants repository at legal unbundling; " + subject
             first = False
         n = per_day.get(day, 0)
         per_day[day] = n + 1
-        when = "%sT10:%02d:00%s" % (day, 5 * n, TZ)
+        when = f"{day}T10:{5 * n:02d}:00{TZ}"
         log.append((git.commit(subject, *ident(granter), when), day, subject))
 
     # 2023-03-17: item 83 and every grant of it are deleted
@@ -162,8 +162,8 @@ def replay(out: str, subdir: str = "") -> list[tuple[str, str, str]]:
             removed.append(os.path.basename(rel)[:-5])
             write(root, rel, header + "".join(kept))
     write(root, "catalog.yaml", without_catalog_item(read("catalog.yaml"), REMOVED_ITEM))
-    subject = "Delete %s small-business-liaison.read and its grants (%s)" % (REMOVED_ITEM, ", ".join(removed))
-    log.append((git.commit(subject, *ident(REMOVED_BY), "%sT10:00:00%s" % (REMOVAL_DAY, TZ)), REMOVAL_DAY, subject))
+    subject = "Delete {} small-business-liaison.read and its grants ({})".format(REMOVED_ITEM, ", ".join(removed))
+    log.append((git.commit(subject, *ident(REMOVED_BY), f"{REMOVAL_DAY}T10:00:00{TZ}"), REMOVAL_DAY, subject))
     return log
 
 
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subdir", default="", help="put the grants repository in this folder of the git repository")
     args = ap.parse_args(argv)
     for commit, day, subject in replay(args.out, args.subdir):
-        print("%s %s %s" % (commit[:12], day, subject))
+        print(f"{commit[:12]} {day} {subject}")
     return 0
 
 

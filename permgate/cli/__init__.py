@@ -17,6 +17,7 @@ from permgate.cli.fmt import fmt
 from permgate.cli.grant import grant
 from permgate.cli.grantable import grantable
 from permgate.cli.policy_test import policy_test
+from permgate.cli.report import report
 from permgate.cli.revoke import revoke
 from permgate.cli.rules import explain, rules
 from permgate.cli.schema import schema
@@ -34,6 +35,7 @@ cli.add_command(schema)
 cli.add_command(audit)
 cli.add_command(who_can)
 cli.add_command(revoke)
+cli.add_command(report)
 cli.add_command(rules)
 cli.add_command(explain)
 cli.add_command(grant)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import jsonschema
 from jsonschema import Draft202012Validator
 
+from permgate.load.fastschema import Check, compile_schema
 from permgate.load.yamldoc import Document, JsonPath, show
 
 KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests")
@@ -113,7 +114,16 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
     return SchemaProblem(line, column, msg, path)
 
 
+@cache
+def fast_check(kind: str) -> Check | None:
+    """The conservative pre-check of ``kind`` (``fastschema``), or None."""
+    return compile_schema(schema(kind))
+
+
 def validate(doc: Document, kind: str) -> list[SchemaProblem]:
     """Every schema violation of ``doc``, sorted by position; empty when valid."""
+    fast = fast_check(kind)
+    if fast is not None and fast(doc.data):
+        return []  # certainly valid: skip the (slow, explaining) full validation
     problems = [_problem(doc, e) for e in validator(kind).iter_errors(doc.data)]
     return sorted(set(problems), key=lambda p: (p.line, p.column, p.message))
