@@ -387,19 +387,30 @@ def test_size_cap_is_configurable(make_repo: Callable[..., Path]) -> None:
          f"file is {len(big)} bytes, over the limit of 2048 (max_file_bytes in permgate.yaml)")]
     assert code == 1
 
-    # the people directory and the catalog are one file for the whole organisation: the per-file
-    # cap does not apply to them below DIRECTORY_MAX_BYTES (permgate/load/workspace.py)
-    (root / "people.yaml").write_text((root / "people.yaml").read_text() + "# padding\n" * 300)
-    code, found = _findings(root)
-    assert [(f["rule"], f["path"]) for f in found] == [("invalid-file", f"{DIR}/E000002.yaml")]
-
     # a policy file is capped like a grants file
     policy = root / "policies" / "unbundling.yaml"
-    policy.write_text(policy.read_text() + "# padding\n" * 300)
+    original_policy = policy.read_text()
+    policy.write_text(original_policy + "# padding\n" * 300)
     result = run_cli("check", "--root", str(root))
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: policies/unbundling.yaml:1:1: file is ")
     assert "over the limit of 2048" in result.stderr
+    policy.write_text(original_policy)
+
+    # a max_file_bytes that is set bounds the people directory and the catalog too
+    people = root / "people.yaml"
+    original_people = people.read_text()
+    people.write_text(original_people + "# padding\n" * 300)
+    result = run_cli("check", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: people.yaml:1:1: file is ")
+
+    # by default they, one file each for the whole organisation, may pass the 1 MiB of a
+    # grants file (up to DIRECTORY_MAX_BYTES, permgate/load/workspace.py)
+    (root / "permgate.yaml").unlink()
+    (root / f"{DIR}/E000002.yaml").write_text(BASE[f"{DIR}/E000002.yaml"])
+    people.write_text(original_people + "# padding\n" * 120_000)  # 1.2 MB
+    assert _findings(root)[0] == 0
 
 
 def test_size_cap_below_its_minimum_is_a_config_error(make_repo: Callable[..., Path]) -> None:
