@@ -62,6 +62,8 @@ def test_every_format_renders_the_hostile_tree(fmt: str, hostile_tree: tuple[Pat
         named = {f["path"] for f in json.loads(out)["findings"]}
         assert [p for p in added if p not in named] == []
     assert "assignments/retail-sales/E000012.yaml" in out
+    if fmt == "markdown":
+        assert "<script>alert" not in out and "<img src=x" not in out
 
 
 @pytest.mark.parametrize("args", [
@@ -88,7 +90,7 @@ def test_report_html_on_the_hostile_tree(hostile_tree: tuple[Path, list[str]], t
     assert result.exit_code in (0, 1), result.stderr
     html = out.read_text("utf-8")
     assert "E000007" in html
-    assert "<script>alert" not in html
+    assert "<script>alert" not in html and "<img src=x" not in html
 
 
 def test_check_base_names_every_hostile_file_added_in_the_change(tmp_path: Path) -> None:

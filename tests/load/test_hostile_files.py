@@ -109,6 +109,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "long-value.yaml": [("invalid-file", 6, "is 600007 characters long; at most 4096 allowed")],
     "too-large.yaml": [("invalid-file", 1, "bytes, over the limit of 1048576 (max_file_bytes in permgate.yaml)")],
     "stray-notes.txt": [("invalid-file", 1, "not a grants file: only .yaml and .yml files belong here")],
+    "markup-in-values.yaml": [("invalid-file", 10, "grants[1]: unknown key `<img src=x onerror=alert(2)>`")],
 }
 
 
