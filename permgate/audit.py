@@ -208,6 +208,8 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
     judge = load_judge(repo, rev)
     config = judge.config
     commits: list[Commit] = repo.history(rev, under=config.assignments)
+    if not commits:  # (git keeps no empty folders: one emptied later still has history)
+        raise ConfigError(config.assignments, 1, 1, f"assignments folder not found in the history of {rev}")
     if until is not None:
         last = max((i for i, c in enumerate(commits) if commit_day(c.commit_date) <= until), default=-1)
         commits = commits[:last + 1]

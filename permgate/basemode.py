@@ -7,8 +7,9 @@
     git diff REF (Repo.changes) ----------> ChangeSet -------+--> Context.base / Context.change
 
 Both workspaces are evaluated with the union of their policy rules and the stricter of
-their severities, so deleting or loosening a rule in the change does not switch it off
-for the change.  A head finding is *new* unless the base has a finding with the same
+their severities (and the working tree once more with the base's rule ``settings:`` when
+they differ), so deleting or loosening a rule in the change does not switch it off for the
+change.  A head finding is *new* unless the base has a finding with the same
 key: rule + employee + permission, or rule + path for file-level findings (rule + path +
 message when that file itself changed).  Keys are counted, so a second copy of a finding
 is new.  Rules that judge the change itself (``policy-change``...) read the base
@@ -21,6 +22,7 @@ what that needs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -41,6 +43,9 @@ from permgate.model import PolicyRule, Workspace
 from permgate.rules import BUILTIN_BY_ID
 
 T = TypeVar("T")
+
+#: rules that describe the change itself rather than judge grants
+_DESCRIBE_CHANGE = frozenset({"policy-change", "policy-changed-with-grants"})
 
 
 class _WithEmptyDirs:
@@ -147,10 +152,10 @@ def strictest_config(head: Config, base: Config, policies: tuple[PolicyRule, ...
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per place and rule (two versions of a rule may both flag it): the strictest."""
+    """One finding per place, rule and message (two versions of a rule may both flag it): the strictest."""
     best: dict[tuple[Any, ...], Finding] = {}
     for f in findings:
-        k = (f.rule, f.path, f.line, f.column, f.employee, f.permission)
+        k = (f.rule, f.path, f.line, f.column, f.employee, f.permission, f.message)
         if k not in best or SEVERITY_RANK[f.severity] > SEVERITY_RANK[best[k].severity]:
             best[k] = f
     return sorted(best.values(), key=Finding.sort_key)
@@ -237,7 +242,17 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
     config = strictest_config(head_config, base_config, policies)
     head_eval = dataclasses.replace(head_ws, policies=policies)
     base_eval = dataclasses.replace(base_ws, policies=policies)
-    head_findings = _dedupe(evaluate(head_eval, config, today, base=base_ws, change=change))
+    head_all = evaluate(head_eval, config, today, base=base_ws, change=change)
+    if dict(head_ws.settings) != dict(base_ws.settings):
+        # the rules' settings as the base has them still apply: a finding under either counts
+        with_base_settings = dataclasses.replace(head_eval, settings=base_ws.settings,
+                                                 settings_locs=base_ws.settings_locs)
+        # if the base's settings no longer fit the data (a delegate left), the change's own apply
+        with contextlib.suppress(ConfigError):
+            # the gate-change rules describe the real change, once, from the first pass
+            head_all += [f for f in evaluate(with_base_settings, config, today, base=base_ws, change=change)
+                         if f.rule not in _DESCRIBE_CHANGE]
+    head_findings = _dedupe(head_all)
     base_findings = _dedupe(evaluate(base_eval, config, today))
     changed = change.paths()
     new, old = split_new(head_findings, base_findings, changed)

@@ -8,10 +8,11 @@ is deterministic whatever the file order on disk.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from permgate import waivers
+from permgate import parallel, waivers
 from permgate.changeset import ChangeSet
 from permgate.config import Config
 from permgate.errors import ConfigError
@@ -76,25 +77,42 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
         yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
 
 
+#: Below this many grants the rules run in this process only (a fork costs more than it saves).
+PARALLEL_MIN_GRANTS = 150_000
+
+
+def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violation]],
+              configured: bool) -> list[Finding]:
+    return list(_stamp(rule_id, severity, check(), configured))
+
+
 def evaluate(ws: Workspace, config: Config, today: dt.date,
-             base: Workspace | None = None, change: ChangeSet | None = None) -> list[Finding]:
+             base: Workspace | None = None, change: ChangeSet | None = None,
+             jobs: int | None = None) -> list[Finding]:
     """All findings for ``ws``, sorted by path, line, column and rule.
 
     ``base`` (the workspace at the base revision) and ``change`` (what the change touched)
     are given in ``--base`` mode only (see ``permgate.basemode``); rules that judge a change
     (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
-    and stay silent without them.
+    and stay silent without them.  ``jobs=1`` keeps every rule in this process.
     """
     _check_config(ws, config)
     ctx = Context(today=today, policies=ws.policies, base=base, change=change)
-    findings: list[Finding] = []
+    work: list[Callable[[], list[Finding]]] = []
     for rule in BUILTIN_RULES:
         severity = config.severity.get(rule.id, rule.default_severity)
-        findings.extend(_stamp(rule.id, severity, rule.check(ws, ctx), rule.id in config.severity))
+        work.append(functools.partial(_findings, rule.id, severity, functools.partial(rule.check, ws, ctx),
+                                      rule.id in config.severity))
     for policy in ws.policies:
         kind = POLICY_KINDS[policy.kind]
         severity = config.severity.get(policy.id, policy.severity)
-        findings.extend(_stamp(policy.id, severity, kind.check(ws, policy, ctx)))
+        work.append(functools.partial(_findings, policy.id, severity,
+                                      functools.partial(kind.check, ws, policy, ctx), False))
+    # rules are independent and pure: on a large workspace, two cores share them
+    big = (jobs is None or jobs > 1) and sum(len(f.grants) for f in ws.files) >= PARALLEL_MIN_GRANTS
+    if big:
+        next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
+    findings = [f for batch in parallel.run_jobs(work, big) for f in batch]
     if ws.waivers:
         waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
         outcome = waivers.apply(ws, findings, waivable, today)

@@ -151,7 +151,7 @@ class Repo:
         spec = self.prefix + under.strip("/") if under.strip("/") else (self.prefix or ".")
         raw = self.git("log", "--first-parent", "--reverse", "--raw", "-z", "--no-renames", "--no-abbrev",
                        "--diff-merges=first-parent", "--format=%x01%H%x1f%an <%ae>%x1f%aI%x1f%cI",
-                       head, "--", spec)
+                       head, "--", ":(literal)" + spec)
         commits: list[Commit] = []
         for chunk in raw.split("\x01")[1:]:
             header, _, rest = chunk.partition("\0")

@@ -182,3 +182,11 @@ def test_audit_errors_are_clean(tmp_path: Path) -> None:
     assert (result.exit_code, result.stderr) == (2, "Error: unknown git revision `nope`\n")
     result = run_cli("audit", "--root", str(g.top), "--since", "2023-01-01", "--until", "2022-01-01")
     assert result.exit_code == 2 and "is after --until" in result.stderr
+
+
+def test_audit_without_an_assignments_folder_is_a_config_error(tmp_path: Path) -> None:
+    g = GitRepo(tmp_path / "r")
+    g.commit({**base_files(), "permgate.yaml": "---\npaths:\n  assignments: grants\n"}, "2022-01-01")
+    result = run_cli("audit", "--root", str(g.top))
+    assert result.exit_code == 2
+    assert result.stderr == "Error: grants:1:1: assignments folder not found in the history of HEAD\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from permgate import cache as caching
+from permgate import engine, parallel
 from permgate.cli.progress import ProgressLine
 from permgate.config import load_config
 from permgate.engine import evaluate
@@ -58,18 +59,35 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def findings(root: Path, tuning: Tuning) -> list[tuple[object, ...]]:
     config = load_config(str(root))
     ws = load_workspace(str(root), config, tuning=tuning)
-    return [(f.rule, f.path, f.line, f.column, f.message, f.employee, f.permission, f.related)
-            for f in evaluate(ws, config, dt.date.fromisoformat(TODAY))]
+    return [(f.rule, f.severity, f.path, f.line, f.column, f.message, f.employee, f.permission, f.related,
+             f.waived) for f in evaluate(ws, config, dt.date.fromisoformat(TODAY), jobs=tuning.jobs)]
 
 
 def test_fast_path_and_workers_change_no_finding(org: Path) -> None:
     reference = findings(org, Tuning(fast=False, jobs=1))
     rules = {f[0] for f in reference}
     assert {"invalid-file", "distribution-to-retail-sales"} <= rules
-    assert ("invalid-file", "assignments/retail-sales/zz-bad-date.yaml", 5) in {f[:3] for f in reference}
+    assert ("invalid-file", "assignments/retail-sales/zz-bad-date.yaml", 5) in {(f[0], f[2], f[3]) for f in reference}
     assert findings(org, Tuning(fast=True, jobs=1)) == reference
     assert findings(org, Tuning(fast=True, jobs=2)) == reference
     assert findings(org, Tuning(fast=False, jobs=2)) == reference
+
+
+def test_rules_on_two_cores_change_no_finding(org: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = findings(org, Tuning(jobs=1))
+    monkeypatch.setattr(engine, "PARALLEL_MIN_GRANTS", 0)
+    assert findings(org, Tuning(jobs=None)) == reference
+
+
+def test_run_jobs_keeps_order_and_reraises_here() -> None:
+    jobs = [lambda i=i: [i] * (i % 3) for i in range(40)]
+    assert parallel.run_jobs(jobs, True) == [job() for job in jobs]
+
+    def boom() -> list[int]:
+        raise ValueError("a bug in a rule shows as itself")
+
+    with pytest.raises(ValueError, match="shows as itself"):
+        parallel.run_jobs([lambda: [1], boom, lambda: [2]], True)
 
 
 def test_cache_changes_no_output_and_survives_corruption(org: Path, tmp_path: Path,

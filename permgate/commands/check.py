@@ -86,7 +86,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
     config = load_config(settings.root)
     with no_gc():
         ws = load_workspace(settings.root, config, tuning=tuning)
-        findings = tuple(evaluate(ws, config, today))
+        findings = tuple(evaluate(ws, config, today, jobs=settings.jobs))
     report = Report(
         findings=findings,
         rules=tuple(rule_catalogue(ws, config)),

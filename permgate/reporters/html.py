@@ -312,8 +312,9 @@ script-src 'unsafe-inline'; img-src data:">
 <div class="legend"><span><i class="sw h"></i>grants (darker: more)</span>
 <span><i class="sw f"></i>forbidden by a policy</span><span><i class="sw b"></i>forbidden and granted</span></div>
 <div id="cell-panel" hidden><h3></h3>
-<table class="list grants"><thead><tr><th>where</th><th>employee</th><th>permission</th><th>granted by</th>
-<th>granted on</th><th>expires</th></tr></thead><tbody></tbody></table><p class="more note"></p></div>
+<div class="scroll"><table class="list grants"><thead><tr><th>where</th><th>employee</th><th>permission</th>
+<th>granted by</th><th>granted on</th><th>expires</th></tr></thead><tbody></tbody></table></div>
+<p class="more note"></p></div>
 </section>
 <section id="findings">
 <h2>Findings</h2>

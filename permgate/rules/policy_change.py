@@ -9,12 +9,13 @@ each such change; this rule reports them when the change edits no grants, and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from permgate.changeset import ChangeSet
 from permgate.config import CONFIG_NAME, Config
 from permgate.findings import Related, Violation
 from permgate.gitrepo import Change
-from permgate.model import Loc, PolicyRule, Workspace
+from permgate.model import Loc, PolicyRule, Waiver, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
 
 _RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
@@ -49,7 +50,50 @@ def _verb(c: Change) -> str:
     return f"{c.new} is changed"
 
 
-def _policy_file_change(c: Change, change: ChangeSet) -> Violation:
+def _waiver_key(w: Waiver) -> tuple[str, str, str]:
+    return (w.rule, w.employee, w.permission or "")
+
+
+def _waiver_words(w: Waiver) -> str:
+    what = f"{w.employee}/{w.permission}" if w.permission else w.employee
+    return f"waiver of `{w.rule}` for {what} (until {w.expires}, ticket {w.ticket}, approved by {w.approved_by})"
+
+
+def _other_changes(names: set[str], head: Workspace, base: Workspace) -> tuple[list[str], bool, Loc | None]:
+    """Waivers and ``settings:`` sections that differ in the files ``names``: words, whether the base's
+    version still applies (settings: yes; a waiver applies as the change has it), first place."""
+    parts: list[str] = []
+    weakened = False
+    at: Loc | None = None
+    before = {_waiver_key(w): w for w in base.waivers if w.loc.path in names}
+    after = {_waiver_key(w): w for w in head.waivers if w.loc.path in names}
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if a is not None and b is None:
+            parts.append(f"{_waiver_words(a)} is added")
+            at = at or a.loc
+        elif b is not None and a is None:
+            parts.append(f"{_waiver_words(b)} is removed")
+        elif a is not None and b is not None and (a.expires, a.ticket, a.approved_by, a.reason) != (
+                b.expires, b.ticket, b.approved_by, b.reason):
+            parts.append(f"{_waiver_words(b)} changes to expire {a.expires} (ticket {a.ticket}, approved by "
+                         f"{a.approved_by})")
+            at = at or a.loc
+    for section in sorted(set(base.settings) | set(head.settings)):
+        b_loc, a_loc = base.settings_locs.get(section), head.settings_locs.get(section)
+        if not ((b_loc is not None and b_loc.path in names) or (a_loc is not None and a_loc.path in names)):
+            continue
+        empty: dict[str, Any] = {}
+        b_set, a_set = dict(base.settings.get(section, empty)), dict(head.settings.get(section, empty))
+        diffs = [f"{k} {_fmt(b_set.get(k))} -> {_fmt(a_set.get(k))}"
+                 for k in sorted(set(b_set) | set(a_set)) if b_set.get(k) != a_set.get(k)]
+        if diffs:
+            parts.append(f"settings of `{section}` change: " + "; ".join(diffs))
+            weakened, at = True, at or a_loc
+    return parts, weakened, at
+
+
+def _policy_file_change(c: Change, change: ChangeSet, head: Workspace, base: Workspace) -> Violation:
     names = {p for p in (c.old, c.new) if p}
     base_rules = {r.id: r for r in change.base_policies}
     head_rules = {r.id: r for r in change.head_policies}
@@ -78,9 +122,13 @@ def _policy_file_change(c: Change, change: ChangeSet) -> Violation:
                                                   else f"moves from {b.loc.path} to {h.loc.path}"))
                 weakened = weakened or bool(diffs)
                 at = at or (h.loc if h.loc.path == c.new else None)
+    more, more_weakened, more_at = _other_changes(names, head, base)
+    parts += more
+    weakened = weakened or more_weakened
+    at = at or more_at
     path = c.new or c.old or ""
     line, column = (at.line, at.column) if at is not None and at.path == path else (1, 1)
-    what = "; ".join(parts) if parts else "no rule declaration differs (comments, order, settings or waivers)"
+    what = "; ".join(parts) if parts else "no rule, waiver or setting differs (comments, order or policy tests)"
     message = f"{_verb(c)}: {what}"
     if weakened:
         message += f"; the rules as they are at {change.base_ref} still apply to this change"
@@ -134,7 +182,7 @@ def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
         if CONFIG_NAME in (c.old, c.new):
             out.append(_config_change(c, change))
         else:
-            out.append(_policy_file_change(c, change))
+            out.append(_policy_file_change(c, change, ws, base))
     out.extend(_ownership_changes(ws, base, change))
     return out
 

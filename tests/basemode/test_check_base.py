@@ -328,3 +328,63 @@ def test_commit_all_is_deterministic(tmp_path: Path) -> None:
     assert a == b
     write_files(tmp_path / "a", {"x.txt": "x"})
     assert commit_all(tmp_path / "a", "x") != a
+
+
+WAIVERS = """\
+---
+waivers:
+  - rule: self-grant
+    employee: E000002
+    permission: P003
+    reason: "cover while the manager is away"
+    ticket: ACC-00150
+    approved_by: E000001
+    approved_on: 2026-05-01
+    expires: 2026-07-31
+"""
+
+
+def test_a_waiver_added_with_the_grant_it_excuses_is_an_error(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {SALES_E2: add_grant(BASE[SALES_E2], "P003", "E000002"), "policies/waivers.yaml": WAIVERS})
+    code, doc = check_base(root, "main", "--today", "2026-06-01")
+    assert code == 1
+    assert pairs(doc) == {("self-grant", SALES_E2, 8), ("policy-changed-with-grants", "policies/waivers.yaml", 3)}
+    waived = next(f for f in doc["findings"] if f["rule"] == "self-grant")
+    assert waived["waived"]["ticket"] == "ACC-00150"
+    gate = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
+    assert gate["message"] == (
+        "policies/waivers.yaml is added: waiver of `self-grant` for E000002/P003 (until 2026-07-31, ticket "
+        "ACC-00150, approved by E000001) is added; the same change edits 1 grants file(s) "
+        f"({SALES_E2}): change the gate in a pull request of its own, then the grants")
+
+
+def test_a_settings_change_is_said_in_words(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {"policies/governance.yaml": "---\nsettings:\n  waivers:\n    max_days: 90\n"})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, {("policy-change", "policies/governance.yaml", 3)})
+    assert doc["findings"][0]["message"] == (
+        "policies/governance.yaml is added: settings of `waivers` change: max_days (none) -> 90; the rules as "
+        "they are at main still apply to this change; review it as a change to the gate itself")
+
+
+def test_loosened_settings_still_gate_the_change(tmp_path: Path) -> None:
+    settings = "---\nsettings:\n  bulk-grant:\n    max_added: {}\n"
+    two_more = add_grant(add_grant(BASE[SALES_E2], "P003"), "P004")  # P004 is retired: line 12
+    root = make_git_repo(tmp_path, {"policies/settings.yaml": settings.format(1)})
+    write_files(root, {"policies/settings.yaml": settings.format(5), SALES_E2: two_more})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc) == {("bulk-grant", SALES_E2, 2), ("retired-permission", SALES_E2, 12),
+                          ("policy-changed-with-grants", "policies/settings.yaml", 3)}
+    bulk = next(f for f in doc["findings"] if f["rule"] == "bulk-grant")
+    assert bulk["message"] == "this change adds 2 grants to E000002 Ben Baker (more than 1 at once)"
+    gate = next(f for f in doc["findings"] if f["rule"] == "policy-changed-with-grants")
+    assert "settings of `bulk-grant` change: max_added 1 -> 5" in gate["message"]
+    # with the same settings on both sides, the change's own settings decide
+    root2 = tmp_path / "same"
+    init_repo(root2, build({"policies/settings.yaml": settings.format(5)}))
+    write_files(root2, {SALES_E2: two_more})
+    assert check_base(root2, "main") == (1, check_base(root2, "main")[1])
+    assert pairs(check_base(root2, "main")[1]) == {("retired-permission", SALES_E2, 12)}
