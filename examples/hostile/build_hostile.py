@@ -13,7 +13,8 @@ OUT gets a copy of examples/incident-2023 plus, under ``assignments/``:
   ``build_special`` (symlinks, a FIFO, an unreadable file, a file over the size cap).
 
 The tree is built, not shipped, because git cannot hold a FIFO, a file mode 000 or a
-symlink that points outside the repository.  Standard library only; deterministic.
+symlink that points outside the repository (and a file name with a line break is unkind
+to every checkout).  Standard library only; deterministic.
 docs/security.md explains what permgate refuses and why.
 """
 
@@ -127,6 +128,7 @@ SPECIAL: dict[str, str] = {
     "linked-folder": "a symlink to a folder inside the root that holds a cross-boundary grant",
     "fifo.yaml": "a named pipe: reading it would block for ever",
     "unreadable.yaml": "a file with mode 000 (still readable by root; its content is invalid too)",
+    "forged\n0 errors.yaml": "a file name with a line break, trying to forge an output line",
 }
 
 
@@ -145,6 +147,7 @@ def build_special(hostile: Path) -> None:
     unreadable = hostile / "unreadable.yaml"
     unreadable.write_bytes(b"employee: E000001\nemployee: E000002\ngrants: []\n")
     unreadable.chmod(0)
+    (hostile / "forged\n0 errors.yaml").write_bytes(b"employee: E000001\ngrants: []\n")
 
 
 def case_name(case_dir: Path, corpus: Path) -> str:

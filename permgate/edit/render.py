@@ -26,6 +26,7 @@ DATE_KEYS = frozenset({"granted_on", "expires"})
 ITEM_INDENT = 2
 KEY_OFFSET = 2
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _SAFE_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # characters a YAML double-quoted scalar may hold as they are (YAML 1.1 printable, minus
@@ -53,8 +54,11 @@ def double_quoted(text: str) -> str:
 
 
 def id_value(value: str) -> str:
-    """An id plain when YAML reads it back as the same text, double-quoted otherwise."""
-    if _SAFE_PLAIN.match(value) and resolve_tag(value) is None:
+    """An id plain when permgate's loader reads it back as the same text, double-quoted otherwise.
+
+    (A plain date-like id stays text: the strict loader keeps timestamps as their text.)
+    """
+    if _SAFE_PLAIN.match(value) and resolve_tag(value) in (None, _TIMESTAMP):
         return value
     return double_quoted(value)
 

@@ -223,3 +223,17 @@ def test_rules_that_judge_a_change_judge_the_proposal(tmp_path: Path) -> None:
     result = run_cli("grant", "E000013", *many[:25], "--by", "E000005", "--reason", "ticket ACC-20002",
                      "--root", str(root), "--on", "2023-03-16", "--today", "2023-03-16", "--dry-run")
     assert result.exit_code == 0, result.stdout
+
+
+def test_byte_order_mark_and_crlf_are_kept(make_repo: Callable[..., Path]) -> None:
+    from permgate.rules.examples import BASE
+    f = "assignments/retail-sales/E000002.yaml"
+    original = b"\xef\xbb\xbf" + BASE[f].replace("\n", "\r\n").encode("utf-8")
+    root = make_repo({})
+    (root / f).write_bytes(original)
+    result = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "ticket ACC-00112",
+                     "--root", str(root), *DAY)
+    assert result.exit_code == 0, result.stdout
+    assert (root / f).read_bytes() == original + (
+        b'  - permission: P003\r\n    granted_by: E000001\r\n    granted_on: 2026-11-27\r\n'
+        b'    reason: "ticket ACC-00112"\r\n')

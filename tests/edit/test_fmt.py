@@ -206,6 +206,7 @@ def test_every_file_of_a_generated_org_is_canonical_and_round_trips(tmp_path: Pa
     for p in paths:
         text = p.read_text("utf-8")
         assert format_text(text, str(p)) == text, p
+        assert format_text(text, str(p), fast=False) == text, p
         # shuffled: reversed entries, extra blank lines, another indentation: back to the original
         data = parse(text, str(p)).data
         messy = ["employee: " + data["employee"], "", "grants:"]
@@ -221,3 +222,26 @@ def test_every_file_of_a_generated_org_is_canonical_and_round_trips(tmp_path: Pa
         messy_text = header + "\n" + "\n".join(messy) + "\n"
         assert meaning(messy_text) == meaning(text)
         assert format_text(messy_text, str(p)) == text, p
+
+
+FAST_CASES = [
+    CANONICAL,
+    CANONICAL.replace("---\n", ""),  # no start marker
+    CANONICAL.replace("Baker (retail-sales)", "Baker (retail-sales)  "),  # trailing spaces in a comment
+    CANONICAL.replace("P001", "P009"),  # out of order
+    CANONICAL.replace("P003", "P001"),  # equal ids
+    CANONICAL.replace("ticket ACC-00102", "tab\\there"),
+    CANONICAL.replace("employee: E000002", "employee: 2026-01-05"),  # date-like id: text for permgate
+    CANONICAL.replace("employee: E000002", "employee: E000002  # me"),
+    CANONICAL.replace("grants:\n", "grants:\n  # first\n"),
+    CANONICAL.replace("\n", "\r\n"),
+    CANONICAL + "\n",
+    CANONICAL + "# end\n",
+    CANONICAL.replace("    reason", "    # why\n    reason", 1),
+    "---\nemployee: E1\ngrants: []\n",
+]
+
+
+@pytest.mark.parametrize("text", FAST_CASES)
+def test_the_fast_proof_agrees_with_the_full_formatter(text: str) -> None:
+    assert format_text(text, "a.yaml") == format_text(text, "a.yaml", fast=False)

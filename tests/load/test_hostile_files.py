@@ -363,6 +363,15 @@ def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
     assert code == 1
 
 
+def test_file_name_cannot_forge_an_output_line(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({f"{DIR}/x\n0 errors, 0 warnings\u202e.yaml": "employee: E000002\ngrants: []\n"})
+    result = run_cli("check", "--root", str(root), "--today", "2026-06-01")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1
+    assert all(line.startswith(f"{DIR}/x\\n0 errors, 0 warnings\\u202e.yaml:1:1: error[") for line in lines[:-1])
+    assert len(lines) >= 2 and not lines[-1].startswith(DIR)
+
+
 # --- size cap --------------------------------------------------------------------------
 
 
@@ -383,6 +392,14 @@ def test_size_cap_is_configurable(make_repo: Callable[..., Path]) -> None:
     (root / "people.yaml").write_text((root / "people.yaml").read_text() + "# padding\n" * 300)
     code, found = _findings(root)
     assert [(f["rule"], f["path"]) for f in found] == [("invalid-file", f"{DIR}/E000002.yaml")]
+
+    # a policy file is capped like a grants file
+    policy = root / "policies" / "unbundling.yaml"
+    policy.write_text(policy.read_text() + "# padding\n" * 300)
+    result = run_cli("check", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: policies/unbundling.yaml:1:1: file is ")
+    assert "over the limit of 2048" in result.stderr
 
 
 def test_size_cap_below_its_minimum_is_a_config_error(make_repo: Callable[..., Path]) -> None:

@@ -94,9 +94,39 @@ def _git_loader(root: Path) -> Callable[[str], LoadResult]:
     return lambda rel: load_grants_file(source, rel, Config().max_file_bytes)
 
 
+def _strict_loader(root: Path) -> Callable[[str], LoadResult]:
+    source = FsSource(str(root))
+    return lambda rel: load_grants_file(source, rel, Config().max_file_bytes, fast=False)
+
+
+def _bulk_loader(**tuning: Any) -> Callable[[Path], Callable[[str], LoadResult]]:
+    """The loader ``check`` uses: all files at once (workers, cache: see docs/performance.md)."""
+    from permgate.load.bulk import Tuning, load_many
+
+    def make(root: Path) -> Callable[[str], LoadResult]:
+        rels = [rel(name) for name in cases()]
+        extra = dict(tuning)
+        if extra.pop("cache", False):
+            from permgate.cache import Cache
+
+            cache = Cache(str(root / ".cache"))
+            load_many(FsSource(str(root)), rels, Config().max_file_bytes, Tuning(cache=cache))  # fill it
+            extra["cache"] = cache
+        results = dict(zip(rels, load_many(FsSource(str(root)), rels, Config().max_file_bytes, Tuning(**extra)),
+                           strict=True))
+        return results.__getitem__
+
+    return make
+
+
 LOADERS: dict[str, Callable[[Path], Callable[[str], LoadResult]]] = {
-    "fs": _fs_loader,
-    "git": _git_loader,
+    "fs": _fs_loader,  # one file at a time, canonical fast path first
+    "fs-strict": _strict_loader,  # one file at a time, full strict path only
+    "git": _git_loader,  # from a commit, as --base reads it
+    "bulk": _bulk_loader(jobs=1),
+    "bulk-workers": _bulk_loader(jobs=2),
+    "bulk-strict": _bulk_loader(jobs=1, fast=False),
+    "bulk-cached": _bulk_loader(jobs=1, fast=False, cache=True),
 }
 
 
