@@ -187,9 +187,9 @@ def split_new(head: list[Finding], base: list[Finding], changed: frozenset[str])
     return sorted(new, key=Finding.sort_key), sorted(old, key=Finding.sort_key)
 
 
-def _explain_change(f: Finding, head: Workspace, base: Workspace, change: ChangeSet) -> Finding:
+def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: frozenset[str]) -> Finding:
     """Add the directory or catalog line a finding in an untouched file owes to the change."""
-    if f.path in change.paths():
+    if f.path in changed:
         return f
     notes: dict[tuple[str, int], tuple[Related, str]] = {}
     after_p = head.people.get(f.employee or "")
@@ -256,7 +256,7 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
     base_findings = _dedupe(evaluate(base_eval, config, today))
     changed = change.paths()
     new, old = split_new(head_findings, base_findings, changed)
-    new = [_explain_change(f, head_ws, base_ws, change) for f in new]
+    new = [_explain_change(f, head_ws, base_ws, changed) for f in new]
     seen: set[str] = set()
     rules = []
     for info in rule_catalogue(head_eval, config):

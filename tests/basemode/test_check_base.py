@@ -7,6 +7,7 @@ the catalog and people, and a line scan for the ``- permission:`` lines.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from tests.conftest import GEN_ORG, SHARED, gen_org, needs_shared, pairs, run_cl
 from tests.git_helpers import commit_all, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
+# another organisation: PERMGATE_E2E_EMPLOYEES=400 PERMGATE_E2E_SEED=777 python -m pytest tests/basemode
+EMPLOYEES = int(os.environ.get("PERMGATE_E2E_EMPLOYEES", "150"))
+SEED = int(os.environ.get("PERMGATE_E2E_SEED", "4242"))
 DTRS = "distribution-to-retail-sales"
 
 
@@ -53,7 +57,7 @@ def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if not GEN_ORG.exists():
         pytest.skip("../shared/bench/gen_org.py is not beside the project")
     root = tmp_path_factory.mktemp("org") / "grants"
-    expected = gen_org(root, employees=150, seed=4242)
+    expected = gen_org(root, employees=EMPLOYEES, seed=SEED)
     (root / "expected.json").unlink()
     init_repo(root)
     catalog = yaml.safe_load((root / "catalog.yaml").read_text())["permissions"]
