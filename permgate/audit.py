@@ -36,14 +36,14 @@ from dataclasses import dataclass, replace
 
 from permgate.config import Config, load_config
 from permgate.engine import evaluate
-from permgate.errors import ConfigError, LoadError
+from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.gitrepo import Commit, GitSource, Repo
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.source import MemorySource
 from permgate.load.workspace import load_catalog, load_people, load_policies
 from permgate.model import GrantsFile, Permission, Person, PolicyRule, Workspace
-from permgate.rules import POLICY_KINDS, Context
+from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS, Context
 
 
 @dataclass(frozen=True)
@@ -180,32 +180,52 @@ def _fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], 
     return replace(judge, people=people, catalog=catalog)
 
 
-def _evaluate(judge: Judge, grants_files: Iterable[GrantsFile], today: dt.date) -> dict[str, dict[Key, _Hit]]:
-    """Policy findings per employee for these files (all of each employee's files)."""
+def select_rules(judge: Judge, rules: Iterable[str] | None) -> tuple[str, ...]:
+    """The rule ids to audit: the policy rules by default, or those named (built-in or policy)."""
+    declared = [p.id for p in judge.policies]
+    if rules is None:
+        return tuple(declared)
+    wanted = tuple(dict.fromkeys(rules))
+    known = set(declared) | set(BUILTIN_BY_ID)
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise UsageError(f"unknown rule `{unknown[0]}` (see `permgate rules`)")
+    return wanted
+
+
+def _evaluate(judge: Judge, rules: tuple[str, ...], grants_files: Iterable[GrantsFile],
+              today: dt.date) -> dict[str, dict[Key, _Hit]]:
+    """Findings of ``rules`` per employee for these files (all of each employee's files)."""
     gfs = tuple(grants_files)
     ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, judge.people, gfs, judge.policies)
     ctx = Context(today=today, policies=judge.policies)
     grant_at = {(g.path, g.line): g for gf in gfs for g in gf.grants}
     out: dict[str, dict[Key, _Hit]] = {gf.employee: {} for gf in gfs}
-    for policy in judge.policies:
-        for v in POLICY_KINDS[policy.kind].check(ws, policy, ctx):
+    policies = {p.id: p for p in judge.policies}
+    for rule_id in rules:
+        policy = policies.get(rule_id)
+        found = (POLICY_KINDS[policy.kind].check(ws, policy, ctx) if policy is not None
+                 else BUILTIN_BY_ID[rule_id].check(ws, ctx))
+        for v in found:
             if v.employee is None:
                 continue
             g = grant_at.get((v.path, v.line))
             hit = _Hit(v.path, v.line, g.granted_by if g else None, g.granted_on if g else None)
-            out.setdefault(v.employee, {}).setdefault((policy.id, v.employee, v.permission), hit)
+            out.setdefault(v.employee, {}).setdefault((rule_id, v.employee, v.permission), hit)
     return out
 
 
 def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt.date | None = None,
-          today: dt.date | None = None) -> AuditResult:
+          today: dt.date | None = None, rules: Iterable[str] | None = None) -> AuditResult:
     """Every exposure to a policy violation on the first-parent history of ``rev``.
 
     ``until``: ignore commits after that day and count open exposures up to it (default
-    ``today``).  ``since``: leave out exposures that had ended before that day.
+    ``today``).  ``since``: leave out exposures that had ended before that day.  ``rules``:
+    the rule ids to audit (default: every rule the policies declare).
     """
     end = until or today or dt.date.today()
     judge = load_judge(repo, rev)
+    selected = select_rules(judge, rules)
     config = judge.config
     commits: list[Commit] = repo.history(rev, under=config.assignments)
     if not commits:  # (git keeps no empty folders: one emptied later still has history)
@@ -263,7 +283,8 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
             continue
         ref = CommitRef(commit.id, commit.commit_date[:10], commit.author)
         day = commit_day(commit.commit_date)
-        found = _evaluate(judge, (gf for e in sorted(affected) for gf in by_employee.get(e, {}).values()), day)
+        touched = (gf for e in sorted(affected) for gf in by_employee.get(e, {}).values())
+        found = _evaluate(judge, selected, touched, day)
         for employee in sorted(affected):
             before = held.get(employee, {})
             after = found.get(employee, {})

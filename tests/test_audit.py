@@ -190,3 +190,18 @@ def test_audit_without_an_assignments_folder_is_a_config_error(tmp_path: Path) -
     result = run_cli("audit", "--root", str(g.top))
     assert result.exit_code == 2
     assert result.stderr == "Error: grants:1:1: assignments folder not found in the history of HEAD\n"
+
+
+def test_rule_option_audits_built_in_rules_too(incident_history: tuple[Path, list[tuple[str, str, str]]]) -> None:
+    root, _ = incident_history
+    result = run_cli("audit", "--root", str(root), "--format", "json", "--until", "2023-12-31",
+                     "--rule", "privilege-management")
+    assert result.exit_code == 0, result.output
+    got = sorted((e["rule"], e["employee"], e["permission"], e["introduced"]["date"], e["removed"], e["days"],
+                  e["line"]) for e in json.loads(result.stdout)["exposures"])
+    # the registration ability (P118) was not part of the 2023-03-17 removal: still present
+    assert got == sorted(("privilege-management", e, "P118", day, None,
+                          (dt.date(2023, 12, 31) - dt.date.fromisoformat(day)).days, 353)
+                         for e, (day, _) in HOLDERS.items())
+    result = run_cli("audit", "--root", str(root), "--rule", "no-such-rule")
+    assert (result.exit_code, result.stderr) == (2, "Error: unknown rule `no-such-rule` (see `permgate rules`)\n")

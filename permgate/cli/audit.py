@@ -21,7 +21,9 @@ from permgate.reporters.exposures import AUDIT_FORMATS
               help="Ignore commits after this day; count open exposures up to it (default: today).")
 @click.option("--format", "fmt", type=click.Choice(sorted(AUDIT_FORMATS)), default="text", show_default=True,
               help="Output format.")
+@click.option("--rule", "rules", multiple=True, metavar="ID",
+              help="Audit this rule (repeatable; built-in rules too). Default: every rule the policies declare.")
 @handle_errors
-def audit(root: str, rev: str, since: dt.date | None, until: dt.date | None, fmt: str) -> None:
+def audit(root: str, rev: str, since: dt.date | None, until: dt.date | None, fmt: str, rules: tuple[str, ...]) -> None:
     """When each grant that violates the current policies entered and left the history, and for how long."""
-    finish(run_audit(AuditSettings(root=root, rev=rev, since=since, until=until, format=fmt)))
+    finish(run_audit(AuditSettings(root=root, rev=rev, since=since, until=until, format=fmt, rules=rules or None)))

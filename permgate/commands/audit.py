@@ -20,11 +20,12 @@ class AuditSettings:
     until: dt.date | None = None
     format: str = "text"
     today: dt.date | None = None
+    rules: tuple[str, ...] | None = None  # None: every policy rule
 
 
 def run_audit(settings: AuditSettings) -> Outcome:
     if settings.since and settings.until and settings.since > settings.until:
         raise UsageError(f"--since {settings.since} is after --until {settings.until}")
     result = audit(Repo(settings.root), settings.rev, until=settings.until, since=settings.since,
-                   today=settings.today)
+                   today=settings.today, rules=settings.rules)
     return Outcome(AUDIT_FORMATS[settings.format](result))

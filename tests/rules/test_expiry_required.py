@@ -28,15 +28,3 @@ def test_expiry_at_most_max_days_after_granted_on(make_repo: Callable[..., Path]
     _, doc = check_json(make_repo({F: at_limit, **settings("  expiry-required:\n    max_days: 30\n")}),
                         "--today", "2026-02-01")
     assert pairs(doc, "expiry-required") == {("expiry-required", F, 4)}
-
-
-def test_expired_grant_is_a_warning_from_the_day_after(make_repo: Callable[..., Path]) -> None:
-    root = make_repo({F: grants("E000002", ("P001", "E000001", "2026-01-05", "cover ACC-3", "2026-03-31"))})
-    code, doc = check_json(root, "--today", "2026-03-31")
-    assert pairs(doc, "expired-grant") == set()
-    code, doc = check_json(root, "--today", "2026-04-01")
-    assert pairs(doc, "expired-grant") == {("expired-grant", F, 4)}
-    assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["warning"]
-    assert code == 0
-    code, _ = check_json(root, "--today", "2026-04-01", "--fail-on", "warning")
-    assert code == 1
