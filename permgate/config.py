@@ -33,8 +33,6 @@ class Config:
     waivers: str | None = None
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    #: whether permgate.yaml sets ``max_file_bytes`` (then it bounds the catalog and people too)
-    max_file_bytes_set: bool = False
     path: str | None = None
     severity_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -77,7 +75,6 @@ def load_config(source: Source | str) -> Config:
         waivers=resolved.get("waivers"),
         severity=MappingProxyType(dict(severity)),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
-        max_file_bytes_set="max_file_bytes" in data,
         path=CONFIG_NAME,
         severity_lines=MappingProxyType({k: doc.key_positions.get(("severity", k), (1, 1)) for k in severity}),
     )

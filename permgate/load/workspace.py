@@ -24,14 +24,13 @@ POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivabl
 
 
 #: The catalog and the people directory are one file each for the whole organisation (the
-#: people directory of 100,000 employees is about 8 MB), so the default bound on each of
-#: the many grants files (1 MiB) is not applied to them below this size.  A
-#: ``max_file_bytes`` set in permgate.yaml is one bound for every file.
+#: people directory of 100,000 employees is about 8 MB), so ``max_file_bytes``, a bound
+#: on each of the many grants files, is not applied to them below this size.
 DIRECTORY_MAX_BYTES = 256 * 1024 * 1024
 
 
 def directory_cap(config: Config) -> int:
-    return config.max_file_bytes if config.max_file_bytes_set else max(config.max_file_bytes, DIRECTORY_MAX_BYTES)
+    return max(config.max_file_bytes, DIRECTORY_MAX_BYTES)
 
 
 def load_document(source: Source, rel: str, kind: str, config: Config, max_bytes: int | None = None,
