@@ -554,3 +554,22 @@ def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Pat
     big_sha = repo.git("rev-parse", f"HEAD:{big}").strip()
     assert big_sha not in asked
     assert source.read_bytes(f"{DIR}/E000002.yaml", Config().max_file_bytes) == BASE[f"{DIR}/E000002.yaml"].encode()
+
+
+def test_every_loader_entry_point_agrees_on_the_handmade_files(tmp_path: Path) -> None:
+    """The fast path, the strict path, the bulk loader (with workers) and git give the same
+    answers on every hand-made file (the corpus has the same test: tests/load/test_yaml_corpus.py)."""
+    from permgate.gitrepo import GitSource, Repo
+    from permgate.load.bulk import Tuning, load_many
+    from tests.git_helpers import init_repo
+
+    rels = [f"{DIR}/{name}" for name in sorted(HANDMADE)]
+    init_repo(tmp_path, {rel: _adapt(HANDMADE[rel.rsplit("/", 1)[1]]) for rel in rels})
+    fs = FsSource(str(tmp_path))
+    cap = Config().max_file_bytes
+    strict = [load_grants_file(fs, rel, cap, fast=False) for rel in rels]
+    assert [load_grants_file(fs, rel, cap) for rel in rels] == strict
+    assert load_many(fs, rels, cap, Tuning(jobs=1)) == strict
+    assert load_many(fs, rels, cap, Tuning(jobs=2)) == strict
+    git_source = GitSource(Repo(str(tmp_path)), "HEAD")
+    assert [load_grants_file(git_source, rel, cap) for rel in rels] == strict
