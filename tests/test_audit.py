@@ -205,3 +205,21 @@ def test_rule_option_audits_built_in_rules_too(incident_history: tuple[Path, lis
                          for e, (day, _) in HOLDERS.items())
     result = run_cli("audit", "--root", str(root), "--rule", "no-such-rule")
     assert (result.exit_code, result.stderr) == (2, "Error: unknown rule `no-such-rule` (see `permgate rules`)\n")
+
+
+def test_a_grant_made_on_a_side_branch_enters_with_the_merge(tmp_path: Path) -> None:
+    g = GitRepo(tmp_path / "r")
+    g.commit(base_files(), "2022-01-01")
+    g.git("checkout", "-q", "-b", "side")
+    g.commit({F2: grants_file("E000002", ("P002", "E000001", "2022-02-01"))}, "2022-02-01", "Sid Side")
+    g.git("checkout", "-q", "main")
+    g.commit({"README.md": "hello\n"}, "2022-02-10")
+    when = "2022-03-01T12:00:00+00:00"
+    g.git("merge", "-q", "--no-ff", "-m", "merge side", "side",
+          env={"GIT_COMMITTER_DATE": when, "GIT_AUTHOR_DATE": when, "GIT_AUTHOR_NAME": "Mo Merger",
+               "GIT_AUTHOR_EMAIL": "mo@example.invalid"})
+    merge = g.git("rev-parse", "HEAD").strip()
+    [e] = audit(Repo(str(g.top)), until=dt.date(2022, 3, 31)).exposures
+    assert (e.introduced.commit, e.introduced.date, e.introduced.author, e.days) == (
+        merge, "2022-03-01", "Mo Merger <mo@example.invalid>", 30)
+    assert (e.granted_by, e.granted_on) == ("E000001", "2022-02-01")  # what the file claimed

@@ -118,6 +118,19 @@ grants:
     "long-value.yaml": b"employee: E000001\ngrants:\n" + _GRANT.replace(b"ACC-1", b"x" * 600_000),
     "too-large.yaml": b"employee: E000001\ngrants:\n" + _GRANT + b"#" * DEFAULT_CAP + b"\n",
     "stray-notes.txt": b"not a grants file\n",
+    # markup in values and keys: every HTML/Markdown output must escape it
+    "markup-in-values.yaml": b"""\
+employee: E000001
+grants:
+  - permission: P001
+    granted_by: E000002
+    granted_on: 2022-07-01
+    reason: "<script>alert(1)</script> ticket ACC-1"
+  - permission: P003
+    granted_by: E000002
+    granted_on: 2022-07-01
+    "<img src=x onerror=alert(2)>": 1
+""",
 }
 
 #: entries ``build_special`` makes: name -> what it is

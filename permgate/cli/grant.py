@@ -19,7 +19,7 @@ from permgate.commands.grant import GrantSettings, run_grant
 @click.option("--on", callback=parse_date, metavar="YYYY-MM-DD", help="Date of the grant (default: today).")
 @click.option("--dry-run", is_flag=True, help="Show the verdict; never write.")
 @click.option("--full", is_flag=True,
-              help="Judge against every grants file, not only the employee's and the granter's (slower).")
+              help="Judge against every grants file, not only the employee's own (slower).")
 @click.option("--today", callback=parse_date, metavar="YYYY-MM-DD",
               help="The date expiry rules compare against (default: today).")
 @root_option

@@ -64,7 +64,8 @@ class Verdict:
         p = self.permission
         out: dict[str, Any] = {"permission": p.id, "name": p.name, "owner_division": p.owner_division,
                                "sensitive": p.sensitive}
-        details = [{"rule": f.rule, "severity": f.severity, "message": f.message} for f in self.findings]
+        details = [{"rule": f.rule, "severity": f.severity, "message": f.message, "waived": f.waived is not None}
+                   for f in self.findings]
         if self.grantable:
             out["expires_required"] = self.expires_required
             out["findings"] = details
@@ -143,7 +144,7 @@ def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdi
     for v in ok:
         p = v.permission
         notes = (["sensitive"] if p.sensitive else []) + (["needs --expires"] if v.expires_required else [])
-        notes += [f"{f.severity}[{f.rule}]" for f in v.findings]
+        notes += [f"{f.severity}[{f.rule}]" + (" waived" if f.waived else "") for f in v.findings]
         lines.append(f"  {p.id}  {p.name} ({p.owner_division})" + (f"  {', '.join(notes)}" if notes else ""))
     lines.append(f"Excluded: {len(no)}")
     for v in no:
@@ -151,7 +152,7 @@ def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdi
         rules = sorted({f.rule for f in blocking(v.findings)})
         lines.append(f"  {p.id}  {p.name} ({p.owner_division})" + ("  sensitive" if p.sensitive else "")
                      + f"  excluded by {', '.join(rules)}")
-        lines.extend(f"      {f.severity}[{f.rule}] {f.message}" for f in v.findings)
+        lines.extend(f"      {f.severity}[{f.rule}]{' (waived)' if f.waived else ''} {f.message}" for f in v.findings)
     return "\n".join(lines) + "\n"
 
 

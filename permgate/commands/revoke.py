@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
-from permgate.commands.who_can import unread_warnings
+from permgate.commands.who_can import resolve_permission, unread_warnings
 from permgate.config import load_config
 from permgate.edit.atomic import write_atomic
 from permgate.edit.revoke import Removal, remove_entries
@@ -29,9 +29,10 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
     root = settings.root
     config = load_config(root)
     ws = load_workspace(root, config)
-    holders = [g for g in ws.iter_grants() if g.permission == settings.permission]
-    if settings.permission not in ws.catalog and not holders:
-        raise UsageError(f"permission `{settings.permission}` is not in {ws.catalog_path} and nobody holds it")
+    permission = resolve_permission(ws, settings.permission)
+    holders = [g for g in ws.iter_grants() if g.permission == permission]
+    if permission not in ws.catalog and not holders:
+        raise UsageError(f"permission `{permission}` is not in {ws.catalog_path} and nobody holds it")
     chosen: dict[str, list[Grant]] = {}
     for g in holders:
         person = ws.people.get(g.employee)
@@ -67,10 +68,10 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
     scope = "".join([f" in {settings.division}" if settings.division else "",
                      f" held by {settings.employee}" if settings.employee else ""])
     if count:
-        out.append(f"{verb} {count} grant{'' if count == 1 else 's'} of {settings.permission}{scope} "
+        out.append(f"{verb} {count} grant{'' if count == 1 else 's'} of {permission}{scope} "
                    f"from {len(planned)} file{'' if len(planned) == 1 else 's'}")
     else:
-        out.append(f"no grant of {settings.permission}{scope} to remove")
+        out.append(f"no grant of {permission}{scope} to remove")
     stderr = unread_warnings(ws, "grants")
     code = EXIT_CLEAN if count and not ws.problems else EXIT_FINDINGS
     return Outcome("\n".join(out) + "\n", code, stderr)

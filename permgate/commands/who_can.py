@@ -35,6 +35,14 @@ def unread_warnings(ws: Workspace, what: str) -> str:
                    for path, line in paths)
 
 
+def resolve_permission(ws: Workspace, arg: str) -> str:
+    """``arg`` as a permission id: an id, or the catalog ``name`` of exactly one permission."""
+    if arg in ws.catalog:
+        return arg
+    named = sorted(pid for pid, p in ws.catalog.items() if p.name == arg)
+    return named[0] if len(named) == 1 else arg
+
+
 def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
     out = []
     for g in ws.iter_grants():
@@ -58,20 +66,21 @@ def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
 def run_who_can(settings: WhoCanSettings) -> Outcome:
     source = open_source(settings.root, settings.rev)
     ws = load_workspace(source, load_config(source))
-    found = holders(ws, settings.permission)
-    perm = ws.catalog.get(settings.permission)
+    permission = resolve_permission(ws, settings.permission)
+    found = holders(ws, permission)
+    perm = ws.catalog.get(permission)
     if perm is None and not found:
-        raise UsageError(f"permission `{settings.permission}` is not in {ws.catalog_path} and nobody holds it")
+        raise UsageError(f"permission `{permission}` is not in {ws.catalog_path} and nobody holds it")
     stderr = unread_warnings(ws, "holders")
     if perm is None:
-        stderr = f"warning: {settings.permission} is not in {ws.catalog_path}\n" + stderr
+        stderr = f"warning: {permission} is not in {ws.catalog_path}\n" + stderr
     if settings.format == "json":
         text = json.dumps({"holders": found}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
         lines = [f"{h['path']}:{h['line']}: {h['employee']} {h['name'] or '(not in people)'} "
                  f"({h['division'] or 'unknown division'}), granted by {h['granted_by']} on {h['granted_on']}, "
                  f"expires {h['expires'] or 'never'}" for h in found]
-        title = perm.label if perm else settings.permission
+        title = perm.label if perm else permission
         owner = f", owned by {perm.owner_division}" if perm else ""
         lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}")
         text = "\n".join(lines) + "\n"

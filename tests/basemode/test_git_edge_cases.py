@@ -247,3 +247,13 @@ def test_staged_and_unstaged_changes_are_both_seen(tmp_path: Path) -> None:
                                                                              "P002", "E000004")})
     code, doc = base_json(root, "main")
     assert (code, pairs(doc)) == (1, bad(SALES_E2, 8) | bad("assignments/retail-sales/E000001.yaml", 4))
+
+
+def test_missing_root(tmp_path: Path) -> None:
+    assert base_error(tmp_path / "nowhere", "main").stderr == f"Error: --root {tmp_path / 'nowhere'}: not a directory\n"
+
+
+def test_base_that_is_not_a_commit(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    tree = git(root, "rev-parse", "HEAD^{tree}").strip()
+    assert base_error(root, tree).stderr == f"Error: unknown git revision `{tree}`\n"

@@ -121,3 +121,15 @@ def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: py
     division = next(p.parent.name for p in tmp_path.glob(f"assignments/*/{leaf}.yaml"))
     assert parsed == [f"assignments/{division}/{leaf}.yaml"]
     assert len(doc["grantable"]) + len(doc["excluded"]) == 120
+
+
+def test_a_waiver_in_force_makes_a_permission_grantable(make_repo: Callable[..., Path]) -> None:
+    waivers = ('---\nwaivers:\n  - rule: expiry-required\n    employee: E000002\n    permission: P006\n'
+               '    reason: "payroll migration"\n    ticket: ACC-00150\n'
+               '    approved_by: E000004\n    approved_on: 2026-11-01\n    expires: 2027-01-31\n')
+    result = run_cli("grantable", "E000002", "--root", str(make_repo({"policies/waivers.yaml": waivers})),
+                     "--format", "json", "--today", "2026-11-27")
+    payroll = {g["permission"]: g for g in json.loads(result.stdout)["grantable"]}["P006"]
+    assert payroll["expires_required"] is False
+    assert [(f["rule"], f["severity"], f["waived"]) for f in payroll["findings"]] == [
+        ("expiry-required", "error", True)]

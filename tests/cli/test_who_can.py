@@ -63,3 +63,10 @@ def test_who_can_warns_and_exits_1_when_a_grants_file_cannot_be_read(make_repo: 
          "granted_on": "2026-01-05", "expires": "2027-01-01"}]
     assert result.stderr.startswith("warning: assignments/retail-sales/E000002.yaml:4:")
     assert "holders there are not listed" in result.stderr
+
+
+def test_who_can_accepts_a_catalog_name(incident_history: tuple[Path, list[tuple[str, str, str]]]) -> None:
+    root, _ = incident_history
+    by_name = run_cli("who-can", "small-business-liaison.read", "--root", str(root), "--rev", "HEAD~1")
+    assert by_name.exit_code == 0
+    assert by_name.stdout == run_cli("who-can", "P083", "--root", str(root), "--rev", "HEAD~1").stdout

@@ -32,7 +32,7 @@ import yaml
 from permgate.config import Config
 from permgate.load.grants import load_grants_file
 from permgate.load.source import FsSource
-from permgate.load.workspace import load_workspace
+from permgate.load.workspace import DIRECTORY_MAX_BYTES, load_workspace
 from permgate.rules.examples import BASE
 from tests.conftest import PROJECT, check_json, run_cli
 
@@ -109,6 +109,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "long-value.yaml": [("invalid-file", 6, "is 600007 characters long; at most 4096 allowed")],
     "too-large.yaml": [("invalid-file", 1, "bytes, over the limit of 1048576 (max_file_bytes in permgate.yaml)")],
     "stray-notes.txt": [("invalid-file", 1, "not a grants file: only .yaml and .yml files belong here")],
+    "markup-in-values.yaml": [("invalid-file", 10, "grants[1]: unknown key `<img src=x onerror=alert(2)>`")],
 }
 
 
@@ -387,24 +388,28 @@ def test_size_cap_is_configurable(make_repo: Callable[..., Path]) -> None:
          f"file is {len(big)} bytes, over the limit of 2048 (max_file_bytes in permgate.yaml)")]
     assert code == 1
 
-    # a max_file_bytes set in permgate.yaml bounds the people directory too (without one, the
-    # directories get DIRECTORY_MAX_BYTES: permgate/load/workspace.py)
-    people = root / "people.yaml"
-    original = people.read_text()
-    people.write_text(original + "# padding\n" * 300)
-    result = run_cli("check", "--root", str(root))
-    assert result.exit_code == 2
-    assert result.stderr.startswith("Error: people.yaml:1:1: file is ")
-    assert "over the limit of 2048" in result.stderr
-    people.write_text(original)
-
     # a policy file is capped like a grants file
     policy = root / "policies" / "unbundling.yaml"
-    policy.write_text(policy.read_text() + "# padding\n" * 300)
+    original_policy = policy.read_text()
+    policy.write_text(original_policy + "# padding\n" * 300)
     result = run_cli("check", "--root", str(root))
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: policies/unbundling.yaml:1:1: file is ")
     assert "over the limit of 2048" in result.stderr
+    policy.write_text(original_policy)
+
+    # the people directory and the catalog, one file each for the whole organisation, have
+    # their own bound, DIRECTORY_MAX_BYTES (permgate/load/workspace.py, docs/performance.md)
+    people = root / "people.yaml"
+    people.write_text(people.read_text() + "# padding\n" * 300)
+    code, found = _findings(root)
+    assert [(f["rule"], f["path"]) for f in found] == [("invalid-file", f"{DIR}/E000002.yaml")]
+    with open(people, "r+b") as fh:  # sparse: refused from its size alone
+        fh.truncate(DIRECTORY_MAX_BYTES + 1)
+    result = run_cli("check", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: people.yaml:1:1: file is {DIRECTORY_MAX_BYTES + 1} bytes, over the limit of "
+                             f"{DIRECTORY_MAX_BYTES} (max_file_bytes in permgate.yaml)\n")
 
 
 def test_size_cap_below_its_minimum_is_a_config_error(make_repo: Callable[..., Path]) -> None:
@@ -519,3 +524,33 @@ def test_loading_the_workspace_never_raises_anything_but_permgate_errors(make_re
     root = make_repo({f"{DIR}/{name}": data for name, data in HANDMADE.items()})
     ws = load_workspace(str(root))
     assert {p.path for p in ws.problems} >= {f"{DIR}/{n}" for n in HANDMADE if n != "utf-8-bom.yaml"}
+
+
+def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Path) -> None:
+    """--base and audit read revisions through git: a huge committed file is refused from its
+    size (``git cat-file --batch-check``); its content is never asked of git."""
+    from permgate.errors import LoadError
+    from permgate.gitrepo import GitSource, Repo
+    from tests.git_helpers import init_repo
+
+    big = f"{DIR}/E000009.yaml"
+    init_repo(tmp_path, {**BASE, big: "employee: E000009\ngrants: []\n" + "#" * (3 * 1024 * 1024) + "\n"})
+    repo = Repo(str(tmp_path))
+    asked: list[str] = []
+    real_blobs = repo.blobs
+
+    def spy(shas: list[str]) -> dict[str, bytes]:
+        asked.extend(shas)
+        return real_blobs(shas)
+
+    repo.blobs = spy  # type: ignore[method-assign]
+    source = GitSource(repo, "HEAD")
+    walked, _ = source.walk_yaml("assignments")
+    source.prefetch(walked)
+    with pytest.raises(LoadError) as info:
+        source.read_bytes(big, Config().max_file_bytes)
+    assert info.value.detail == f"file is {3 * 1024 * 1024 + 30} bytes, over the limit of 1048576 " \
+                                "(max_file_bytes in permgate.yaml)"
+    big_sha = repo.git("rev-parse", f"HEAD:{big}").strip()
+    assert big_sha not in asked
+    assert source.read_bytes(f"{DIR}/E000002.yaml", Config().max_file_bytes) == BASE[f"{DIR}/E000002.yaml"].encode()

@@ -1,0 +1,21 @@
+"""audit against an independent ground truth on random histories (benchmarks/audit_history.py, small)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT, needs_shared
+
+
+@needs_shared
+@pytest.mark.parametrize("seed", [11, 29])
+def test_every_exposure_window_matches_the_ground_truth(tmp_path: Path, seed: int) -> None:
+    proc = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / "audit_history.py"), "--employees", "300",
+                           "--commits", "120", "--seed", str(seed), "--out", str(tmp_path / "bench")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "matches the ground truth: True" in proc.stdout
