@@ -185,6 +185,19 @@ class Repo:
                 out[rel] = (mode, sha)
         return out
 
+    def blob_sizes(self, shas: list[str]) -> dict[str, int]:
+        """The size in bytes of each blob id, without reading it (``git cat-file --batch-check``)."""
+        if not shas:
+            return {}
+        unique = list(dict.fromkeys(shas))
+        listing = self.git("cat-file", "--batch-check", input_bytes="".join(s + "\n" for s in unique).encode())
+        out: dict[str, int] = {}
+        for line in listing.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] != "missing":
+                out[parts[0]] = int(parts[2])
+        return out
+
     def blobs(self, shas: list[str]) -> dict[str, bytes]:
         """The content of each blob id, read in one ``git cat-file --batch``."""
         if not shas:
@@ -205,6 +218,10 @@ class Repo:
         return out
 
 
+#: blobs larger than this are not read ahead (a grants file is a few kilobytes)
+PREFETCH_MAX_BYTES = 1024 * 1024
+
+
 class GitSource:
     """A grants repository as it was at a git revision (a ``permgate.load.source.Source``)."""
 
@@ -219,15 +236,23 @@ class GitSource:
             for n in range(1, len(parts)):
                 self._dirs.add("/".join(parts[:n]))
         self._cache: dict[str, bytes] = {}
+        self._sizes: dict[str, int] = {}
 
     def _norm(self, rel: str) -> str:
         rel = files.normalise(rel) if rel not in ("", ".") else ""
         return "" if rel == "." else rel
 
     def prefetch(self, rels: list[str]) -> None:
-        """Read many files in one git call (a large speed-up over one call per file)."""
+        """Read many files in one git call (a large speed-up over one call per file).
+
+        Sizes are asked first: a blob over ``PREFETCH_MAX_BYTES`` is left for ``read_bytes``,
+        which refuses it from its size before reading it, so a huge blob in history costs
+        no memory.
+        """
         wanted = {self._tree[r][1]: r for r in rels if r in self._tree and r not in self._cache}
-        for sha, content in self.repo.blobs(list(wanted)).items():
+        self._sizes.update(self.repo.blob_sizes([sha for sha in wanted if sha not in self._sizes]))
+        small = [sha for sha in wanted if self._sizes.get(sha, 0) <= PREFETCH_MAX_BYTES]
+        for sha, content in self.repo.blobs(small).items():
             self._cache[wanted[sha]] = content
 
     def read_bytes(self, rel: str, max_bytes: int) -> bytes:
@@ -241,6 +266,12 @@ class GitSource:
         if mode == "160000":
             raise LoadError(rel, 1, 1, "git submodule, not a file")
         if rel not in self._cache:
+            if sha not in self._sizes:
+                self._sizes.update(self.repo.blob_sizes([sha]))
+            size = self._sizes.get(sha, 0)
+            if size > max_bytes:  # refused from its size: the blob is never read
+                raise LoadError(rel, 1, 1, f"file is {size} bytes, over the limit of {max_bytes} "
+                                "(max_file_bytes in permgate.yaml)")
             self._cache[rel] = self.repo.blobs([sha])[sha]
         content = self._cache[rel]
         if len(content) > max_bytes:

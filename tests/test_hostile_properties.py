@@ -268,14 +268,26 @@ def test_arbitrary_bytes_as_a_grants_file_never_crash(content: bytes) -> None:
     assert_grants_load_is_total(content)
 
 
-DEPENDED_ON = ["catalog.yaml", "people.yaml", "policies/unbundling.yaml", "permgate.yaml"]
+DEPENDED_ON = ["catalog.yaml", "people.yaml", "policies/unbundling.yaml", "permgate.yaml", "policies/waivers.yaml"]
+WAIVERS = """\
+---
+waivers:
+  - rule: self-grant
+    employee: E000002
+    permission: P001
+    reason: "billing desk cover while the manager is away"
+    ticket: ACC-00150
+    approved_by: E000001
+    approved_on: 2026-05-01
+    expires: 2026-07-31
+"""
 
 
 @st.composite
 def broken_dependency(draw: st.DrawFn) -> tuple[str, bytes]:
     rel = draw(st.sampled_from(DEPENDED_ON))
     config = "paths:\n  catalog: catalog.yaml\nmax_file_bytes: 4096\nseverity:\n  self-grant: warning\n"
-    original = BASE.get(rel, config)
+    original = BASE.get(rel, WAIVERS if rel.endswith("waivers.yaml") else config)
     text = draw(yamlish | mutated(original) | st.binary(max_size=120).map(lambda b: b.decode("latin-1")))
     return rel, text.encode("utf-8", "surrogatepass")
 

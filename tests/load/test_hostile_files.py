@@ -524,3 +524,33 @@ def test_loading_the_workspace_never_raises_anything_but_permgate_errors(make_re
     root = make_repo({f"{DIR}/{name}": data for name, data in HANDMADE.items()})
     ws = load_workspace(str(root))
     assert {p.path for p in ws.problems} >= {f"{DIR}/{n}" for n in HANDMADE if n != "utf-8-bom.yaml"}
+
+
+def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Path) -> None:
+    """--base and audit read revisions through git: a huge committed file is refused from its
+    size (``git cat-file --batch-check``); its content is never asked of git."""
+    from permgate.errors import LoadError
+    from permgate.gitrepo import GitSource, Repo
+    from tests.git_helpers import init_repo
+
+    big = f"{DIR}/E000009.yaml"
+    init_repo(tmp_path, {**BASE, big: "employee: E000009\ngrants: []\n" + "#" * (3 * 1024 * 1024) + "\n"})
+    repo = Repo(str(tmp_path))
+    asked: list[str] = []
+    real_blobs = repo.blobs
+
+    def spy(shas: list[str]) -> dict[str, bytes]:
+        asked.extend(shas)
+        return real_blobs(shas)
+
+    repo.blobs = spy  # type: ignore[method-assign]
+    source = GitSource(repo, "HEAD")
+    walked, _ = source.walk_yaml("assignments")
+    source.prefetch(walked)
+    with pytest.raises(LoadError) as info:
+        source.read_bytes(big, Config().max_file_bytes)
+    assert info.value.detail == f"file is {3 * 1024 * 1024 + 30} bytes, over the limit of 1048576 " \
+                                "(max_file_bytes in permgate.yaml)"
+    big_sha = repo.git("rev-parse", f"HEAD:{big}").strip()
+    assert big_sha not in asked
+    assert source.read_bytes(f"{DIR}/E000002.yaml", Config().max_file_bytes) == BASE[f"{DIR}/E000002.yaml"].encode()
