@@ -155,17 +155,19 @@ def bench_size(size: int, workdir: str, repeat: int, base: bool) -> dict[str, An
 
 def render(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| employees | grants | naive s | check s | naive/check | check CPU s | check MB | naive MB "
+        "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) | check MB | naive MB "
         "| cold s | warm s | cold/warm | base s (10 files) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        n, c = r["naive"], r["check"]
         base = f"{r['base']['wall']:.2f}" if "base" in r else "n/a"
         lines.append(
-            f"| {r['employees']:,} | {r['grants']:,} | {r['naive']['wall']:.2f} | {r['check']['wall']:.2f} "
-            f"| {r['naive']['wall'] / r['check']['wall']:.1f}x | {r['check']['cpu']:.2f} | {r['check']['rss_mb']:.0f} "
-            f"| {r['naive']['rss_mb']:.0f} | {r['cold']['wall']:.2f} | {r['warm']['wall']:.2f} "
-            f"| {r['cold']['wall'] / r['warm']['wall']:.1f}x | {base} |")
+            f"| {r['employees']:,} | {r['grants']:,} | {n['wall']:.2f} ({n['cpu']:.2f}) "
+            f"| {c['wall']:.2f} ({c['cpu']:.2f}) "
+            f"| {n['wall'] / c['wall']:.1f}x ({n['cpu'] / c['cpu']:.1f}x) | {c['rss_mb']:.0f} | {n['rss_mb']:.0f} "
+            f"| {r['cold']['wall']:.2f} | {r['warm']['wall']:.2f} | {r['cold']['wall'] / r['warm']['wall']:.1f}x "
+            f"| {base} |")
     return "\n".join(lines)
 
 
@@ -176,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="where organisations are generated and kept (default: temp)")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the measurements to this file")
     ap.add_argument("--no-base", action="store_true", help="skip the --base measurement")
+    ap.add_argument("--from-json", default=None, help="only print the table of a --json file written earlier")
     args = ap.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as fh:
+            print(render(json.load(fh)))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     workdir = args.workdir or tempfile.mkdtemp(prefix="permgate-bench-")
     os.makedirs(workdir, exist_ok=True)

@@ -42,6 +42,8 @@ from permgate.model import Grant, GrantsFile, LoadProblem, Loc
 
 #: A tree whose files changed less than this many seconds ago is not stored.
 RACY_SECONDS = 2.0
+#: Whole-run entries kept (the newest); a run's output can be tens of megabytes.
+MAX_RUNS = 8
 
 
 def default_dir() -> str:
@@ -159,6 +161,18 @@ class Cache:
     def put_run(self, key: str, stdout: str, stderr: str, exit_code: int) -> None:
         with contextlib.suppress(ValueError):
             self._write(self._run_path(key), {"key": key, "stdout": stdout, "stderr": stderr, "exit_code": exit_code})
+        self._prune_runs()
+
+    def _prune_runs(self) -> None:
+        folder = os.path.join(self.base, "runs")
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.endswith(".json")]
+            entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
+            for old in entries[MAX_RUNS:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(old.path)
+        except OSError:
+            pass
 
 
 def tree_key(root: str, settings: str, started: float) -> str | None:

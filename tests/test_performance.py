@@ -170,7 +170,19 @@ def test_benchmark_script_runs_at_a_tiny_size(tmp_path: Path) -> None:
                              "--workdir", str(tmp_path / "work"), "--json", str(out)],
                             capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "| employees | grants | naive s | check s | naive/check |" in result.stdout
+    assert "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) |" in result.stdout
     row = json.loads(out.read_text())[0]
     assert row["employees"] == 100 and row["violations"] == 2
     assert {"naive", "check", "cold", "warm"} <= set(row)
+
+
+def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:
+    cache = caching.Cache(str(tmp_path))
+    for i in range(caching.MAX_RUNS + 3):
+        cache.put_run(f"k{i:02d}", f"out {i}", "", 0)
+        newest = tmp_path / os.path.basename(cache.base) / "runs" / f"k{i:02d}.json"
+        os.utime(newest, ns=(i * 10**9, i * 10**9))  # written in this order, whatever the clock
+    kept = sorted(p.stem for p in (tmp_path / os.path.basename(cache.base) / "runs").glob("*.json"))
+    assert len(kept) == caching.MAX_RUNS
+    assert cache.get_run(f"k{caching.MAX_RUNS + 2:02d}") == (f"out {caching.MAX_RUNS + 2}", "", 0)
+    assert cache.get_run("k00") is None
