@@ -302,7 +302,9 @@ class GitSource:
             parts = path[len(prefix):].split("/")
             if any(part.startswith(".") for part in parts):
                 continue
-            if path.lower().endswith(files.YAML_SUFFIXES):
+            if files.shown_name(path) != path:
+                refused.append((files.shown_name(path), files.NOT_UTF8_NAME))
+            elif path.lower().endswith(files.YAML_SUFFIXES):
                 found.append(path)
             else:
                 refused.append((path, "not a grants file: only .yaml and .yml files belong here"))

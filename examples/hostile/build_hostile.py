@@ -142,7 +142,11 @@ SPECIAL: dict[str, str] = {
     "fifo.yaml": "a named pipe: reading it would block for ever",
     "unreadable.yaml": "a file with mode 000 (still readable by root; its content is invalid too)",
     "forged\n0 errors.yaml": "a file name with a line break, trying to forge an output line",
+    "not-utf8-\\xff.yaml": "a file name that is not UTF-8 (shown with \\xNN escapes)",
 }
+
+#: SPECIAL entries whose name on disk differs from the name permgate shows
+ON_DISK = {"not-utf8-\\xff.yaml": b"not-utf8-\xff.yaml"}
 
 
 def build_special(hostile: Path) -> None:
@@ -161,6 +165,9 @@ def build_special(hostile: Path) -> None:
     unreadable.write_bytes(b"employee: E000001\nemployee: E000002\ngrants: []\n")
     unreadable.chmod(0)
     (hostile / "forged\n0 errors.yaml").write_bytes(b"employee: E000001\ngrants: []\n")
+    if sys.platform.startswith("linux"):  # names are bytes on Linux only
+        with open(os.fsencode(hostile) + b"/" + ON_DISK["not-utf8-\\xff.yaml"], "wb") as fh:
+            fh.write(b"employee: E000001\ngrants: []\n")
 
 
 def case_name(case_dir: Path, corpus: Path) -> str:
@@ -183,8 +190,8 @@ def build(out: Path, corpus: Path | None = DEFAULT_CORPUS, special: bool = True)
         added.append(f"{HOSTILE_DIR}/{name}")
     if special:
         build_special(hostile)
-        added += [f"{HOSTILE_DIR}/{name}" for name in SPECIAL if (hostile / name).is_symlink()
-                  or os.path.lexists(hostile / name)]
+        added += [f"{HOSTILE_DIR}/{name}" for name in SPECIAL
+                  if os.path.lexists(os.fsencode(hostile) + b"/" + ON_DISK.get(name, os.fsencode(name)))]
     if corpus is not None and corpus.is_dir():
         target = out / CORPUS_DIR
         target.mkdir(parents=True)

@@ -102,6 +102,19 @@ def read_walked(root: str, rel: str, max_bytes: int) -> bytes:
     return data
 
 
+NOT_UTF8_NAME = "file name is not valid UTF-8; rename it (bytes that are not UTF-8 are shown as \\xNN)"
+
+
+def shown_name(name: str) -> str:
+    """``name`` as text: bytes of a name that is not UTF-8 (held by Python as lone
+    surrogates, which no output can encode) are shown as ``\\xNN``; other names unchanged."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
 def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
     """YAML files under ``rel_dir`` (sorted), and (path, why) for entries that are not usable.
 
@@ -120,12 +133,17 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
             elif os.path.islink(os.path.join(dirpath, d)):
                 dirnames.remove(d)
                 refused.append((f"{prefix}{d}", "symlinked folder is not followed; move the files here"))
+            elif shown_name(d) != d:
+                dirnames.remove(d)
+                refused.append((shown_name(f"{prefix}{d}"), NOT_UTF8_NAME.replace("file", "folder", 1)))
         dirnames.sort()
         for name in filenames:
             if name.startswith("."):
                 continue
             rel = f"{prefix}{name}"
-            if name.lower().endswith(YAML_SUFFIXES):
+            if shown_name(rel) != rel:
+                refused.append((shown_name(rel), NOT_UTF8_NAME))
+            elif name.lower().endswith(YAML_SUFFIXES):
                 found.append(rel)
             else:
                 refused.append((rel, "not a grants file: only .yaml and .yml files belong here"))

@@ -554,3 +554,74 @@ def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Pat
     big_sha = repo.git("rev-parse", f"HEAD:{big}").strip()
     assert big_sha not in asked
     assert source.read_bytes(f"{DIR}/E000002.yaml", Config().max_file_bytes) == BASE[f"{DIR}/E000002.yaml"].encode()
+
+
+def test_every_loader_entry_point_agrees_on_the_handmade_files(tmp_path: Path) -> None:
+    """The fast path, the strict path, the bulk loader (with workers) and git give the same
+    answers on every hand-made file (the corpus has the same test: tests/load/test_yaml_corpus.py)."""
+    from permgate.gitrepo import GitSource, Repo
+    from permgate.load.bulk import Tuning, load_many
+    from tests.git_helpers import init_repo
+
+    rels = [f"{DIR}/{name}" for name in sorted(HANDMADE)]
+    init_repo(tmp_path, {rel: _adapt(HANDMADE[rel.rsplit("/", 1)[1]]) for rel in rels})
+    fs = FsSource(str(tmp_path))
+    cap = Config().max_file_bytes
+    strict = [load_grants_file(fs, rel, cap, fast=False) for rel in rels]
+    assert [load_grants_file(fs, rel, cap) for rel in rels] == strict
+    assert load_many(fs, rels, cap, Tuning(jobs=1)) == strict
+    assert load_many(fs, rels, cap, Tuning(jobs=2)) == strict
+    git_source = GitSource(Repo(str(tmp_path)), "HEAD")
+    assert [load_grants_file(git_source, rel, cap) for rel in rels] == strict
+
+
+NOT_UTF8 = "name is not valid UTF-8; rename it (bytes that are not UTF-8 are shown as \\xNN)"
+
+
+def _add_non_utf8_names(root: Path) -> None:
+    base = os.fsencode(root / DIR)
+    with open(base + b"/\xff\xfe.yaml", "wb") as fh:
+        fh.write(b"employee: E000002\ngrants: []\n")
+    os.mkdir(base + b"/desk-\xe9")
+    with open(base + b"/desk-\xe9/E000002.yaml", "wb") as fh:
+        fh.write(b"employee: E000002\ngrants:\n  - permission: P002\n    granted_by: E000001\n"
+                 b"    granted_on: 2022-07-01\n")
+
+
+def _assert_non_utf8_names_reported(found: list[dict[str, Any]]) -> None:
+    got = {(f["rule"], f["path"], f["line"], f["message"]) for f in found}
+    assert ("invalid-file", f"{DIR}/\\xff\\xfe.yaml", 1, f"file {NOT_UTF8}") in got
+    assert ("invalid-file", f"{DIR}/desk-\\xe9", 1, f"folder {NOT_UTF8}") in got
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "markdown"])
+def test_file_and_folder_names_that_are_not_utf8(fmt: str, make_repo: Callable[..., Path]) -> None:
+    """Linux names are bytes: a name that is not UTF-8 is refused (never read, never walked
+    into) and shown with \\xNN escapes, so every format can still be written."""
+    root = make_repo()
+    _add_non_utf8_names(root)
+    result = run_cli("check", "--root", str(root), "--format", fmt, "--today", "2026-06-01")
+    assert result.exit_code == 1
+    result.stdout.encode("utf-8")  # no lone surrogates in the output
+    if fmt == "json":
+        _assert_non_utf8_names_reported(json.loads(result.stdout)["findings"])
+    assert "xff" in result.stdout
+
+
+def test_names_that_are_not_utf8_in_a_git_revision(tmp_path: Path) -> None:
+    """The same through git: the base has them, the change adds a grant; nothing crashes."""
+    from tests.git_helpers import commit_all, init_repo
+
+    root = tmp_path / "repo"
+    init_repo(root, BASE)
+    _add_non_utf8_names(root)
+    base = commit_all(root, "names git keeps as bytes")
+    (root / DIR / "E000001.yaml").write_text("employee: E000001\ngrants: []\n")
+    result = run_cli("check", "--root", str(root), "--base", base, "--format", "json", "--today", "2026-06-01")
+    assert result.exit_code in (0, 1), result.stderr
+    json.loads(result.stdout)
+    from permgate.gitrepo import GitSource, Repo
+
+    walked, refused = GitSource(Repo(str(root)), base).walk_yaml("assignments")
+    assert (f"{DIR}/\\xff\\xfe.yaml", f"file {NOT_UTF8}") in refused
+    assert all(files_path.encode("utf-8") for files_path in walked)
