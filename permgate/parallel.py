@@ -30,6 +30,7 @@ def _cores() -> int:
 
 
 def can_fork() -> bool:
+    """Fork is safe here (not macOS, where system libraries may not survive it) and useful."""
     return hasattr(os, "fork") and sys.platform != "darwin" and _cores() >= 2
 
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from permgate import parallel
 from permgate.errors import LoadError
 from permgate.load import canonical, files
 from permgate.load.grants import Loaded, load_grants_text
@@ -152,7 +153,7 @@ def load_many(source: Source, rels: list[str], max_bytes: int, tuning: Tuning | 
     progress = tuning.progress
     out: list[Loaded] = []
     with no_gc():
-        if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if jobs <= 1 or total < 2 or not parallel.can_fork():
             for i, rel in enumerate(rels):
                 out.append(_load_one(source, rel, max_bytes, tuning))
                 if progress is not None and i % 1000 == 999:

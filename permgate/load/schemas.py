@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jsonschema
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:  # jsonschema takes a tenth of a second to import: only runs that validate pay it
+    import jsonschema
+    from jsonschema import Draft202012Validator
 
 from permgate.load.fastschema import Check, compile_schema
 from permgate.load.yamldoc import Document, JsonPath, show
@@ -46,6 +47,8 @@ def schema(kind: str) -> dict[str, Any]:
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(kind), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
