@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from permgate.findings import Violation
-from permgate.model import Workspace
+from permgate.findings import Related, Violation
+from permgate.model import Person, Workspace
 from permgate.rules.base import (
     Context,
     Example,
@@ -49,36 +49,57 @@ def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     people = ws.people
-    catalog = ws.catalog
     protected = protected_owners(ws)
     delegates = delegations(ws)
+    no_delegation: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    # the permissions whose owning division a forbidden-owner rule protects, computed once
+    guarded = {pid: (perm, protected[perm.owner_division])
+               for pid, perm in ws.catalog.items() if perm.owner_division in protected}
     chains: dict[str, list[str]] = {}
-    for g in ws.iter_grants():
-        grantee = people.get(g.employee)
-        granter = people.get(g.granted_by)
-        if grantee is None or granter is None:
-            continue  # unknown-employee / unknown-granter say so
-        reasons: list[str] = []
-        related = []
-        if g.granted_by != g.employee:
-            chain = chains.get(g.employee)
-            if chain is None:
-                chain = chains[g.employee] = ws.management_chain(g.employee)
-            if g.granted_by not in chain:
-                allowed_people, allowed_divisions = delegates.get(g.granted_by, (frozenset(), frozenset()))
-                if g.employee not in allowed_people and grantee.division not in allowed_divisions:
-                    above = ", ".join(chain) if chain else "nobody (no manager)"
-                    reasons.append(f"{granter.label} is not in the management chain of {grantee.label} "
-                                   f"({above}) nor a delegate for them")
-                    related.append(person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
-                                                  if grantee.manager else f"{grantee.label} has no manager"))
-        perm = catalog.get(g.permission)
-        if perm is not None and perm.owner_division in protected and granter.division != perm.owner_division:
-            rule = protected[perm.owner_division]
-            reasons.append(f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
-                           f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})")
-            related += [permission_related(ws, perm), person_related(granter), policy_related(rule)]
-        if reasons:
+    grantee_id: str | None = None
+    grantee: Person | None = None
+    # the chain verdict for the current grantee, by granter (None: the granter may grant)
+    outside: dict[str, tuple[str, Related] | None] = {}
+    for f in ws.files:
+        for g in f.grants:
+            if g.employee != grantee_id:  # a file's grants are all one employee's: once per file
+                grantee_id, grantee, outside = g.employee, people.get(g.employee), {}
+            granter = people.get(g.granted_by)
+            if grantee is None or granter is None:
+                continue  # unknown-employee / unknown-granter say so
+            chain_problem: tuple[str, Related] | None = None
+            if g.granted_by != grantee_id:
+                if g.granted_by in outside:
+                    chain_problem = outside[g.granted_by]
+                else:
+                    chain = chains.get(grantee_id)
+                    if chain is None:
+                        chain = chains[grantee_id] = ws.management_chain(grantee_id)
+                    if g.granted_by not in chain:
+                        allowed_people, allowed_divisions = delegates.get(g.granted_by, no_delegation)
+                        if grantee_id not in allowed_people and grantee.division not in allowed_divisions:
+                            above = ", ".join(chain) if chain else "nobody (no manager)"
+                            chain_problem = (
+                                f"{granter.label} is not in the management chain of {grantee.label} "
+                                f"({above}) nor a delegate for them",
+                                person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
+                                               if grantee.manager else f"{grantee.label} has no manager"))
+                    outside[g.granted_by] = chain_problem
+            guard = guarded.get(g.permission)
+            if guard is not None and granter.division == guard[0].owner_division:
+                guard = None
+            if chain_problem is None and guard is None:
+                continue
+            reasons: list[str] = []
+            related: list[Related] = []
+            if chain_problem is not None:
+                reasons.append(chain_problem[0])
+                related.append(chain_problem[1])
+            if guard is not None:
+                perm, rule = guard
+                reasons.append(f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
+                               f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})")
+                related += [permission_related(ws, perm), person_related(granter), policy_related(rule)]
             yield grant_violation(g, "; ".join(reasons) + f"; granted on {g.granted_on}", tuple(related))
 
 

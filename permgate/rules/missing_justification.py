@@ -12,6 +12,10 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation
 
 #: a ticket reference such as ACC-01234 or JIRA-7
 DEFAULT_PATTERN = r"\b[A-Z][A-Z0-9]+-[0-9]+\b"
+#: the same language, about twice as fast to search: starting with a character class lets
+#: ``re`` skip to the capitals, and the look-behind (the capital and the character before
+#: it) is the leading ``\b``.  Used only when the pattern is the default one.
+FAST_DEFAULT_PATTERN = r"[A-Z](?<!\w.)[A-Z0-9]+-[0-9]+\b"
 
 
 def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
@@ -24,17 +28,33 @@ def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     text = settings_of(ws, "missing-justification").get("pattern", DEFAULT_PATTERN)
-    pattern = re.compile(text)
-    for g in ws.iter_grants():
-        reason = g.reason.strip()
-        if not reason:
-            problem = "has no `reason`"
-        elif not pattern.search(reason):
-            problem = f"has a reason that names no ticket (`{text}`): \"{reason}\""
-        else:
-            continue
-        yield grant_violation(g, f"the grant of {what(ws, g.permission)} to {who(ws, g.employee)} "
-                                 f"by {g.granted_by} on {g.granted_on} {problem}")
+    search = re.compile(FAST_DEFAULT_PATTERN if text == DEFAULT_PATTERN else text).search
+    # the problem with each failing reason seen so far: failing reasons ("needed") repeat,
+    # and only they are kept, so the memo grows with the findings, not with the grants
+    problems: dict[str, str] = {}
+    whats: dict[str, str] = {}
+    for f in ws.files:
+        whom_id: str | None
+        whom_id, whom = None, ""  # a file's grants are all its employee's: one look-up per file
+        for g in f.grants:
+            raw = g.reason
+            problem = problems.get(raw)
+            if problem is None:
+                reason = raw.strip()
+                if not reason:
+                    problem = "has no `reason`"
+                elif not search(reason):
+                    problem = f"has a reason that names no ticket (`{text}`): \"{reason}\""
+                else:
+                    continue
+                problems[raw] = problem
+            if g.employee != whom_id:
+                whom_id, whom = g.employee, who(ws, g.employee)
+            label = whats.get(g.permission)
+            if label is None:
+                label = whats[g.permission] = what(ws, g.permission)
+            yield grant_violation(g, f"the grant of {label} to {whom} "
+                                     f"by {g.granted_by} on {g.granted_on} {problem}")
 
 
 RULE = Rule(
