@@ -239,6 +239,9 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
         base_policies=base_ws.policies, head_policies=head_ws.policies, base_empty=base_empty,
     )
     policies = union_policies(head_ws.policies, base_ws.policies)
+    if not policies:
+        raise ConfigError(head_config.policies, 1, 1, f"no policy rules are declared, here or at {ref}; "
+                          "without them nothing guards the boundary")
     config = strictest_config(head_config, base_config, policies)
     head_eval = dataclasses.replace(head_ws, policies=policies)
     base_eval = dataclasses.replace(base_ws, policies=policies)

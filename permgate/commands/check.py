@@ -10,11 +10,11 @@ from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.engine import evaluate, rule_catalogue
-from permgate.errors import GitError
+from permgate.errors import ConfigError, GitError
 from permgate.findings import Finding, at_or_above
 from permgate.load.bulk import Progress, Tuning, no_gc
 from permgate.load.workspace import load_workspace
-from permgate.model import Workspace
+from permgate.model import PolicyRule, Workspace
 from permgate.reporters import REPORTERS, Report
 
 #: formats whose paths must be relative to the git repository's top level
@@ -40,6 +40,13 @@ def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> in
     """Waived findings never fail the run."""
     return EXIT_FINDINGS if any(f.waived is None and at_or_above(f.severity, fail_on) for f in findings) \
         else EXIT_CLEAN
+
+
+def require_policy_rules(policies: tuple[PolicyRule, ...], policies_dir: str) -> None:
+    """Fail closed: a policies folder emptied of rules must not turn the gate into a pass."""
+    if not policies:
+        raise ConfigError(policies_dir, 1, 1, "no policy rules are declared in the policies folder; "
+                          "without them nothing guards the boundary")
 
 
 def _file_count(ws: Workspace) -> int:
@@ -86,6 +93,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
     config = load_config(settings.root)
     with no_gc():
         ws = load_workspace(settings.root, config, tuning=tuning)
+        require_policy_rules(ws.policies, config.policies)
         findings = tuple(evaluate(ws, config, today, jobs=settings.jobs))
     report = Report(
         findings=findings,

@@ -7,16 +7,15 @@ and the hostile files are still named when only the change is checked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import jsonschema
 import pytest
 
-from tests.conftest import PROJECT, SHARED, run_cli
+from tests.conftest import SHARED, run_cli
 from tests.git_helpers import commit_all, git
+from tests.hostile_builder import builder
 
 CORPUS = SHARED / "corpus" / "yaml-test-suite"
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
@@ -26,19 +25,10 @@ pytestmark = pytest.mark.skipif(not CORPUS.is_dir(),
                                 reason="../shared/corpus/yaml-test-suite is not beside the project")
 
 
-def _builder() -> ModuleType:
-    path = PROJECT / "examples" / "hostile" / "build_hostile.py"
-    spec = importlib.util.spec_from_file_location("build_hostile", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def hostile_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     root = tmp_path_factory.mktemp("hostile") / "repo"
-    added = _builder().build(root, CORPUS)
+    added = builder.build(root, CORPUS)
     return root, added
 
 
@@ -96,7 +86,7 @@ def test_report_html_on_the_hostile_tree(hostile_tree: tuple[Path, list[str]], t
 def test_check_base_names_every_hostile_file_added_in_the_change(tmp_path: Path) -> None:
     """PR mode: the base is the incident replay, the change adds every hostile file."""
     root = tmp_path / "repo"
-    added = _builder().build(root, CORPUS)
+    added = builder.build(root, CORPUS)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "catalog.yaml", "people.yaml", "policies", "assignments/retail-sales",
         "assignments/distribution", "assignments/corporate")

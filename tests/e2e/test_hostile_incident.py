@@ -8,31 +8,21 @@ cross-unbundling grants at their lines, exit 1 and print no traceback.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.conftest import PROJECT, SHARED, run_cli
+from tests.hostile_builder import builder
 
 CORPUS = SHARED / "corpus" / "yaml-test-suite"
 INCIDENT = PROJECT / "examples" / "incident-2023"
 FIVE = {("distribution-to-retail-sales", f"assignments/retail-sales/E0000{n}.yaml", 241)
         for n in ("07", "09", "10", "11", "12")}
-
-
-def _builder() -> ModuleType:
-    path = PROJECT / "examples" / "hostile" / "build_hostile.py"
-    spec = importlib.util.spec_from_file_location("build_hostile", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/yaml-test-suite is not beside the project")
@@ -44,7 +34,7 @@ def test_incident_replay_with_every_hostile_file(tmp_path: Path) -> None:
     assert {(r, p, line) for r, p, line, _ in incident_findings} >= FIVE
 
     root = tmp_path / "hostile"
-    added = _builder().build(root, CORPUS)
+    added = builder.build(root, CORPUS)
     assert len([p for p in added if p.startswith("assignments/yaml-test-suite/")]) == 402
 
     result = run_cli("check", "--root", str(root), "--format", "json", "--today", "2023-03-16")

@@ -10,7 +10,6 @@ their own tests below.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -23,7 +22,6 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,19 +32,9 @@ from permgate.load.grants import load_grants_file
 from permgate.load.source import FsSource
 from permgate.load.workspace import DIRECTORY_MAX_BYTES, load_workspace
 from permgate.rules.examples import BASE
-from tests.conftest import PROJECT, check_json, run_cli
+from tests.conftest import check_json, run_cli, write_repo
+from tests.hostile_builder import builder as hostile
 
-
-def _load_builder() -> ModuleType:
-    path = PROJECT / "examples" / "hostile" / "build_hostile.py"
-    spec = importlib.util.spec_from_file_location("build_hostile", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load_builder()
 HANDMADE: dict[str, bytes] = hostile.HANDMADE
 DIR = "assignments/retail-sales"
 
@@ -130,9 +118,6 @@ def _key(f: dict[str, Any]) -> tuple[str, str, int, int, str]:
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str, int, int, str]]:
     """What the clean example organisation reports on its own (nothing today; rules may be added)."""
-    from permgate.rules.examples import BASE
-    from tests.conftest import write_repo
-
     root = write_repo(tmp_path_factory.mktemp("baseline"), BASE)
     return {_key(f) for f in _findings(root)[1]}
 
@@ -342,9 +327,6 @@ def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
     """chmod 000 stops everyone but root. The suite runs as root in CI, so there the check
     runs in a child process that dropped to ``nobody`` (the realistic case: a CI job that
     cannot read a file); as a normal user it runs in-process."""
-    from permgate.rules.examples import BASE
-    from tests.conftest import write_repo
-
     root = write_repo(shared_tmp / "repo", BASE)
     for path in [root, *root.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)

@@ -169,3 +169,11 @@ def test_config_error_type_carries_location(make_repo: Callable[..., Path]) -> N
     with pytest.raises(ConfigError) as info:
         load_workspace(str(root))
     assert (info.value.path, info.value.line) == ("people.yaml", 1)
+
+
+def test_policies_folder_without_rules_is_an_error(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({})
+    for policy in (root / "policies").glob("*.yaml"):
+        policy.unlink()
+    (root / "policies" / "notes.yaml").write_text("---\n# rules moved elsewhere\nrules: []\n")
+    assert error_of(root).startswith("Error: policies:1:1: no policy rules are declared in the policies folder")
