@@ -58,25 +58,24 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     chains: dict[str, list[str]] = {}
     grantee_id: str | None = None
     grantee: Person | None = None
-    # the chain verdict for the current grantee, by granter (None: the granter may grant)
-    outside: dict[str, tuple[str, Related] | None] = {}
+    # for the current grantee, by granter: the granter and the chain problem (None: the
+    # granter may grant to this grantee, or one of them is unknown)
+    judged: dict[str, tuple[Person | None, tuple[str, Related] | None]] = {}
     for f in ws.files:
         for g in f.grants:
             if g.employee != grantee_id:  # a file's grants are all one employee's: once per file
-                grantee_id, grantee, outside = g.employee, people.get(g.employee), {}
-            granter = people.get(g.granted_by)
-            if grantee is None or granter is None:
-                continue  # unknown-employee / unknown-granter say so
-            chain_problem: tuple[str, Related] | None = None
-            if g.granted_by != grantee_id:
-                if g.granted_by in outside:
-                    chain_problem = outside[g.granted_by]
-                else:
+                grantee_id, grantee, judged = g.employee, people.get(g.employee), {}
+            by = g.granted_by
+            verdict = judged.get(by)
+            if verdict is None:
+                granter = people.get(by)
+                chain_problem: tuple[str, Related] | None = None
+                if grantee is not None and granter is not None and by != grantee_id:
                     chain = chains.get(grantee_id)
                     if chain is None:
                         chain = chains[grantee_id] = ws.management_chain(grantee_id)
-                    if g.granted_by not in chain:
-                        allowed_people, allowed_divisions = delegates.get(g.granted_by, no_delegation)
+                    if by not in chain:
+                        allowed_people, allowed_divisions = delegates.get(by, no_delegation)
                         if grantee_id not in allowed_people and grantee.division not in allowed_divisions:
                             above = ", ".join(chain) if chain else "nobody (no manager)"
                             chain_problem = (
@@ -84,7 +83,10 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                                 f"({above}) nor a delegate for them",
                                 person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
                                                if grantee.manager else f"{grantee.label} has no manager"))
-                    outside[g.granted_by] = chain_problem
+                verdict = judged[by] = (granter, chain_problem)
+            granter, chain_problem = verdict
+            if grantee is None or granter is None:
+                continue  # unknown-employee / unknown-granter say so
             guard = guarded.get(g.permission)
             if guard is not None and granter.division == guard[0].owner_division:
                 guard = None

@@ -91,12 +91,24 @@ def _granter_authority_oracle(ws: Workspace) -> Iterator[Violation]:
 def test_fast_rules_equal_the_plain_loops(tmp_path: Path) -> None:
     root = tmp_path / "org"
     gen_org(root, 300, 11, violations=30)
-    # the shipped unbundling policy protects distribution: both halves of granter-authority fire
+    # the shipped unbundling policy protects distribution: both halves of granter-authority fire;
+    # and people who are not in the directory, on either side of a grant
+    (root / "assignments" / "corporate" / "E999998.yaml").write_text(
+        "---\nemployee: E999998\ngrants:\n"
+        "  - permission: P001\n    granted_by: E000001\n    granted_on: 2022-01-05\n    reason: needed\n",
+        encoding="utf-8")
+    (root / "assignments" / "corporate" / "E000003.yaml").write_text(
+        "---\nemployee: E000003\ngrants:\n"
+        "  - permission: P001\n    granted_by: E999999\n    granted_on: 2022-01-05\n    reason: needed\n"
+        "  - permission: P002\n    granted_by: E000002\n    granted_on: 2022-01-05\n    reason: ACC-1\n"
+        "  - permission: P003\n    granted_by: E999999\n    granted_on: 2022-01-05\n    reason: ''\n",
+        encoding="utf-8")
     ws = load_workspace(str(root))
     ctx = Context(today=dt.date(2023, 1, 1), policies=ws.policies)
     fast_mj = list(missing_justification.check(ws, ctx))
     fast_ga = list(granter_authority.check(ws, ctx))
     assert fast_mj and fast_ga
+    assert {"E999998", "E000003"} <= {v.employee for v in fast_mj}
     assert fast_mj == list(_missing_justification_oracle(ws))
     assert fast_ga == list(_granter_authority_oracle(ws))
     assert any(len(v.related) > 1 for v in fast_ga)  # the owner half fired
