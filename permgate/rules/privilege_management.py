@@ -23,10 +23,14 @@ DEFAULT_FUNCTIONS = ("access-administration",)
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     functions = tuple(settings_of(ws, "privilege-management").get("functions", DEFAULT_FUNCTIONS))
     allowed = frozenset(functions)
+    # only grants of these can violate: one dict look-up per grant, people only for those
+    access = {pid: perm for pid, perm in ws.catalog.items() if perm.grants_access}
     for g in ws.iter_grants():
-        perm = ws.catalog.get(g.permission)
+        perm = access.get(g.permission)
+        if perm is None:
+            continue
         person = ws.people.get(g.employee)
-        if perm is None or person is None or not perm.grants_access or person.function in allowed:
+        if person is None or person.function in allowed:
             continue
         has = f"function `{person.function}`" if person.function else "no function"
         yield grant_violation(
