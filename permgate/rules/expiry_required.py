@@ -24,15 +24,24 @@ DEFAULT_MAX_DAYS = 180
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     max_days = int(settings_of(ws, "expiry-required").get("max_days", DEFAULT_MAX_DAYS))
-    catalog = ws.catalog
+    sensitive = {pid: perm for pid, perm in ws.catalog.items() if perm.sensitive}
+    span = dt.timedelta(days=max_days)
+    dates: dict[str, dt.date] = {}  # grants share dates: parse each string once
+
+    def parsed(text: str) -> dt.date:
+        day = dates.get(text)
+        if day is None:
+            day = dates[text] = date(text)
+        return day
+
     for g in ws.iter_grants():
-        perm = catalog.get(g.permission)
-        if perm is None or not perm.sensitive:
+        perm = sensitive.get(g.permission)
+        if perm is None:
             continue
-        latest = date(g.granted_on) + dt.timedelta(days=max_days)
+        latest = parsed(g.granted_on) + span
         if g.expires is None:
             problem = "has no `expires`"
-        elif date(g.expires) > latest:
+        elif parsed(g.expires) > latest:
             problem = f"expires {g.expires}, later than {latest.isoformat()}"
         else:
             continue

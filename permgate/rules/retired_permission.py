@@ -10,10 +10,12 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    catalog = ws.catalog
+    retired = {pid: perm for pid, perm in ws.catalog.items() if perm.retired}
+    if not retired:
+        return
     for g in ws.iter_grants():
-        perm = catalog.get(g.permission)
-        if perm is not None and perm.retired:
+        perm = retired.get(g.permission)
+        if perm is not None:
             yield grant_violation(
                 g, f"{perm.label} is retired ({perm.loc}) but still granted to {who(ws, g.employee)} "
                 f"by {g.granted_by} on {g.granted_on}",
