@@ -124,7 +124,13 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
     found: list[str] = []
     refused: list[tuple[str, str]] = []
     base = os.path.join(root, rel_dir)
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+
+    def unreadable(err: OSError) -> None:
+        # os.walk would skip a folder it cannot list; its grants must not pass unchecked
+        where = os.path.relpath(err.filename or base, root).replace(os.sep, "/")
+        refused.append((shown_name(where), f"cannot read folder: {err.strerror or err}"))
+
+    for dirpath, dirnames, filenames in os.walk(base, onerror=unreadable, followlinks=False):
         rel_base = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if rel_base == "." else rel_base + "/"
         for d in list(dirnames):

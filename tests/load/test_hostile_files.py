@@ -300,6 +300,9 @@ def _check_as(uid: int, root: Path) -> tuple[int, str]:
     Forked rather than spawned: the interpreter binary may live where ``nobody`` cannot
     read it, but the already-loaded interpreter can still run the check as ``nobody``.
     """
+    # Warm up in the parent first: modules imported lazily (the schemas' resource reader,
+    # jsonschema) may live where ``nobody`` cannot read them; the child inherits them loaded.
+    run_cli("check", "--root", str(root), "--format", "json", "--no-cache")
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -309,7 +312,7 @@ def _check_as(uid: int, root: Path) -> tuple[int, str]:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            result = run_cli("check", "--root", str(root), "--format", "json")
+            result = run_cli("check", "--root", str(root), "--format", "json", "--no-cache")
             os.write(write_end, result.stdout.encode())
             code = result.exit_code
         finally:
@@ -342,6 +345,31 @@ def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
         code, stdout = result.exit_code, result.stdout
     found = json.loads(stdout)["findings"]
     assert ("invalid-file", f"{DIR}/E000009.yaml", 1, "cannot read file: Permission denied") in {
+        (f["rule"], f["path"], f["line"], f["message"]) for f in found}
+    assert code == 1
+
+
+def test_unreadable_folder_is_a_finding(shared_tmp: Path) -> None:
+    """A folder that cannot be listed must not hide the grants files in it (os.walk would skip it)."""
+    root = write_repo(shared_tmp / "repo", BASE)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    hidden = root / DIR / "locked"
+    hidden.mkdir()
+    (hidden / "E000009.yaml").write_text("employee: E000009\ngrants: []\n")
+    hidden.chmod(0)
+    try:
+        if os.geteuid() == 0:
+            if not hasattr(os, "fork"):
+                pytest.skip("cannot drop privileges without fork")
+            code, stdout = _check_as(65534, root)
+        else:
+            result = run_cli("check", "--root", str(root), "--format", "json")
+            code, stdout = result.exit_code, result.stdout
+    finally:
+        hidden.chmod(0o755)
+    found = json.loads(stdout)["findings"]
+    assert ("invalid-file", f"{DIR}/locked", 1, "cannot read folder: Permission denied") in {
         (f["rule"], f["path"], f["line"], f["message"]) for f in found}
     assert code == 1
 
