@@ -70,6 +70,15 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                     employee, None, (Related(loc.path, loc.line, loc.column, "grants file of the employee"),))
 
 
+#: the settings both documented examples run under
+_EXAMPLE_SETTINGS = """\
+---
+settings:
+  bulk-grant:
+    share: 0.5
+    min_grants: 2
+"""
+
 RULE = Rule(
     id="bulk-grant",
     summary="A person holds (nearly) every permission grantable to their division",
@@ -94,13 +103,7 @@ RULE = Rule(
             "reason. If a role really needs almost everything, record that as a waiver with an expiry.",
         bad=Example(
             files={
-                "policies/settings.yaml": """\
----
-settings:
-  bulk-grant:
-    share: 0.5
-    min_grants: 2
-""",
+                "policies/settings.yaml": _EXAMPLE_SETTINGS,
                 "assignments/retail-sales/E000002.yaml": """\
 ---
 employee: E000002
@@ -117,13 +120,7 @@ grants:
             expect=(("assignments/retail-sales/E000002.yaml", 2),),
         ),
         good=Example(files={
-            "policies/settings.yaml": """\
----
-settings:
-  bulk-grant:
-    share: 0.5
-    min_grants: 2
-""",
+            "policies/settings.yaml": _EXAMPLE_SETTINGS,
             "assignments/retail-sales/E000002.yaml": """\
 ---
 employee: E000002

@@ -69,6 +69,21 @@ def check(ws: Workspace, rule: PolicyRule, ctx: Context) -> Iterator[Violation]:
                 f"{last.granted_on} completed the combination", (*related, policy))
 
 
+#: the policy both documented examples run under
+_EXAMPLE_POLICY = """\
+---
+rules:
+  - id: access-admin-with-payroll
+    kind: separation-of-duties
+    severity: error
+    summary: Who registers access must not also read payroll data
+    duties:
+      - name: register-access
+        any_of: [P005]
+      - name: read-payroll
+        any_of: [P006]
+"""
+
 KIND = PolicyKind(
     name="separation-of-duties",
     summary="One person must not hold all of a set of conflicting duties",
@@ -91,19 +106,7 @@ KIND = PolicyKind(
             "grantee and the granter.",
         bad=Example(
             files={
-                "policies/duties.yaml": """\
----
-rules:
-  - id: access-admin-with-payroll
-    kind: separation-of-duties
-    severity: error
-    summary: Who registers access must not also read payroll data
-    duties:
-      - name: register-access
-        any_of: [P005]
-      - name: read-payroll
-        any_of: [P006]
-""",
+                "policies/duties.yaml": _EXAMPLE_POLICY,
                 "assignments/corporate/E000004.yaml": """\
 ---
 employee: E000004
@@ -121,19 +124,7 @@ grants:
             expect=(("assignments/corporate/E000004.yaml", 8),),
         ),
         good=Example(files={
-            "policies/duties.yaml": """\
----
-rules:
-  - id: access-admin-with-payroll
-    kind: separation-of-duties
-    severity: error
-    summary: Who registers access must not also read payroll data
-    duties:
-      - name: register-access
-        any_of: [P005]
-      - name: read-payroll
-        any_of: [P006]
-""",
+            "policies/duties.yaml": _EXAMPLE_POLICY,
             "assignments/corporate/E000004.yaml": """\
 ---
 employee: E000004
