@@ -50,6 +50,20 @@ class Context:
     change: ChangeSet | None = None
 
 
+#: What a rule's findings depend on (``Rule.scope`` / ``PolicyKind.scope``):
+#:
+#: - ``employee``: the findings in an employee's grants files depend only on all of that
+#:   employee's grants files, the catalog, the people directory, the policies and their
+#:   settings.  Evaluated on any *employee-closed* subset of the grants files (every file of
+#:   each employee in it), the rule gives exactly the full run's findings in those files.
+#:   This is what lets the engine split a run over processes and ``--base`` re-evaluate only
+#:   the employees a change touches (tests/rules/test_scope.py checks the claim for every rule).
+#: - ``change``: judges the change itself in ``--base`` mode (reads ``Context.base`` and
+#:   ``Context.change``); silent in a plain run.
+#: - ``waivers``: reported by the engine's waiver step after every other rule (``check`` yields nothing).
+SCOPES = ("employee", "change", "waivers")
+
+
 @dataclass(frozen=True)
 class Rule:
     """A built-in rule; ``check`` yields violations, the engine adds id and severity."""
@@ -65,6 +79,8 @@ class Rule:
     settings: Mapping[str, str] = field(default_factory=dict)
     #: checks a ``settings:`` section beyond its schema (a regex compiles, ids exist)
     validate_settings: Callable[[Workspace, Mapping[str, Any]], str | None] | None = None
+    #: what the findings depend on: one of ``SCOPES``
+    scope: str = "employee"
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,8 @@ class PolicyKind:
     params: Mapping[str, str] = field(default_factory=dict)
     #: checks what the schema cannot (ids that must exist); returns a problem or None
     validate: Callable[[Workspace, PolicyRule], str | None] | None = None
+    #: what the findings depend on: one of ``SCOPES``
+    scope: str = "employee"
 
 
 def permission_related(ws: Workspace, perm: Permission, what: str | None = None) -> Related:

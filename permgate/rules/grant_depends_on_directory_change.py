@@ -94,6 +94,7 @@ grants:
 """
 
 RULE = Rule(
+    scope="change",
     id="grant-depends-on-directory-change",
     summary="A grant is allowed only because the same change moved its holder into another division",
     default_severity="warning",

@@ -207,6 +207,7 @@ rules:
 """
 
 RULE = Rule(
+    scope="change",
     id="policy-change",
     summary="A change edits the gate itself: a policy file, permgate.yaml or catalog ownership",
     default_severity="warning",

@@ -50,6 +50,7 @@ rules:
 """
 
 RULE = Rule(
+    scope="change",
     id="policy-changed-with-grants",
     summary="One change edits the gate (policies, permgate.yaml, catalog ownership) and grants together",
     default_severity="error",

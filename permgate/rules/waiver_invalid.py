@@ -40,6 +40,7 @@ grants:
 """
 
 RULE = Rule(
+    scope="waivers",
     id="waiver-invalid",
     summary="A waiver cannot be honoured (rule not waivable, approver is grantee or granter, expiry too far)",
     default_severity="error",

@@ -19,6 +19,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = Rule(
+    scope="waivers",
     id="waiver-unused",
     summary="A waiver matches no finding (the grant was fixed, or the waiver names the wrong thing)",
     default_severity="warning",
