@@ -29,6 +29,9 @@ def summary_line(report: Report) -> str:
     if report.base_ref is not None:
         line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
                  f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")
+        incremental = report.extra_summary.get("incremental")
+        if isinstance(incremental, dict):
+            line += f" (incremental: {_plural(incremental['employees'], 'employee')} re-evaluated)"
     return line
 
 
