@@ -351,5 +351,9 @@ class GitSource:
         entry = self._tree.get(self._norm(rel))
         return entry[1] if entry else None
 
+    def entries(self) -> list[tuple[str, tuple[str, str]]]:
+        """Every (path, (mode, blob id)) this source shows."""
+        return sorted(self._tree.items())
+
 
 __all__ = ["EMPTY_TREE", "BlobChange", "Change", "Commit", "GitSource", "Repo"]

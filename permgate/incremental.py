@@ -42,6 +42,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from permgate import cache as caching
 from permgate.basemode import BaseOutcome, Scope, judge
@@ -57,7 +58,7 @@ from permgate.load.workspace import load_catalog, load_people, load_policy_files
 from permgate.model import GrantsFile, LoadProblem, Workspace
 
 #: the cache entry kind of the base index (bump when its meaning changes)
-INDEX_KIND = "declared-employees-v1"
+INDEX_KIND = "declared-employees-v2"
 
 #: git modes of a plain file
 _FILE_MODES = ("100644", "100755")
@@ -72,20 +73,35 @@ def declared(loaded: Loaded) -> set[str]:
     return out
 
 
-def _valid_index(value: object) -> dict[str, list[str]] | None:
+@dataclass(frozen=True)
+class BaseIndex:
+    """What the incremental run needs to know about the base's whole assignments folder."""
+
+    #: employee -> the grants files that declare them (``declared``)
+    employees: dict[str, list[str]]
+    #: entries that are not plain files (symlinks, submodules): the working tree may read a
+    #: symlink's target where the base refuses it, so they are not the same on both sides
+    odd: list[str]
+    #: ``cached``, ``built`` (and stored) or ``memory`` (built, no cache)
+    how: str = "memory"
+
+
+def _from_json(value: object) -> BaseIndex | None:
     if not isinstance(value, dict):
         return None
-    for k, v in value.items():
+    employees, odd = value.get("employees"), value.get("odd")
+    if not isinstance(employees, dict) or not isinstance(odd, list) or any(type(p) is not str for p in odd):
+        return None
+    for k, v in employees.items():
         if type(k) is not str or type(v) is not list or any(type(p) is not str for p in v):
             return None
-    return value
+    return BaseIndex(employees, odd, "cached")
 
 
 def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,
-                   tuning: Tuning | None = None) -> tuple[dict[str, list[str]], str] | None:
-    """employee -> the grants files that declare them in ``commit``'s assignments folder, and
-    whether it came from the cache (``cached``), was built and stored (``built``) or built
-    without a cache (``memory``).  None when the folder does not exist there."""
+                   tuning: Tuning | None = None) -> BaseIndex | None:
+    """The index of ``commit``'s assignments folder (from the cache, keyed by the folder's git
+    id, or built by loading every file there); None when the folder does not exist there."""
     tree = repo.tree_id(commit, config.assignments)
     if tree is None:
         return None
@@ -93,19 +109,20 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
         f"{tree}\0{repo.prefix}\0{config.assignments}\0{config.max_file_bytes}".encode("utf-8", "surrogateescape"),
         digest_size=20).hexdigest()
     if cache is not None:
-        hit = _valid_index(cache.get_index(INDEX_KIND, key))
+        hit = _from_json(cache.get_index(INDEX_KIND, key))
         if hit is not None:
-            return hit, "cached"
-    source = GitSource(repo, commit)
+            return hit
+    source = GitSource(repo, commit, tree=repo.entries(commit, [config.assignments]))
     paths, _refused = source.walk_yaml(config.assignments)
     index: dict[str, list[str]] = {}
     for rel, loaded in zip(paths, load_many(source, paths, config.max_file_bytes, tuning), strict=True):
         for employee in declared(loaded):
             index.setdefault(employee, []).append(rel)
+    odd = sorted(rel for rel, (mode, _sha) in source.entries() if mode not in _FILE_MODES)
     if cache is None:
-        return index, "memory"
-    cache.put_index(INDEX_KIND, key, index)
-    return index, "built"
+        return BaseIndex(index, odd, "memory")
+    cache.put_index(INDEX_KIND, key, {"employees": index, "odd": odd})
+    return BaseIndex(index, odd, "built")
 
 
 def _walkable(path: str, assignments: str) -> bool:
@@ -191,10 +208,12 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     ignored = repo.ignored([config.assignments, config.policies])
     if ignored:
         return f"git ignores {ignored[0]}, which a full walk reads"
-    found = employee_index(repo, commit, config, cache, caching_tuning(cache))
-    if found is None:
+    base_index = employee_index(repo, commit, config, cache, caching_tuning(cache))
+    if base_index is None:
         return f"{config.assignments} is not a folder at {ref}"
-    index, how = found
+    if base_index.odd:
+        return f"{base_index.odd[0]} is a symlink or submodule at {ref}"
+    index = base_index.employees
     try:
         # unchanged at both revisions (a change to them declines above): parsed once, shared
         shared = Workspace(
@@ -247,7 +266,7 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     head_files = sorted(head_loaded)
     base_ws = _workspace(ref, shared, [base_loaded[p] for p in base_files])
     head_ws = _workspace(head.label, shared, [head_loaded[p] for p in head_files])
-    scope = Scope(tuple(sorted(employees)), tuple(head_files), tuple(base_files), how)
+    scope = Scope(tuple(sorted(employees)), tuple(head_files), tuple(base_files), base_index.how)
     return judge(repo, commit, ref, changes, head_ws, base_ws, config, config, False, today, scope=scope)
 
 

@@ -299,8 +299,8 @@ def test_cli_summary_says_what_was_reevaluated(repo: tuple[Path, Org]) -> None:
     assert summary["files"] == 2
     text = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
                    "--cache-dir", cache).stdout.splitlines()[-1]
-    assert text.endswith("(incremental: 2 employees re-evaluated)")
-    assert "in 2 grants files" in text
+    assert "in 2 grants files (" in text
+    assert ") re-evaluated for 2 employees the change touches; new against HEAD (" in text
 
 
 def _random_change(root: Path, org: Org, rng: random.Random) -> None:
@@ -347,6 +347,17 @@ def test_random_grants_changes_agree_with_the_full_path(repo: tuple[Path, Org], 
     else:
         scoped, _ = both(root)
     assert scoped.scope is not None, scoped.declined
+
+
+def test_symlink_at_the_base_declines(repo: tuple[Path, Org]) -> None:
+    """The working tree follows a symlink inside the root that the base refuses: not the same on both sides."""
+    root, org = repo
+    a, b = org.of("corporate", 1), org.of("corporate", 2)
+    (root / "assignments" / "corporate" / "alias.yaml").symlink_to(f"{b}.yaml")
+    commit_all(root, "an alias")
+    append(root, org.path(a), grant(org.sales_perms()[0], a))
+    scoped, _ = both(root)
+    assert scoped.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
 
 
 def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
