@@ -18,6 +18,7 @@ from permgate.edit.fmt import format_text
 from permgate.errors import EditError, LoadError
 from permgate.load import files
 from permgate.load.yamldoc import decode
+from permgate.reporters.text import one_line
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,26 @@ class FmtSettings:
     check: bool = False
 
 
-def _targets(s: FmtSettings, max_bytes: int, assignments: str) -> list[tuple[str, str]]:
-    """(path on disk, path shown) of every file to format, sorted."""
+def _targets(s: FmtSettings, max_bytes: int, assignments: str) -> tuple[list[tuple[str, str]],
+                                                                        list[tuple[str, str]]]:
+    """(path on disk, path shown) of every file to format, sorted; and (path shown, why) of
+    every entry the walk refused (a symlink out of the root, a folder that cannot be listed):
+    those are reported, never skipped in silence."""
     if not s.paths:
-        rels, _refused = files.walk_yaml(s.root, assignments)
-        return [(os.path.join(s.root, rel), rel) for rel in rels]
+        rels, refused = files.walk_yaml(s.root, assignments)
+        return [(os.path.join(s.root, rel), rel) for rel in rels], refused
     out: list[tuple[str, str]] = []
+    refused = []
     for p in s.paths:
         if os.path.isdir(p) and not os.path.islink(p):
-            rels, _refused = files.walk_yaml(p, ".")
+            rels, walk_refused = files.walk_yaml(p, ".")
             out += [(os.path.join(p, rel), os.path.normpath(os.path.join(p, rel)).replace(os.sep, "/"))
                     for rel in rels]
+            refused += [(os.path.normpath(os.path.join(p, rel)).replace(os.sep, "/"), why)
+                        for rel, why in walk_refused]
         else:
             out.append((p, p.replace(os.sep, "/")))
-    return sorted(set(out), key=lambda t: t[1])
+    return sorted(set(out), key=lambda t: t[1]), sorted(set(refused))
 
 
 def _read(full: str, shown: str, max_bytes: int) -> bytes:
@@ -59,23 +66,29 @@ def run_fmt(s: FmtSettings) -> Outcome:
     refused: list[str] = []
     same = 0
     out: list[str] = []
-    for full, shown in _targets(s, config.max_file_bytes, config.assignments):
+    targets, walk_refused = _targets(s, config.max_file_bytes, config.assignments)
+    for shown, why in walk_refused:
+        if why == files.NOT_GRANTS_FILE:
+            continue  # not YAML: nothing for fmt to do (``check`` reports it)
+        refused.append(shown)
+        out.append(f"{one_line(shown)}:1:1: cannot format: {one_line(why)}")
+    for full, shown in targets:
         try:
             data = _read(full, shown, config.max_file_bytes)
             formatted = format_text(decode(data, shown), shown).encode("utf-8")
         except (EditError, LoadError) as err:
             refused.append(shown)
-            out.append(f"{err.path}:{err.line}:{err.column}: cannot format: {err.detail}")
+            out.append(f"{one_line(err.path)}:{err.line}:{err.column}: cannot format: {one_line(err.detail)}")
             continue
         if formatted == data:
             same += 1
             continue
         changed.append(shown)
         if s.check:
-            out.append(f"would reformat {shown}")
+            out.append(f"would reformat {one_line(shown)}")
         else:
             write_atomic(full, formatted)
-            out.append(f"reformatted {shown}")
+            out.append(f"reformatted {one_line(shown)}")
     verb = "would be reformatted" if s.check else "reformatted"
     out.append(f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {same} already canonical"
                + (f", {len(refused)} cannot be formatted" if refused else ""))

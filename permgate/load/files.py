@@ -14,6 +14,7 @@ import stat
 from permgate.errors import LoadError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+NOT_GRANTS_FILE = "not a grants file: only .yaml and .yml files belong here"
 
 
 def normalise(rel: str) -> str:
@@ -152,7 +153,7 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
             elif name.lower().endswith(YAML_SUFFIXES):
                 found.append(rel)
             else:
-                refused.append((rel, "not a grants file: only .yaml and .yml files belong here"))
+                refused.append((rel, NOT_GRANTS_FILE))
     found.sort()
     refused.sort()
     return found, refused

@@ -9,7 +9,7 @@ _BOLD = "\033[1m"
 _RESET = "\033[0m"
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """A file name or message as one line: line breaks and control characters escaped, so a
     hostile file name (``x.yaml\\n0 errors``) cannot forge an output line (docs/security.md)."""
     if text.isprintable():
@@ -35,16 +35,16 @@ def summary_line(report: Report) -> str:
 def render(report: Report) -> str:
     lines = []
     for f in report.findings:
-        where = f"{_one_line(f.path)}:{f.line}:{f.column}:"
+        where = f"{one_line(f.path)}:{f.line}:{f.column}:"
         sev = f"{f.severity}[{f.rule}]"
         if report.color:
             where = f"{_BOLD}{where}{_RESET}"
             sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
         if f.waived is not None:
             w = f.waived
-            lines.append(f"{where} waived {sev} {_one_line(f.message)} (waived by {w.approved_by} until {w.expires}, "
+            lines.append(f"{where} waived {sev} {one_line(f.message)} (waived by {w.approved_by} until {w.expires}, "
                          f"ticket {w.ticket}, {w.path}:{w.line})")
             continue
-        lines.append(f"{where} {sev} {_one_line(f.message)}")
+        lines.append(f"{where} {sev} {one_line(f.message)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

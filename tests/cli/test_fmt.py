@@ -75,3 +75,31 @@ def test_explicit_paths_files_and_folders(make_repo: Callable[..., Path], monkey
     result = run_cli("fmt", "assignments/retail-sales")
     assert result.stdout.splitlines()[0] == f"reformatted {F}"
     assert Path(F).read_text("utf-8") == FORMATTED
+
+
+def test_file_names_cannot_forge_output_lines(make_repo: Callable[..., Path]) -> None:
+    hostile = "assignments/retail-sales/E000002\n0 files would be reformatted, 9 already canonical.yaml"
+    root = make_repo({hostile: MESSY})
+    result = run_cli("fmt", "--check", "--root", str(root))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "would reformat assignments/retail-sales/E000002\\n0 files would be reformatted, 9 already canonical.yaml",
+        "1 file would be reformatted, 1 already canonical",
+    ]
+
+
+def test_entries_the_walk_refuses_are_reported_not_skipped(make_repo: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    root = make_repo({F: FORMATTED})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "E000004.yaml").write_text(MESSY, "utf-8")
+    (root / "assignments" / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "assignments" / "README.md").write_text("not YAML: fmt leaves it to `check`\n", "utf-8")
+    result = run_cli("fmt", "--check", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        "assignments/linked:1:1: cannot format: symlinked folder is not followed; move the files here",
+        "0 files would be reformatted, 1 already canonical, 1 cannot be formatted",
+    ]
+    assert (outside / "E000004.yaml").read_text("utf-8") == MESSY
