@@ -44,6 +44,11 @@ def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
     return out
 
 
+def check_config(ws: Workspace, config: Config) -> None:
+    """Refuse a configuration that names unknown rules or settings (``ConfigError``)."""
+    _check_config(ws, config)
+
+
 def _check_config(ws: Workspace, config: Config) -> None:
     known = set(BUILTIN_BY_ID) | {p.id for p in ws.policies}
     for rule_id in sorted(config.severity):
@@ -86,6 +91,26 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
     return list(_stamp(rule_id, severity, check(), configured))
 
 
+def _rule_work(ws: Workspace, config: Config, ctx: Context,
+               scope: str | None = None) -> list[Callable[[], list[Finding]]]:
+    """One job per rule in force (built-in first, then policies), optionally of one scope only."""
+    work: list[Callable[[], list[Finding]]] = []
+    for rule in BUILTIN_RULES:
+        if scope is not None and rule.scope != scope:
+            continue
+        severity = config.severity.get(rule.id, rule.default_severity)
+        work.append(functools.partial(_findings, rule.id, severity, functools.partial(rule.check, ws, ctx),
+                                      rule.id in config.severity))
+    for policy in ws.policies:
+        kind = POLICY_KINDS[policy.kind]
+        if scope is not None and kind.scope != scope:
+            continue
+        severity = config.severity.get(policy.id, policy.severity)
+        work.append(functools.partial(_findings, policy.id, severity,
+                                      functools.partial(kind.check, ws, policy, ctx), False))
+    return work
+
+
 def evaluate(ws: Workspace, config: Config, today: dt.date,
              base: Workspace | None = None, change: ChangeSet | None = None,
              jobs: int | None = None) -> list[Finding]:
@@ -98,21 +123,44 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     """
     _check_config(ws, config)
     ctx = Context(today=today, policies=ws.policies, base=base, change=change)
-    work: list[Callable[[], list[Finding]]] = []
-    for rule in BUILTIN_RULES:
-        severity = config.severity.get(rule.id, rule.default_severity)
-        work.append(functools.partial(_findings, rule.id, severity, functools.partial(rule.check, ws, ctx),
-                                      rule.id in config.severity))
-    for policy in ws.policies:
-        kind = POLICY_KINDS[policy.kind]
-        severity = config.severity.get(policy.id, policy.severity)
-        work.append(functools.partial(_findings, policy.id, severity,
-                                      functools.partial(kind.check, ws, policy, ctx), False))
+    work = _rule_work(ws, config, ctx)
     # rules are independent and pure: on a large workspace, two cores share them
     big = (jobs is None or jobs > 1) and sum(len(f.grants) for f in ws.files) >= PARALLEL_MIN_GRANTS
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
     findings = [f for batch in parallel.run_jobs(work, big) for f in batch]
+    return finish(ws, findings, config, today)
+
+
+#: The scopes the split check (``permgate.split``) knows how to divide: a rule of any other
+#: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
+SPLIT_SCOPES = ("employee", "change", "waivers")
+
+
+def splittable(ws: Workspace) -> bool:
+    """Whether every rule in force has a scope the split check can divide the run by."""
+    return all(r.scope in SPLIT_SCOPES for r in BUILTIN_RULES) \
+        and all(POLICY_KINDS[p.kind].scope in SPLIT_SCOPES for p in ws.policies if p.kind in POLICY_KINDS)
+
+
+def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Finding]:
+    """The findings of the ``employee``-scope rules on ``ws`` (no ``--base``), stamped with their
+    severity, in rule order, before waivers and unsorted: ``finish`` does the rest.
+
+    On an employee-closed ``ws`` (every file of each employee in it) these are exactly the
+    findings ``evaluate`` gives in those files before waivers (rules/base.py, ``SCOPES``).
+    ``_check_config`` is the caller's business (once per run, not once per chunk).
+    """
+    ctx = Context(today=today, policies=ws.policies)
+    return [f for job in _rule_work(ws, config, ctx, "employee") for f in job()]
+
+
+def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:
+    """The last steps of ``evaluate``: apply the waiver register, add its own findings, sort.
+
+    Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
+    names: ``ws`` may hold only those employees' files.
+    """
     if ws.waivers:
         waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
         outcome = waivers.apply(ws, findings, waivable, today)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
-from permgate.engine import evaluate, rule_catalogue
-from permgate.errors import ConfigError, GitError
+from permgate.engine import check_config, evaluate, rule_catalogue, splittable
+from permgate.errors import ConfigError, GitError, UsageError
 from permgate.findings import Finding, at_or_above
 from permgate.load.bulk import Progress, Tuning, no_gc
-from permgate.load.workspace import load_workspace
+from permgate.load.source import FsSource
+from permgate.load.workspace import grants_paths, load_frame, load_grants
 from permgate.model import PolicyRule, Workspace
 from permgate.reporters import REPORTERS, Report
+from permgate.split import check_split
 
 #: formats whose paths must be relative to the git repository's top level
 _REPO_RELATIVE = ("sarif", "github")
@@ -89,34 +92,59 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     return outcome
 
 
+#: Tests set this to force tiny chunks (``permgate.split``); None: sized by the run.
+CHUNK_FILES: int | None = None
+
+
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
     config = load_config(settings.root)
     with no_gc():
-        ws = load_workspace(settings.root, config, tuning=tuning)
-        require_policy_rules(ws.policies, config.policies)
-        findings = tuple(evaluate(ws, config, today, jobs=settings.jobs))
+        source = _source(settings.root)
+        frame = load_frame(source, config)
+        paths, refused = grants_paths(source, config)
+        require_policy_rules(frame.policies, config.policies)
+        if splittable(frame):
+            # the grants files in chunks, each loaded and judged on its own (permgate/split.py)
+            check_config(frame, config)
+            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES)
+            findings, files, grants = tuple(result.findings), result.files, result.grants
+        else:  # a rule the split cannot divide: the whole workspace at once
+            grants_files, problems = load_grants(source, config, tuning=tuning)
+            ws = dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems), _by_employee={})
+            findings = tuple(evaluate(ws, config, today, jobs=settings.jobs))
+            files, grants = _file_count(ws), sum(len(f.grants) for f in ws.files)
     report = Report(
         findings=findings,
-        rules=tuple(rule_catalogue(ws, config)),
-        files=_file_count(ws),
-        grants=sum(len(f.grants) for f in ws.files),
+        rules=tuple(rule_catalogue(frame, config)),
+        files=files,
+        grants=grants,
         color=settings.color,
         path_prefix=prefix,
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
 
 
+def _source(root: str) -> FsSource:
+    if not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    return FsSource(root)
+
+
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.basemode import check_against_base
 
-    result = check_against_base(settings.root, ref, today)
+    cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
+    result = check_against_base(settings.root, ref, today, cache)
+    extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
+    if result.scope is not None:  # only the employees the change touches were re-evaluated
+        extra["incremental"] = {"employees": len(result.scope.employees)}
     report = Report(
         findings=result.new,
         rules=result.rules,
         files=_file_count(result.head),
         grants=sum(len(f.grants) for f in result.head.files),
         color=settings.color,
-        extra_summary={"changed_paths": len(result.change.changes)},
+        extra_summary=extra,
         preexisting=result.preexisting,
         base_ref=ref,
         base_commit=result.change.base_commit,

@@ -7,6 +7,7 @@ the run: their problems become ``invalid-file`` findings.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection
 from typing import Any
@@ -221,6 +222,14 @@ def _mentions(source: Source, rel: str, needles: tuple[bytes, ...], max_bytes: i
     return any(n in data for n in needles)
 
 
+def grants_paths(source: Source, config: Config) -> tuple[list[str], list[tuple[str, str]]]:
+    """The grants files under the assignments folder (sorted), and (path, why) for entries refused."""
+    rel_dir = config.assignments
+    if not source.is_dir(rel_dir):
+        raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
+    return source.walk_yaml(rel_dir)
+
+
 def load_grants(source: Source, config: Config, employees: Collection[str] | None = None,
                 tuning: Tuning | None = None) -> tuple[list[GrantsFile], list[LoadProblem]]:
     """Every grants file, or with ``employees`` only the files of those employees.
@@ -229,10 +238,7 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
     mention one of the ids, and keeps only those employees' files and problems.
     ``tuning`` says how to load (workers, cache), never what is found.
     """
-    rel_dir = config.assignments
-    if not source.is_dir(rel_dir):
-        raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    paths, refused = source.walk_yaml(rel_dir)
+    paths, refused = grants_paths(source, config)
     if employees is not None:
         needles = (b"\\", *(e.encode("utf-8") for e in employees))
         paths = [p for p in paths if _mentions(source, p, needles, config.max_file_bytes)]
@@ -260,20 +266,29 @@ def load_workspace(source: Source | str, config: Config | None = None,
             raise UsageError(f"--root {source}: not a directory")
         source = FsSource(source)
     config = config if config is not None else load_config(source)
+    frame = load_frame(source, config)
+    grants_files, problems = load_grants(source, config, employees, tuning)
+    return dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems), _by_employee={})
+
+
+def load_frame(source: Source, config: Config) -> Workspace:
+    """Everything a run reads except the grants files: catalog, people, policies, waivers.
+
+    The split check (``permgate.split``) loads this once and the grants files in chunks.
+    """
     catalog = load_catalog(source, config)
     people = load_people(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
-    grants_files, problems = load_grants(source, config, employees, tuning)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,
         people_path=config.people,
         catalog=catalog,
         people=people,
-        files=tuple(grants_files),
+        files=(),
         policies=policies,
-        problems=tuple(problems),
+        problems=(),
         assignments_path=config.assignments,
         settings=settings,
         settings_locs=settings_locs,

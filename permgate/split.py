@@ -1,0 +1,186 @@
+"""The full ``check`` split into chunks of grants files, each loaded and judged on its own.
+
+Every rule declares a scope (``permgate.rules.base.SCOPES``).  The findings of an
+``employee`` rule in an employee's files depend only on all of that employee's files (and
+the catalog, people, policies): on an *employee-closed* set of files the rule gives
+exactly the full run's findings in those files.  So a run needs no process that holds the
+whole organisation:
+
+1. this process loads the frame (config, catalog, people, policies, waivers) and lists the
+   grants files, as ``load_workspace`` does, and refuses a bad configuration up front;
+2. the sorted path list is cut into contiguous chunks; each chunk is loaded exactly as
+   ``load_many`` loads a file (fast path, per-file cache) into a workspace of its own, and
+   judged by every ``employee`` rule, in a forked worker (or here, one chunk after the
+   other).  Only small things come back: the chunk's findings, (path, employee) of each
+   file, counts, and the files of the employees the waiver register names;
+3. an employee whose files fall in more than one chunk (a second or misplaced file) broke
+   the closure: the chunk findings in that employee's files are dropped and those files are
+   loaded again here and judged together (a closed set of its own), with the ``invalid-file``
+   findings of entries the walk refused;
+4. the waiver step and the sort run here, exactly as ``engine.evaluate`` ends.
+
+``change`` rules are silent without ``--base``, and ``waivers`` rules are the waiver step.
+The result is the one ``evaluate`` gives on the whole workspace, whatever the chunk size or
+the number of workers (tests/test_split.py, tests/rules/test_scope.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gc
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from permgate import engine, parallel
+from permgate.config import Config
+from permgate.findings import Finding
+from permgate.load import bulk
+from permgate.load.bulk import Tuning
+from permgate.load.source import Source
+from permgate.model import GrantsFile, LoadProblem, Workspace
+
+#: Files per chunk: small enough to balance two workers and bound their memory, large enough
+#: that the rules' set-up per chunk (settings, per-division pools) stays negligible.
+CHUNK_FILES = 1500
+#: Never smaller than this by default (a chunk of a few files is all overhead).
+MIN_CHUNK_FILES = 250
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a chunk sends back: nothing that grows with the organisation but its findings."""
+
+    findings: list[Finding]
+    #: (path, declared employee) of every file that parsed, in path order
+    owners: list[tuple[str, str]]
+    #: files the summary counts (each file that parsed or has a problem)
+    files: int
+    grants: int
+    #: the files of employees named in the waiver register (the waiver step reads their grants)
+    waiver_files: list[GrantsFile]
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    findings: list[Finding]
+    files: int
+    grants: int
+
+
+def _sub_workspace(frame: Workspace, loaded: list[tuple[GrantsFile | None, list[LoadProblem]]],
+                   before: tuple[LoadProblem, ...] = ()) -> Workspace:
+    files: list[GrantsFile] = []
+    problems: list[LoadProblem] = list(before)
+    for gf, file_problems in loaded:
+        problems.extend(file_problems)
+        if gf is not None:
+            files.append(gf)
+    return dataclasses.replace(frame, files=tuple(files), problems=tuple(problems), _by_employee={})
+
+
+def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
+              tuning: Tuning) -> ChunkResult:
+    """Load ``rels`` and judge them by every ``employee`` rule (their findings, before waivers)."""
+    loaded = [bulk._load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
+    ws = _sub_workspace(frame, loaded)
+    named = {w.employee for w in frame.waivers}
+    return ChunkResult(
+        findings=engine.employee_findings(ws, config, today),
+        owners=[(f.path, f.employee) for f in ws.files],
+        files=sum(1 for gf, problems in loaded if gf is not None or problems),
+        grants=sum(len(f.grants) for f in ws.files),
+        waiver_files=[f for f in ws.files if f.employee in named],
+    )
+
+
+# Set in this process just before the workers fork; they inherit it.
+_job: tuple[Source, Workspace, Config, dt.date, list[list[str]], Tuning] | None = None
+
+
+def _work(index: int) -> tuple[int, ChunkResult]:
+    assert _job is not None
+    source, frame, config, today, chunks, tuning = _job
+    gc.disable()  # only acyclic records are built, and dropped with the chunk
+    return index, run_chunk(source, frame, config, today, chunks[index], tuning)
+
+
+def chunk_size(total: int, jobs: int) -> int:
+    """About four chunks per worker (balance), within ``MIN_CHUNK_FILES``..``CHUNK_FILES``."""
+    return max(MIN_CHUNK_FILES, min(CHUNK_FILES, total // (jobs * 4) or 1))
+
+
+def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
+            tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
+    """Every chunk's result (in the order they finish) with its index."""
+    quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+    if jobs <= 1 or len(chunks) < 2 or not parallel.can_fork():
+        for index, rels in enumerate(chunks):
+            yield index, run_chunk(source, frame, config, today, rels, quiet)
+        return
+    global _job
+    _job = (source, frame, config, today, chunks, quiet)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(jobs, len(chunks))) as pool:
+            yield from pool.imap_unordered(_work, range(len(chunks)))
+    finally:
+        _job = None
+
+
+def check_split(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
+                refused: list[tuple[str, str]], tuning: Tuning | None = None,
+                chunk_files: int | None = None) -> SplitResult:
+    """Every finding of a plain ``check`` (no ``--base``) on the grants files ``paths``, sorted.
+
+    ``frame`` is the workspace without grants files (``load_frame``), ``paths`` and
+    ``refused`` what ``grants_paths`` listed; ``engine.check_config`` must have passed.
+    ``tuning.jobs``: worker processes (None: one per core when there are at least
+    ``bulk.PARALLEL_MIN_FILES`` files; 1: this process only); ``chunk_files`` forces the
+    chunk size (tests use a tiny one).  ``tuning.progress`` hears of each finished chunk.
+    """
+    tuning = tuning or Tuning()
+    total = len(paths)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = bulk.available_cores() if total >= bulk.PARALLEL_MIN_FILES else 1
+    size = chunk_files or chunk_size(total, jobs)
+    chunks = [paths[i:i + size] for i in range(0, total, size)]
+    results: list[ChunkResult | None] = [None] * len(chunks)
+    done = 0
+    for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs):
+        results[index] = result
+        done += len(chunks[index])
+        if tuning.progress is not None:
+            tuning.progress(done, total)
+    if tuning.progress is not None and not chunks:
+        tuning.progress(0, 0)
+    finished = [r for r in results if r is not None]
+    assert len(finished) == len(chunks)
+
+    # employees whose files fall in more than one chunk: their chunks were not closed
+    chunk_of: dict[str, int] = {}
+    split: set[str] = set()
+    for index, result in enumerate(finished):
+        for _, employee in result.owners:
+            if chunk_of.setdefault(employee, index) != index:
+                split.add(employee)
+    redo = [path for r in finished for path, employee in r.owners if employee in split]
+    redo_paths = set(redo)
+    findings = [f for r in finished for f in r.findings if f.path not in redo_paths] if redo_paths \
+        else [f for r in finished for f in r.findings]
+    refused_problems = tuple(LoadProblem(path, 1, 1, why) for path, why in refused)
+    if redo or refused_problems:
+        quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+        loaded = [bulk._load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
+        findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
+
+    waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files),
+                                    _by_employee={})
+    counted = sum(r.files for r in finished) + len({path for path, _ in refused} - set(paths))
+    return SplitResult(
+        findings=engine.finish(waiver_ws, findings, config, today),
+        files=counted,
+        grants=sum(r.grants for r in finished),
+    )
