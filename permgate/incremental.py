@@ -205,13 +205,15 @@ def _declared_many(source: Source, rels: list[str], max_bytes: int,
     global _job
     tuning = tuning or Tuning()
     worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    jobs = tuning.jobs or available_cores()
-    size = 2000
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if len(rels) >= PARALLEL_MIN_FILES else 1
+    size = max(50, min(2000, len(rels) // (jobs * 4) or 1))
     spans = [(i, min(i + size, len(rels))) for i in range(0, len(rels), size)]
     _job = (source, rels, max_bytes, worker_tuning)
     try:
         with no_gc():
-            if jobs <= 1 or len(rels) < PARALLEL_MIN_FILES or not parallel.can_fork():
+            if jobs <= 1 or not parallel.can_fork():
                 return [e for span in spans for e in _declared_span(span)]
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 return [e for chunk in pool.imap(_declared_span, spans) for e in chunk]
