@@ -15,9 +15,10 @@ message when that file itself changed).  Keys are counted, so a second copy of a
 is new.  Rules that judge the change itself (``policy-change``...) read the base
 workspace and the ``ChangeSet`` from the ``Context``; they stay silent without ``--base``.
 
-Issue 5 will make this incremental (only changed grants files, holders of changed catalog
-entries and people whose entry changed need re-evaluating); the ``ChangeSet`` carries
-what that needs.
+A change that touches only grants files (and files the gate never reads) is judged
+incrementally: ``permgate.incremental`` re-evaluates only the employees it touches, at both
+revisions, through ``judge`` below; the findings of every other employee are the same on
+both sides, so they cannot be new.  Anything else takes the full path here.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from permgate import cache as caching
 from permgate.changeset import ChangeSet
 from permgate.config import Config, load_config
 from permgate.engine import RuleInfo, evaluate, rule_catalogue
 from permgate.errors import ConfigError, UsageError
 from permgate.findings import SEVERITY_RANK, Finding, Related
-from permgate.gitrepo import GitSource, Repo
+from permgate.gitrepo import Change, GitSource, Repo
 from permgate.load.source import FsSource, Source
 from permgate.load.workspace import load_workspace
 from permgate.model import PolicyRule, Workspace
@@ -94,6 +96,22 @@ class BaseOutcome:
     rules: tuple[RuleInfo, ...]
     #: the grants repository's root inside the git repository ("" at the top, else "sub/")
     prefix: str
+    #: set when only the employees the change touches were re-evaluated (``permgate.incremental``)
+    scope: Scope | None = None
+    #: why the whole of both trees was evaluated instead (None when ``scope`` is set)
+    declined: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an incremental ``--base`` run re-evaluated: ``head``/``base`` hold only these files."""
+
+    #: the employees whose findings were computed (every file of each, at both revisions)
+    employees: tuple[str, ...]
+    head_files: tuple[str, ...]
+    base_files: tuple[str, ...]
+    #: how the base's employee index was had: ``cached``, ``built`` (and stored) or ``memory`` (no cache)
+    index: str
 
 
 def _at_base(ref: str, load: Callable[[], T]) -> T:
@@ -217,14 +235,30 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: froze
     return dataclasses.replace(f, related=tuple(related))
 
 
-def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
-    """Evaluate the working tree at ``root`` against git revision ``ref``."""
+def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache | None = None,
+                       incremental: bool = True) -> BaseOutcome:
+    """Evaluate the working tree at ``root`` against git revision ``ref``.
+
+    With ``incremental`` (the default) a change that ``permgate.incremental`` can judge
+    exactly is judged by re-evaluating only the employees it touches (``BaseOutcome.scope``);
+    any other change, or ``incremental=False``, loads and evaluates both trees in full.
+    ``cache`` keeps the index that makes the first cheap (``None``: built in memory).
+    """
     if not os.path.isdir(root):
         raise UsageError(f"--root {root}: not a directory")
     repo = Repo(root)
     commit = repo.resolve(ref)
     head_source = FsSource(root)
     head_config = load_config(head_source)
+    changes = tuple(repo.changes(commit))
+    declined: str | None = "not asked for"
+    if incremental:
+        from permgate.incremental import check_scoped  # it builds on this module
+
+        scoped = check_scoped(repo, commit, ref, root, head_config, changes, today, cache)
+        if isinstance(scoped, BaseOutcome):
+            return scoped
+        declined = scoped
     base_source = GitSource(repo, commit, label=ref)
     base_config = _at_base(ref, lambda: load_config(base_source))
     base_ws, base_empty = load_base(base_source, base_config, ref)
@@ -233,8 +267,16 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
         raise ConfigError(head_config.policies, 1, 1,
                           f"policies folder not found, here or at {ref}; without policies nothing guards the boundary")
     head_ws = load_workspace(_WithEmptyDirs(head_source, (head_config.policies,)), head_config)
+    return judge(repo, commit, ref, changes, head_ws, base_ws, head_config, base_config, base_empty, today,
+                 declined=declined)
+
+
+def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_ws: Workspace, base_ws: Workspace,
+          head_config: Config, base_config: Config, base_empty: bool, today: dt.date,
+          scope: Scope | None = None, declined: str | None = None) -> BaseOutcome:
+    """Both workspaces (whole, or employee-closed parts of them) evaluated and split into new and pre-existing."""
     change = ChangeSet(
-        base_ref=ref, base_commit=commit, changes=tuple(repo.changes(commit)),
+        base_ref=ref, base_commit=commit, changes=changes,
         base_config=base_config, head_config=head_config,
         base_policies=base_ws.policies, head_policies=head_ws.policies, base_empty=base_empty,
     )
@@ -266,4 +308,5 @@ def check_against_base(root: str, ref: str, today: dt.date) -> BaseOutcome:
         if info.id not in seen:
             seen.add(info.id)
             rules.append(info)
-    return BaseOutcome(tuple(new), tuple(old), head_ws, base_ws, change, tuple(rules), repo.prefix)
+    return BaseOutcome(tuple(new), tuple(old), head_ws, base_ws, change, tuple(rules), repo.prefix,
+                       scope=scope, declined=declined)

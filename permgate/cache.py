@@ -5,6 +5,8 @@ Two kinds of entries live under ``<cache dir>/<code fingerprint>/``:
 - ``files/``: the result of the *full* loader for one grants file (files in canonical
   layout are read by the fast path, which is as quick as reading a cache entry), keyed
   by the file's path and content;
+- ``index/``: facts derived from a git tree and keyed by its id, such as which grants
+  files declare which employee in a revision's ``assignments/`` (``permgate.incremental``);
 - ``runs/``: the whole output of ``permgate check`` for one tree, keyed by the command's
   settings and the path, size, modification and change time and inode of every file
   under the root (``.git`` aside), so an unchanged tree is answered without reading it.
@@ -145,6 +147,22 @@ class Cache:
         value.update(key=key, path=rel)
         with contextlib.suppress(ValueError):  # text JSON cannot carry (lone surrogates): not cached
             self._write(self._file_path(key), value)
+
+    # -- indexes: derived facts about a git tree, keyed by its id (``permgate.incremental``) -----
+
+    def _index_path(self, kind: str, key: str) -> str:
+        return os.path.join(self.base, "index", kind, key[:2], key[2:] + ".json")
+
+    def get_index(self, kind: str, key: str) -> Any:
+        """The value stored under ``kind``/``key`` (checked, then the caller checks its shape), or None."""
+        value = self._read(self._index_path(kind, key))
+        if isinstance(value, dict) and value.get("key") == key and value.get("kind") == kind:
+            return value.get("value")
+        return None
+
+    def put_index(self, kind: str, key: str, value: Any) -> None:
+        with contextlib.suppress(ValueError):
+            self._write(self._index_path(kind, key), {"key": key, "kind": kind, "value": value})
 
     # -- runs: the whole output for an unchanged tree ---------------------------------------
 

@@ -185,6 +185,40 @@ class Repo:
                 out[rel] = (mode, sha)
         return out
 
+    def entries(self, rev: str, rels: list[str]) -> dict[str, tuple[str, str]]:
+        """Like ``tree`` for the given paths only (each a file, or a folder listed recursively)."""
+        if not rels:
+            return {}
+        listing = self.git("--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", rev, "--",
+                           *(self.prefix + r for r in rels))
+        out: dict[str, tuple[str, str]] = {}
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            mode, kind, sha = meta.split()
+            rel = self._inside(path)
+            if rel is not None and kind in ("blob", "commit"):
+                out[rel] = (mode, sha)
+        return out
+
+    def tree_id(self, rev: str, rel: str) -> str | None:
+        """The git id of the folder ``rel`` (not the root) at ``rev``, or None when it is not a folder there."""
+        path = self.prefix + rel.strip("/")
+        listing = self.git("--literal-pathspecs", "ls-tree", "-z", "--full-tree", rev, "--", path)
+        for entry in listing.split("\0"):
+            meta, _, name = entry.partition("\t")
+            parts = meta.split()
+            if name == path and len(parts) == 3 and parts[1] == "tree":
+                return parts[2]
+        return None
+
+    def ignored(self, rels: list[str]) -> list[str]:
+        """Files git ignores below the given paths of the working tree (relative to ``root``)."""
+        listing = self.git("--literal-pathspecs", "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                           "--", *(self.prefix + r for r in rels))
+        return [rel for path in listing.split("\0") if path and (rel := self._inside(path)) is not None]
+
     def blob_sizes(self, shas: list[str]) -> dict[str, int]:
         """The size in bytes of each blob id, without reading it (``git cat-file --batch-check``)."""
         if not shas:
@@ -225,11 +259,13 @@ PREFETCH_MAX_BYTES = 1024 * 1024
 class GitSource:
     """A grants repository as it was at a git revision (a ``permgate.load.source.Source``)."""
 
-    def __init__(self, repo: Repo, rev: str, label: str | None = None) -> None:
+    def __init__(self, repo: Repo, rev: str, label: str | None = None,
+                 tree: dict[str, tuple[str, str]] | None = None) -> None:
+        """``tree``: the entries to show (``Repo.entries``) when only some paths are needed."""
         self.repo = repo
         self.rev = repo.resolve(rev)
         self.label = label or rev
-        self._tree = repo.tree(self.rev)
+        self._tree = repo.tree(self.rev) if tree is None else tree
         self._dirs: set[str] = {""}
         for path in self._tree:
             parts = path.split("/")
@@ -314,6 +350,10 @@ class GitSource:
     def content_id(self, rel: str) -> str | None:
         entry = self._tree.get(self._norm(rel))
         return entry[1] if entry else None
+
+    def entries(self) -> list[tuple[str, tuple[str, str]]]:
+        """Every (path, (mode, blob id)) this source shows."""
+        return sorted(self._tree.items())
 
 
 __all__ = ["EMPTY_TREE", "BlobChange", "Change", "Commit", "GitSource", "Repo"]

@@ -4,44 +4,85 @@ Each command parses its options into a settings object, calls ``permgate.command
 echoes the outcome and ends with ``ctx.exit(code)``: 0 clean, 1 findings at or above
 ``--fail-on``, 2 usage or configuration error.  ``main`` returns the code; only
 ``permgate.__main__`` (and the console-script wrapper) exits the process.
+
+Commands are imported only when they run (``LazyGroup``): ``permgate check`` must not pay
+for ``audit``, the HTML report or the editors.  ``permgate --help`` lists each command
+with the short help kept in ``COMMANDS``; a test checks it against the command's own.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from permgate import __version__
-from permgate.cli.audit import audit
-from permgate.cli.check import check
-from permgate.cli.fmt import fmt
-from permgate.cli.grant import grant
-from permgate.cli.grantable import grantable
-from permgate.cli.policy_test import policy_test
-from permgate.cli.report import report
-from permgate.cli.revoke import revoke
-from permgate.cli.rules import explain, rules
-from permgate.cli.schema import schema
-from permgate.cli.who_can import who_can
+
+#: name -> (module under ``permgate.cli``, attribute, first paragraph of its help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("check", "check",
+              "Check every grant in the repository against the catalog, people and policies."),
+    "schema": ("schema", "schema",
+               "Print the JSON Schema of a file kind, for editors and other tools."),
+    "audit": ("audit", "audit",
+              "When each grant that violates the current policies entered and left the history, and for how long."),
+    "who-can": ("who_can", "who_can",
+                "Every holder of PERMISSION, with file:line, division, granter, date and expiry."),
+    "revoke": ("revoke", "revoke",
+               "Remove every grant of PERMISSION (optionally only in a division or of one employee) from the\n"
+               "grants files, changing no other byte; print what was removed."),
+    "report": ("report", "report",
+               "Write an HTML access report: the access matrix, the findings and the exposure timeline."),
+    "rules": ("rules", "rules",
+              "List every rule: built-in, and declared by the repository's policies."),
+    "explain": ("rules", "explain",
+                "Explain a rule: what it flags, why it matters, a failing example and the fix."),
+    "grant": ("grant", "grant",
+              "Propose grants: show what they would break, and write them only if no error results."),
+    "grantable": ("grantable", "grantable",
+                  "List the permissions EMPLOYEE may be given, and the rule that excludes each other one."),
+    "fmt": ("fmt", "fmt",
+            "Rewrite grants files into the canonical layout (default: every file under assignments/)."),
+    "test": ("policy_test", "policy_test",
+             "Run the policy test cases (PATH, default: policies/tests/ under --root)."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is asked for
+    (click's documented lazy-loading pattern); the listing in ``--help`` needs no import."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute, _ = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"permgate.cli.{module}"), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"permgate.cli.{module}.{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            # a stand-in with the same help shortens it exactly as the command would
+            shown = loaded if loaded is not None else click.Command(name, help=COMMANDS[name][2])
+            if not shown.hidden:
+                rows.append((name, shown.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="permgate")
 def cli() -> None:
     """permgate: lint permission grants kept as YAML in git, before they merge."""
-
-
-cli.add_command(check)
-cli.add_command(schema)
-cli.add_command(audit)
-cli.add_command(who_can)
-cli.add_command(revoke)
-cli.add_command(report)
-cli.add_command(rules)
-cli.add_command(explain)
-cli.add_command(grant)
-cli.add_command(grantable)
-cli.add_command(fmt)
-cli.add_command(policy_test)
 
 
 def main(argv: list[str] | None = None) -> int:

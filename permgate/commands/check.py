@@ -133,14 +133,18 @@ def _source(root: str) -> FsSource:
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.basemode import check_against_base
 
-    result = check_against_base(settings.root, ref, today)
+    cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
+    result = check_against_base(settings.root, ref, today, cache)
+    extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
+    if result.scope is not None:  # only the employees the change touches were re-evaluated
+        extra["incremental"] = {"employees": len(result.scope.employees)}
     report = Report(
         findings=result.new,
         rules=result.rules,
         files=_file_count(result.head),
         grants=sum(len(f.grants) for f in result.head.files),
         color=settings.color,
-        extra_summary={"changed_paths": len(result.change.changes)},
+        extra_summary=extra,
         preexisting=result.preexisting,
         base_ref=ref,
         base_commit=result.change.base_commit,

@@ -39,6 +39,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from collections import deque
+from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter, lt
+
+from yaml.resolver import Resolver
 
 from permgate.load.yamldoc import _resolve_tag
 from permgate.model import Grant, GrantsFile, Loc, Person
@@ -179,12 +185,60 @@ def _slow_rows(employee: str, rows: list[tuple[str, str, str, str, str]], rel: s
 _PEOPLE_HEAD = re.compile(rf"(?:---\n)?(?:{_COMMENT})*people:\n")
 _NAME_START = "[^\x00-\x20\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\"'#&*!|>%@`,\\[\\]{}?:\\-]"
 _NAME_CHAR = "[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff:#]"
+# one person, starting at the beginning of a line (four lines)
 _PERSON = re.compile(
-    rf"- id: ({_ID})\n"
+    rf"^- id: ({_ID})\n"
     rf"  name: ({_NAME_START}(?:{_NAME_CHAR}{{0,4094}}[^\x00-\x20\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff:#])?)\n"
     rf"  division: ([A-Za-z0-9][A-Za-z0-9._-]{{0,127}})\n"
-    rf"  manager: ({_ID})\n"
+    rf"  manager: ({_ID})\n",
+    re.MULTILINE,
 )
+
+#: First characters for which YAML 1.1 (PyYAML's implicit resolvers) and the YAML 1.2
+#: number forms ``yamldoc`` also refuses have no reading but text: a plain scalar that
+#: starts with one is a string whatever follows (``E000123``, ``Jun Haddad``).
+_TEXT_FIRST = frozenset(
+    c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    if c not in Resolver.yaml_implicit_resolvers and c not in "-+.0123456789"
+)
+
+_new = object.__new__
+_PERSON_FIELDS = ("id", "name", "division", "manager", "loc", "division_since", "function")
+
+
+def _is_text(value: str) -> bool:
+    """True if YAML 1.1 reads the plain scalar ``value`` as text (as ``_id`` and ``_text`` judge)."""
+    if value[0] in _TEXT_FIRST:
+        return True
+    tag = _resolve_tag(value)
+    return tag is None or tag == _TIMESTAMP
+
+
+def _persons(columns: list[Iterable[object]], count: int) -> list[Person]:
+    """``[Person(*row) for row in zip(*columns)]`` without the frozen dataclass's ``__init__``
+    (one ``object.__setattr__`` per field): each slot is set by C code, field by field;
+    the objects are the same (equal, same hash and repr)."""
+    persons = list(map(_new, repeat(Person, count)))
+    for name, values in zip(_PERSON_FIELDS, columns, strict=True):
+        deque(map(Person.__dict__[name].__set__, persons, values), maxlen=0)
+    return persons
+
+
+def _has_cycle(boss_of: dict[str, str | None]) -> bool:
+    """Whether some management chain loops; linear: each person is walked once."""
+    rooted: set[str] = set()  # people whose chain is known to end at a division head
+    for pid, boss in boss_of.items():
+        chain = [pid]
+        seen = {pid}
+        current = boss
+        while current is not None and current not in rooted:
+            if current in seen:
+                return True
+            chain.append(current)
+            seen.add(current)
+            current = boss_of[current]
+        rooted.update(chain)
+    return False
 
 
 def people(text: str, rel: str) -> dict[str, Person] | None:
@@ -192,46 +246,48 @@ def people(text: str, rel: str) -> dict[str, Person] | None:
 
     Declines as well when the directory has a problem the full loader reports (a
     duplicate id, an unknown manager, a management cycle), so that its message is the
-    full loader's.
+    full loader's.  Judged column by column (each distinct id, name and division once)
+    and built by C-level maps: no Python code runs per person on a directory where
+    every manager comes before their reports.
     """
     head = _PEOPLE_HEAD.match(text)
     if head is None:
         return None
     pos = head.end()
-    line = text.count("\n", 0, pos) + 1
-    out: dict[str, Person] = {}
-    for m in _PERSON.finditer(text, pos):
-        if m.start() != pos:
-            return None
-        pid, name, division, manager = m.groups()
-        pid = _id(pid)
-        if not pid or pid in out:
-            return None
-        # a name or division is a plain scalar too: it must be read as text
-        name = _text(name)
-        division = _text(division)
-        if not (name and division):
-            return None
-        if manager == "null":
-            boss: str | None = None
-        else:
-            boss = _id(manager)
-            if not boss:
-                return None
-        out[pid] = Person(pid, name, division, boss, Loc(rel, line, 3))
-        line += 4
-        pos = m.end()
-    if pos != len(text) or not out:
+    rows = _PERSON.findall(text, pos)
+    # every entry starts a line and takes exactly four: the entries cover the rest of the
+    # file only if they account for all its lines (as in ``grants_file``)
+    if not rows or not text.endswith("\n") or text.count("\n", pos) != 4 * len(rows):
         return None
-    # the full loader's checks: every manager known, no management cycle
-    rooted: set[str] = set()  # people whose chain is known to end at a division head
-    for person in out.values():
-        chain = [person.id]
-        current = person.manager
-        while current is not None and current not in rooted:
-            if current in chain or current not in out:
-                return None
-            chain.append(current)
-            current = out[current].manager
-        rooted.update(chain)
-    return out
+    pids, names, divisions, managers = zip(*rows, strict=True)
+    count = len(pids)
+    # one shared string per distinct value (names and divisions repeat)
+    ids = dict(zip(pids, pids, strict=True))
+    shared_names = dict(zip(names, names, strict=True))
+    shared_divisions = dict(zip(divisions, divisions, strict=True))
+    if len(ids) != count:
+        return None  # a duplicate id: the full loader says which
+    # ids, names and divisions are plain scalars: each must be read as text
+    for values in (ids, shared_names, shared_divisions):
+        if not set(map(itemgetter(0), values)) <= _TEXT_FIRST and not all(map(_is_text, values)):
+            return None
+    boss_ids = set(managers)
+    boss_ids.discard("null")
+    if not boss_ids <= ids.keys():
+        return None  # an unknown manager: the full loader's message
+    bosses = list(map(ids.get, managers))  # "null" (no id can be that) -> None
+    # the full loader's check: no management cycle.  When every manager comes before
+    # their reports (as directories are usually written) the order itself proves it.
+    index = dict(zip(pids, range(count), strict=True))
+    index["null"] = -1  # no id can be "null" (YAML reads it as null)
+    in_order = all(map(lt, map(index.__getitem__, managers), range(count)))
+    if not in_order and _has_cycle(dict(zip(pids, bosses, strict=True))):
+        return None
+    first = text.count("\n", 0, pos) + 1
+    lines = range(first, first + 4 * count, 4)
+    locs = map(_make, repeat(Loc, count), zip(repeat(rel, count), lines, repeat(3, count), strict=True))
+    persons = _persons([ids, map(shared_names.__getitem__, names), map(shared_divisions.__getitem__, divisions),
+                        bosses, locs, repeat(None, count), repeat(None, count)], count)
+    if len(_ids) + count <= _MEMO_MAX:
+        _ids.update(ids)  # grants files name these people: their ids are known good
+    return dict(zip(ids, persons, strict=True))

@@ -11,6 +11,11 @@ decide, and False whenever it is unsure (a float that might be an integer, an en
 containers...).  A schema using a keyword it does not interpret compiles to None and
 is always left to ``jsonschema``.  So a schema change can make permgate slower, never
 laxer; a property test compares the two on generated documents.
+
+``if`` and an untyped ``oneOf`` need the opposite as well (that a condition certainly
+fails, that exactly one option holds): their subschemas compile in an *exact* mode that
+only takes keywords whose check is decided exactly (``type`` other than numbers,
+``required``, ``properties``, string ``const``/``enum``), or the schema compiles to None.
 """
 
 from __future__ import annotations
@@ -56,10 +61,28 @@ def _scalar_in(options: list[Any]) -> Check:
     return lambda v: (type(v), v) in pairs if isinstance(v, (str, int, float, bool)) or v is None else False
 
 
+#: types whose check is exact (``integer`` is not: jsonschema counts 1.0 as an integer)
+_EXACT_TYPES = frozenset({"string", "object", "array", "boolean", "null"})
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _unique_strings(v: Any) -> bool:
+    # certain only for strings (jsonschema compares 1, 1.0 and True in its own way)
+    return not isinstance(v, list) or (all(type(x) is str for x in v) and len(set(v)) == len(v))
+
+
 class _Compiler:
-    def __init__(self, root: Mapping[str, Any]) -> None:
+    def __init__(self, root: Mapping[str, Any], exact: bool = False) -> None:
         self.root = root
+        self.exact = exact
         self.refs: dict[str, Check] = {}
+
+    def exact_check(self, schema: Any) -> Check:
+        """A check of ``schema`` that is True exactly when jsonschema accepts (or Unsupported)."""
+        return _Compiler(self.root, exact=True).compile(schema)
 
     def ref(self, target: str) -> Check:
         if not target.startswith("#/$defs/") or "/" in target[len("#/$defs/"):]:
@@ -85,8 +108,12 @@ class _Compiler:
         return lambda v: all(c(v) for c in checks)
 
     def keyword(self, key: str, value: Any, schema: Mapping[str, Any]) -> Check:
+        if self.exact and key not in ("type", "required", "properties", "const", "enum"):
+            raise Unsupported(f"{key} in an exact subschema")
         if key == "type":
             names = value if isinstance(value, list) else [value]
+            if self.exact and not set(names) <= _EXACT_TYPES:
+                raise Unsupported(f"type {value} in an exact subschema")
             tests = [_TYPES[n] for n in names]
             return lambda v: any(t(v) for t in tests)
         if key == "required":
@@ -124,12 +151,49 @@ class _Compiler:
                 raise Unsupported(f"format {value}")
             return lambda v: not isinstance(v, str) or _is_date(v)
         if key in ("enum", "const"):
-            return _scalar_in(value if key == "enum" else [value])
-        if key in ("anyOf", "oneOf"):
-            if key == "oneOf":
+            options = value if key == "enum" else [value]
+            if self.exact and not all(type(o) is str for o in options):
+                raise Unsupported(f"{key} of non-strings in an exact subschema")
+            return _scalar_in(options)
+        if key == "oneOf":
+            try:
                 self.disjoint_types(value)  # then at most one option can hold: oneOf is anyOf
+            except Unsupported:
+                exact = [self.exact_check(s) for s in value]
+                return lambda v: sum(1 for o in exact if o(v)) == 1
             options = [self.compile(s) for s in value]
             return lambda v: any(o(v) for o in options)
+        if key == "anyOf":
+            options = [self.compile(s) for s in value]
+            return lambda v: any(o(v) for o in options)
+        if key == "allOf":
+            parts = [self.compile(s) for s in value]
+            return lambda v: all(p(v) for p in parts)
+        if key == "if":
+            condition = self.exact_check(value)
+            then = self.compile(schema.get("then", True))
+            otherwise = self.compile(schema.get("else", True))
+            return lambda v: then(v) if condition(v) else otherwise(v)
+        if key in ("then", "else"):
+            return lambda v: True  # decided with their ``if`` (alone, jsonschema ignores them)
+        if key in ("minItems", "maxItems"):
+            n = int(value)
+            if key == "minItems":
+                return lambda v: not isinstance(v, list) or len(v) >= n
+            return lambda v: not isinstance(v, list) or len(v) <= n
+        if key == "uniqueItems":
+            return _unique_strings if value is True else (lambda v: True)
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if not _is_number(value):
+                raise Unsupported(f"{key} {value!r}")
+            bound = value
+            test: Callable[[Any], bool] = {
+                "minimum": lambda x: x >= bound, "maximum": lambda x: x <= bound,
+                "exclusiveMinimum": lambda x: x > bound, "exclusiveMaximum": lambda x: x < bound}[key]
+            return lambda v: not _is_number(v) or test(v)
+        if key == "propertyNames":
+            name = self.compile(value)
+            return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
         raise Unsupported(key)
 
     def types_of(self, schema: Any) -> frozenset[str]:

@@ -104,22 +104,42 @@ def load_people(source: Source, config: Config) -> dict[str, Person]:
         )
         for i, p in enumerate(items)
     }
+    _check_management(doc, rel, items, people)
+    return people
+
+
+def _check_management(doc: Document, rel: str, items: list[dict[str, Any]], people: dict[str, Person]) -> None:
+    """Every manager is in the directory and no management chain loops (a cycle would put
+    everyone in it in everyone's chain).  People are taken in file order and the first
+    problem is reported at the ``manager`` of the person whose chain shows it.  Linear:
+    a chain walk stops at anyone already known to end at a division head."""
+    index = {p["id"]: i for i, p in enumerate(items)}
+
+    def unknown(of: str) -> ConfigError:
+        line, column = doc.position(("people", index[of], "manager"))
+        return ConfigError(rel, line, column, f"manager `{people[of].manager}` of {of} is not in {rel}")
+
+    rooted: set[str] = set()  # people whose chain is known to end at a division head
     for i, p in enumerate(items):
         manager = p["manager"]
         if manager is None:
             continue
-        line, column = doc.position(("people", i, "manager"))
         if manager not in people:
-            raise ConfigError(rel, line, column, f"manager `{manager}` of {p['id']} is not in {rel}")
-        # a cycle would put everyone in it in everyone's management chain
+            raise unknown(p["id"])
         seen = {p["id"]}
+        chain = [p["id"]]
         current: str | None = manager
-        while current is not None:
+        while current is not None and current not in rooted:
             if current in seen:
+                line, column = doc.position(("people", i, "manager"))
                 raise ConfigError(rel, line, column, f"management chain of {p['id']} loops back through `{current}`")
             seen.add(current)
-            current = people[current].manager
-    return people
+            chain.append(current)
+            boss = people[current].manager
+            if boss is not None and boss not in people:
+                raise unknown(current)  # a later entry's manager: its own error, not a crash
+            current = boss
+        rooted.update(chain)
 
 
 #: files in the policies folder that are not policies: they have schemas of their own

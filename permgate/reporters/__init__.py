@@ -1,23 +1,44 @@
 """Output formats: each a pure ``render(report) -> str`` in its own module.
 
-``REPORTERS`` feeds the ``--format`` choices of the CLI.
+``REPORTERS`` feeds the ``--format`` choices of the CLI.  It maps each format to the
+module that renders it and imports that module on first use, so a run pays only for
+the format it prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
-from permgate.reporters import github, json_format, markdown, sarif, text
 from permgate.reporters.report import Report
 
 Renderer = Callable[[Report], str]
 
-REPORTERS: Mapping[str, Renderer] = {
-    "text": text.render,
-    "json": json_format.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "markdown": markdown.render,
+#: format -> module under ``permgate.reporters`` whose ``render`` writes it
+_MODULES: dict[str, str] = {
+    "text": "text",
+    "json": "json_format",
+    "sarif": "sarif",
+    "github": "github",
+    "markdown": "markdown",
 }
+
+
+class _Reporters(Mapping[str, Renderer]):
+    """``{format: render}``, importing a format's module when it is first looked up."""
+
+    def __getitem__(self, name: str) -> Renderer:
+        module = importlib.import_module(f"permgate.reporters.{_MODULES[name]}")
+        render: Renderer = module.render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+REPORTERS: Mapping[str, Renderer] = _Reporters()
 
 __all__ = ["REPORTERS", "Renderer", "Report"]

@@ -26,6 +26,9 @@ def summary_line(report: Report) -> str:
     waived = f", {report.waived} waived" if report.waived else ""
     line = (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
             f"{waived} in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
+    incremental = report.extra_summary.get("incremental")
+    if isinstance(incremental, dict):  # --base judged only the employees the change touches
+        line += f" re-evaluated for {_plural(incremental['employees'], 'employee')} the change touches"
     if report.base_ref is not None:
         line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
                  f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")

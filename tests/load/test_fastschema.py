@@ -79,3 +79,117 @@ def test_unknown_keywords_compile_to_none() -> None:
     check = compile_schema({"oneOf": [{"type": "string"}, {"type": "null"}]})
     assert check is not None and check(None) and check("x") and not check(3)
     assert schema("grants")["$defs"]["grant"]["additionalProperties"] is False
+
+
+# --- policy and config files: if/then, untyped oneOf, uniqueItems, minItems, bounds, propertyNames
+
+
+def mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Valid three times in four, so that the checker is asked about documents it may vouch for."""
+    return st.one_of(valid, valid, valid, other)
+
+
+division_lists = st.lists(st.sampled_from(["distribution", "retail-sales", "corporate"]), min_size=1, max_size=3)
+divisions = mostly(division_lists, st.one_of(
+    st.lists(st.sampled_from(["distribution", "-bad", 3, ""]), max_size=3), scalars))
+ids = mostly(st.lists(st.sampled_from(["P001", "P083", "E000001"]), min_size=1, max_size=3),
+             st.one_of(st.lists(st.sampled_from(["P001", "P 1", 83, True, None]), max_size=3), scalars))
+duty = st.fixed_dictionaries({"name": mostly(st.just("approve"), st.sampled_from(["Approve", 3]))},
+                             optional={"any_of": ids, "all_of": ids})
+rule = st.fixed_dictionaries(
+    {"id": mostly(st.just("no-x"), st.sampled_from(["No-x", "a--b", 5])),
+     "kind": mostly(st.sampled_from(["forbidden-owner", "separation-of-duties"]),
+                    st.sampled_from(["other", 1])),
+     "severity": mostly(st.sampled_from(["error", "note"]), st.sampled_from(["fatal", 2])),
+     "summary": mostly(st.just("s"), st.sampled_from(["", "x" * 301, 1]))},
+    optional={"waivable": mostly(st.booleans(), st.just("no")),
+              "description": mostly(st.just("d"), scalars),
+              "owner_divisions": divisions, "grantee_divisions": divisions,
+              "duties": mostly(st.lists(duty, min_size=2, max_size=3), st.one_of(st.lists(duty, max_size=1), scalars))})
+number = st.one_of(st.integers(-2, 40000), st.floats(-1, 2, width=16), st.booleans(), st.none(),
+                   st.sampled_from([0, 1, 36500, 36501, 0.0, 1.0, 1.5, 10.0]))
+delegate = st.fixed_dictionaries({"granter": mostly(st.just("E000001"), st.sampled_from(["E 1", 1]))},
+                                 optional={"employees": ids, "divisions": divisions, "reason": scalars})
+policy_settings = st.fixed_dictionaries({}, optional={
+    "granter-authority": mostly(st.fixed_dictionaries({"delegates": st.lists(delegate, max_size=3)}),
+                                st.one_of(st.dictionaries(st.just("x"), values), scalars)),
+    "bulk-grant": st.dictionaries(st.sampled_from(["share", "min_grants", "max_added", "x"]), number, max_size=3),
+    "expiry-required": st.dictionaries(st.sampled_from(["max_days", "x"]), number, max_size=2),
+    "waivers": st.dictionaries(st.sampled_from(["max_days"]), number, max_size=1),
+    "missing-justification": st.dictionaries(st.sampled_from(["pattern"]), scalars, max_size=1),
+    "privilege-management": st.dictionaries(st.sampled_from(["functions"]), divisions, max_size=1)})
+policy_doc = st.fixed_dictionaries({}, optional={"rules": mostly(st.lists(rule, max_size=3), scalars),
+                                                 "settings": mostly(policy_settings, scalars)})
+config_doc = st.fixed_dictionaries({}, optional={
+    "paths": st.dictionaries(st.sampled_from(["catalog", "people", "assignments", "policies", "waivers", "x"]),
+                             mostly(st.just("dir"), scalars), max_size=3),
+    "severity": st.dictionaries(mostly(st.just("self-grant"), st.one_of(st.sampled_from(["Self", "a--b", "x" * 81]),
+                                                                      st.integers(0, 2))),
+                                st.sampled_from(["error", "warning", "note", "info", 1]), max_size=3),
+    "max_file_bytes": number, "x": values})
+
+
+@pytest.mark.parametrize("kind", ["policy", "config", "policy-tests"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.one_of(policy_doc, config_doc))
+def test_fast_check_on_policy_and_config_documents(kind: str, doc: Any) -> None:
+    fast = fast_check(kind)
+    assert fast is not None
+    if fast(doc):
+        assert jsonschema_accepts(kind, doc), doc
+
+
+def _forbidden(**extra: Any) -> dict[str, Any]:
+    return {"rules": [{"id": "no-x", "kind": "forbidden-owner", "severity": "error", "summary": "s",
+                       "owner_divisions": ["distribution"], "grantee_divisions": ["retail-sales"], **extra}]}
+
+
+def _sod(*duties: dict[str, Any]) -> dict[str, Any]:
+    return {"rules": [{"id": "sod", "kind": "separation-of-duties", "severity": "error", "summary": "s",
+                       "duties": list(duties)}]}
+
+
+@pytest.mark.parametrize(("kind", "doc", "fast_ok"), [
+    ("policy", _forbidden(), True),
+    ("policy", _forbidden(duties=[]), False),  # the `then` of the other kind's `if` does not apply: the own one does
+    ("policy", _sod({"name": "a", "any_of": ["P1"]}, {"name": "b", "all_of": ["P2", "P3"]}), True),
+    ("policy", _sod({"name": "a", "any_of": ["P1"], "all_of": ["P2"]}, {"name": "b", "all_of": ["P2"]}), False),
+    ("policy", _sod({"name": "a"}, {"name": "b", "all_of": ["P2"]}), False),  # oneOf: neither option
+    ("policy", _sod({"name": "a", "any_of": ["P1"]}), False),  # minItems 2
+    ("policy", _forbidden(owner_divisions=["distribution", "distribution"]), False),  # uniqueItems
+    ("policy", _forbidden(owner_divisions=[]), False),  # minItems 1
+    ("policy", {"settings": {"bulk-grant": {"share": 0.5, "min_grants": 3}}}, True),
+    ("policy", {"settings": {"bulk-grant": {"share": 0}}}, False),  # exclusiveMinimum
+    ("policy", {"settings": {"bulk-grant": {"share": 1.5}}}, False),  # maximum
+    ("policy", {"settings": {"expiry-required": {"max_days": 36501}}}, False),
+    ("policy", {"settings": {"expiry-required": {"max_days": True}}}, False),
+    ("policy", {}, False),  # anyOf: rules or settings
+    ("config", {"severity": {"self-grant": "warning"}, "max_file_bytes": 4096}, True),
+    ("config", {"severity": {"Self-Grant": "warning"}}, False),  # propertyNames
+    ("config", {"max_file_bytes": 1023}, False),  # minimum
+])
+def test_policy_and_config_fast_check_cases(kind: str, doc: dict[str, Any], fast_ok: bool) -> None:
+    fast = fast_check(kind)
+    assert fast is not None
+    assert fast(doc) is fast_ok
+    assert jsonschema_accepts(kind, doc) is fast_ok  # each case is one jsonschema decides the same way
+
+
+def test_valid_policy_files_take_the_fast_path() -> None:
+    root = PROJECT / "examples" / "incident-2023"
+    for rel in ["policies/governance.yaml", "policies/unbundling.yaml"]:
+        doc = parse(decode((root / rel).read_bytes(), rel), rel)
+        fast = fast_check("policy")
+        assert fast is not None and fast(doc.data), rel
+
+
+def test_exact_subschemas_refuse_inexact_keywords() -> None:
+    # `if` needs a condition decided exactly; a number type or a pattern is not
+    assert compile_schema({"if": {"type": "integer"}, "then": {"type": "string"}}) is None
+    assert compile_schema({"if": {"pattern": "^a"}, "then": {"type": "string"}}) is None
+    assert compile_schema({"oneOf": [{"required": ["a"]}, {"minProperties": 1}]}) is None
+    check = compile_schema({"if": {"properties": {"k": {"const": "a"}}, "required": ["k"]},
+                            "then": {"required": ["x"]}, "else": {"required": ["y"]}})
+    assert check is not None
+    assert check({"k": "a", "x": 1}) and not check({"k": "a", "y": 1})
+    assert check({"k": "b", "y": 1}) and not check({"k": "b", "x": 1}) and check({"y": 1})

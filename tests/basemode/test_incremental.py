@@ -1,0 +1,375 @@
+"""Issue 5: ``check --base`` re-evaluates only the employees a change touches (``permgate.incremental``).
+
+Every test changes a real git repository of a generated organisation and runs both paths on
+it: the incremental one and the full one (both trees loaded and evaluated whole).  The new
+findings must be the same, message, related locations and waivers included; each test also
+names the findings it expects as (rule, path, line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from permgate.basemode import BaseOutcome, check_against_base
+from permgate.cache import Cache
+from tests.conftest import GEN_ORG, gen_org, run_cli
+from tests.git_helpers import commit_all, git, init_repo
+
+TODAY = dt.date(2026, 6, 1)
+WAIVERS = "policies/waivers.yaml"
+DTRS = "distribution-to-retail-sales"
+
+pytestmark = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/gen_org.py is not beside the project")
+
+
+class Org:
+    """Facts about the generated organisation, read with plain ``yaml.safe_load``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        people = yaml.safe_load((root / "people.yaml").read_text())["people"]
+        catalog = yaml.safe_load((root / "catalog.yaml").read_text())["permissions"]
+        self.division = {p["id"]: p["division"] for p in people}
+        self.manager = {p["id"]: p["manager"] for p in people}
+        self.owner = {p["id"]: p["owner_division"] for p in catalog}
+        self.retired = {p["id"] for p in catalog if p.get("retired")}
+
+    def path(self, emp: str) -> str:
+        return f"assignments/{self.division[emp]}/{emp}.yaml"
+
+    def of(self, division: str, n: int = 0) -> str:
+        """The n-th employee of ``division`` who has a manager (so grants by the manager are in order)."""
+        return [e for e, d in sorted(self.division.items()) if d == division and self.manager[e]][n]
+
+    def sales_perms(self) -> list[str]:
+        return sorted(p for p, o in self.owner.items() if o != "distribution" and p not in self.retired)
+
+
+def grant(permission: str, granted_by: str, reason: str = "needed for the desk, ticket ACC-00301") -> str:
+    return (f"  - permission: {permission}\n    granted_by: {granted_by}\n    granted_on: 2026-01-06\n"
+            f"    reason: \"{reason}\"\n")
+
+
+def grants_file(employee: str, *entries: str) -> str:
+    return f"---\nemployee: {employee}\ngrants:\n" + "".join(entries)
+
+
+def lines_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+@pytest.fixture(scope="module")
+def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A committed organisation with a separation-of-duties rule, bulk-grant settings, a waiver
+    register and a misplaced second file of one seller (in the corporate folder)."""
+    root = tmp_path_factory.mktemp("incr") / "grants"
+    gen_org(root, employees=120, seed=515)
+    (root / "expected.json").unlink()
+    org = Org(root)
+    seller, other = org.of("retail-sales", 0), org.of("retail-sales", 1)
+    perms = org.sales_perms()
+    (root / "policies" / "duties.yaml").write_text(
+        "---\nrules:\n  - id: pay-and-approve\n    kind: separation-of-duties\n    severity: error\n"
+        "    summary: Who pays must not approve\n    duties:\n"
+        f"      - name: pay\n        any_of: [{perms[0]}]\n      - name: approve\n        any_of: [{perms[1]}]\n"
+        "settings:\n  bulk-grant:\n    share: 0.6\n    min_grants: 5\n    max_added: 8\n")
+    (root / WAIVERS).write_text(
+        "---\nwaivers:\n"
+        f"  - rule: bulk-grant\n    employee: {other}\n    reason: \"cover\"\n    ticket: ACC-00150\n"
+        f"    approved_by: {org.of('corporate', 0)}\n    approved_on: 2026-05-01\n    expires: 2026-07-31\n"
+        f"  - rule: self-grant\n    employee: {other}\n    permission: {perms[2]}\n    reason: \"cover\"\n"
+        f"    ticket: ACC-00151\n    approved_by: {org.of('corporate', 0)}\n    approved_on: 2026-05-01\n"
+        "    expires: 2026-07-31\n")
+    (root / "assignments" / "corporate" / "extra.yaml").write_text(
+        grants_file(seller, grant(perms[3], org.manager[seller])))
+    init_repo(root)
+    return root
+
+
+@pytest.fixture
+def repo(base_repo: Path, tmp_path: Path) -> tuple[Path, Org]:
+    root = tmp_path / "grants"
+    shutil.copytree(base_repo, root, symlinks=True)
+    return root, Org(root)
+
+
+def both(root: Path, ref: str = "HEAD") -> tuple[BaseOutcome, BaseOutcome]:
+    """The incremental outcome (checked equal cold, warm and without a cache) and the full one."""
+    full = check_against_base(str(root), ref, TODAY, incremental=False)
+    assert full.scope is None
+    cache = Cache(str(root.parent / "cache"))
+    cold = check_against_base(str(root), ref, TODAY, cache)
+    warm = check_against_base(str(root), ref, TODAY, cache)
+    memory = check_against_base(str(root), ref, TODAY, None)
+    for out in (cold, warm, memory):
+        assert out.new == full.new
+        assert (out.declined is None) == (out.scope is not None)
+    if cold.scope is not None:
+        assert (cold.scope.index, warm.scope and warm.scope.index, memory.scope and memory.scope.index) == (
+            "built", "cached", "memory")
+        # pre-existing findings are counted within the re-evaluated files only
+        assert {f.path for f in cold.preexisting} <= {*cold.scope.head_files, WAIVERS}
+    return cold, full
+
+
+def triples(out: BaseOutcome) -> set[tuple[str, str, int]]:
+    return {(f.rule, f.path, f.line) for f in out.new}
+
+
+def append(root: Path, rel: str, text: str) -> int:
+    """Append ``text`` to ``rel``; the line number of its first line."""
+    path = root / rel
+    old = path.read_text()
+    path.write_text(old + text)
+    return len(old.splitlines()) + 1
+
+
+def test_grant_added_is_judged_on_the_changed_employee_only(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    seller = org.of("retail-sales", 2)
+    dist = sorted(p for p, o in org.owner.items() if o == "distribution")[0]
+    line = append(root, org.path(seller), grant(dist, org.manager[seller]))
+    scoped, _ = both(root)
+    waived = org.of("retail-sales", 1)  # the register's waiver without a permission names them
+    assert scoped.scope is not None and set(scoped.scope.head_files) == {org.path(seller), org.path(waived)}
+    assert {(DTRS, org.path(seller), line), ("granter-authority", org.path(seller), line)} <= triples(scoped)
+
+
+def test_grant_removed_and_edited(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    a, b = org.of("corporate", 1), org.of("distribution", 1)
+    text = (root / org.path(a)).read_text()
+    cut = text.rindex("  - permission:")
+    (root / org.path(a)).write_text(text[:cut])
+    text_b = (root / org.path(b)).read_text()
+    first_by = re.search(r"granted_by: (\S+)", text_b)
+    assert first_by is not None
+    (root / org.path(b)).write_text(text_b.replace(first_by.group(0), f"granted_by: {b}", 1))
+    scoped, _ = both(root)
+    assert scoped.scope is not None and set(scoped.scope.employees) >= {a, b}
+    assert ("self-grant", org.path(b), lines_of(text_b, "- permission:")) in triples(scoped)
+
+
+def test_file_added_deleted_and_renamed(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    gone, moved = org.of("corporate", 2), org.of("distribution", 2)
+    (root / org.path(gone)).unlink()
+    git(root, "mv", org.path(moved), f"assignments/retail-sales/{moved}.yaml")
+    newcomer = "E999999"  # not in people.yaml
+    (root / "assignments" / "retail-sales" / f"{newcomer}.yaml").write_text(
+        grants_file(newcomer, grant(org.sales_perms()[0], org.of("retail-sales", 0))))
+    scoped, _ = both(root)
+    assert scoped.scope is not None
+    found = triples(scoped)
+    assert ("misplaced-file", f"assignments/retail-sales/{moved}.yaml", 3) in found
+    assert ("unknown-employee", f"assignments/retail-sales/{newcomer}.yaml", 2) in found
+
+
+def test_file_moved_to_another_employee(repo: tuple[Path, Org]) -> None:
+    """A file re-declared for another employee: both employees' files are judged at both revisions."""
+    root, org = repo
+    a, b = org.of("retail-sales", 3), org.of("retail-sales", 4)
+    path = root / org.path(a)
+    path.write_text(path.read_text().replace(f"employee: {a}", f"employee: {b}"))
+    scoped, _ = both(root)
+    assert scoped.scope is not None and {a, b} <= set(scoped.scope.employees)
+    assert set(scoped.scope.head_files) >= {org.path(a), org.path(b)}
+    assert ("bulk-grant", org.path(a), 3) in triples(scoped)  # "this change adds N grants" to b
+
+
+def test_closure_reaches_a_misplaced_file_at_the_base(repo: tuple[Path, Org]) -> None:
+    """The seller's second file (assignments/corporate/extra.yaml) is unchanged and named after
+    nobody: only the index finds it, and a duplicate across the two files needs it."""
+    root, org = repo
+    seller = org.of("retail-sales", 0)
+    perm = org.sales_perms()[3]  # the one extra.yaml holds
+    line = append(root, org.path(seller), grant(perm, org.manager[seller]))
+    scoped, _ = both(root)
+    assert scoped.scope is not None
+    assert set(scoped.scope.head_files) == {org.path(seller), "assignments/corporate/extra.yaml",
+                                            org.path(org.of("retail-sales", 1))}
+    assert ("duplicate-grant", org.path(seller), line) in triples(scoped)
+
+
+def test_new_file_for_an_employee_with_a_misplaced_file(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    seller = org.of("retail-sales", 0)
+    perms = org.sales_perms()
+    rel = f"assignments/retail-sales/{seller}-desk.yaml"
+    (root / rel).write_text(grants_file(seller, grant(perms[3], org.manager[seller])))
+    scoped, _ = both(root)
+    assert scoped.scope is not None
+    assert set(scoped.scope.head_files) == {org.path(seller), rel, "assignments/corporate/extra.yaml",
+                                            org.path(org.of("retail-sales", 1))}
+    assert ("duplicate-grant", rel, 4) in triples(scoped)
+
+
+def test_bulk_grant_and_separation_of_duties_across_two_files(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    seller = org.of("retail-sales", 5)
+    perms = org.sales_perms()
+    manager = org.manager[seller]
+    append(root, org.path(seller), grant(perms[0], manager))
+    rel = f"assignments/retail-sales/{seller}-b.yaml"
+    (root / rel).write_text(grants_file(seller, *(grant(p, manager) for p in perms[1:])))
+    scoped, _ = both(root)
+    assert scoped.scope is not None
+    rules = {r for r, _, _ in triples(scoped)}
+    assert {"bulk-grant", "pay-and-approve"} <= rules
+
+
+def test_invalid_files_on_either_side(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    broken, fixed = org.of("corporate", 3), org.of("distribution", 3)
+    original = (root / org.path(fixed)).read_text()
+    (root / org.path(fixed)).write_text("employee: [\n")
+    commit_all(root, "break a file")
+    (root / org.path(fixed)).write_text(original)
+    (root / org.path(broken)).write_text("---\nemployee: [unclosed\n")
+    (root / "assignments" / "corporate" / "empty.yaml").write_text("")
+    scoped, _ = both(root)
+    assert scoped.scope is not None
+    found = triples(scoped)
+    assert ("invalid-file", org.path(broken), 3) in found
+    assert ("invalid-file", "assignments/corporate/empty.yaml", 1) in found
+
+
+def test_waivers_without_permission_bring_their_employees(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    waived = org.of("retail-sales", 1)  # the register's bulk-grant waiver (unused at both revisions)
+    seller = org.of("retail-sales", 6)
+    append(root, org.path(seller), grant(org.sales_perms()[5], seller))  # a self-grant
+    scoped, _ = both(root)
+    assert scoped.scope is not None and waived in scoped.scope.employees
+    assert any(f.rule == "waiver-unused" for f in scoped.preexisting)
+
+
+@pytest.mark.parametrize("what", ["people-moved", "manager", "catalog-owner", "retired", "policy", "waiver"])
+def test_directory_catalog_and_gate_changes_take_the_full_path(repo: tuple[Path, Org], what: str) -> None:
+    root, org = repo
+    seller = org.of("retail-sales", 2)
+    if what in ("people-moved", "manager"):
+        people = root / "people.yaml"
+        text = people.read_text()
+        start = text.index(f"- id: {seller}\n")
+        end = text.index("- id:", start + 1)
+        entry = text[start:end]
+        if what == "people-moved":
+            new = entry.replace("division: retail-sales", "division: distribution")
+        else:
+            new = re.sub(r"manager: \S+", f"manager: {org.of('retail-sales', 0)}", entry)
+        people.write_text(text[:start] + new + text[end:])
+    elif what in ("catalog-owner", "retired"):
+        catalog = root / "catalog.yaml"
+        text = catalog.read_text()
+        perm = org.sales_perms()[0]
+        start = text.index(f"- id: {perm}\n")
+        end = text.index("- id:", start + 1)
+        entry = text[start:end]
+        new = (re.sub(r"owner_division: \S+", "owner_division: distribution", entry) if what == "catalog-owner"
+               else entry.rstrip("\n") + "\n  retired: true\n")
+        catalog.write_text(text[:start] + new + text[end:])
+    elif what == "policy":
+        append(root, "policies/duties.yaml", "# reviewed\n")
+    else:
+        append(root, WAIVERS, "")
+        (root / WAIVERS).write_text((root / WAIVERS).read_text().replace("2026-07-31", "2026-07-30", 1))
+    scoped, full = both(root)
+    assert scoped.scope is None and scoped.declined
+    assert scoped.new == full.new
+
+
+def test_cli_summary_says_what_was_reevaluated(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    seller = org.of("retail-sales", 2)
+    append(root, org.path(seller), grant(org.sales_perms()[0], seller))
+    cache = str(root.parent / "cli-cache")
+    result = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+                     "--cache-dir", cache, "--format", "json")
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["incremental"] == {"employees": 2}  # the seller, and the register's waiver without permission
+    assert summary["files"] == 2
+    text = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+                   "--cache-dir", cache).stdout.splitlines()[-1]
+    assert "in 2 grants files (" in text
+    assert ") re-evaluated for 2 employees the change touches; new against HEAD (" in text
+
+
+def _random_change(root: Path, org: Org, rng: random.Random) -> None:
+    people = sorted(org.division)
+    perms = sorted(org.owner)
+    for _ in range(rng.randint(1, 4)):
+        emp = rng.choice(people)
+        rel = org.path(emp)
+        path = root / rel
+        if not path.exists():
+            continue
+        op = rng.randrange(8)
+        if op == 0:
+            append(root, rel, grant(rng.choice(perms), rng.choice([emp, org.manager[emp] or emp, rng.choice(people)])))
+        elif op == 1:
+            text = path.read_text()
+            if "  - permission:" in text:
+                path.write_text(text[:text.rindex("  - permission:")])
+        elif op == 2:
+            path.unlink()
+        elif op == 3:
+            to = f"assignments/{rng.choice(['corporate', 'distribution', 'retail-sales'])}/{emp}-moved.yaml"
+            git(root, "mv", rel, to)
+        elif op == 4:
+            other = rng.choice(people)
+            path.write_text(path.read_text().replace(f"employee: {emp}", f"employee: {other}"))
+        elif op == 5:
+            path.write_text(path.read_text().replace("granted_on:", "granted_on: [", 1))
+        elif op == 6:
+            copy = root / "assignments" / org.division[emp] / f"{emp}-copy.yaml"
+            copy.write_text(path.read_text())
+        else:
+            path.write_text(path.read_text().replace("reason:", "# reason:", 2))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_grants_changes_agree_with_the_full_path(repo: tuple[Path, Org], seed: int) -> None:
+    root, org = repo
+    _random_change(root, org, random.Random(seed))
+    if seed % 2:
+        commit_all(root, "a first step")  # the base is HEAD~1: the change is committed and then some
+        _random_change(root, org, random.Random(seed + 100))
+        scoped, _ = both(root, "HEAD~1")
+    else:
+        scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
+
+
+def test_symlink_at_the_base_declines(repo: tuple[Path, Org]) -> None:
+    """The working tree follows a symlink inside the root that the base refuses: not the same on both sides."""
+    root, org = repo
+    a, b = org.of("corporate", 1), org.of("corporate", 2)
+    (root / "assignments" / "corporate" / "alias.yaml").symlink_to(f"{b}.yaml")
+    commit_all(root, "an alias")
+    append(root, org.path(a), grant(org.sales_perms()[0], a))
+    scoped, _ = both(root)
+    assert scoped.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
+
+
+def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
+    """A file git ignores is read by the full walk but never listed by git diff: the full path runs."""
+    root, org = repo
+    (root / ".gitignore").write_text("*.local.yaml\n")
+    seller = org.of("retail-sales", 2)
+    (root / "assignments" / "retail-sales" / "x.local.yaml").write_text(
+        grants_file(seller, grant(org.sales_perms()[0], seller)))
+    scoped, _ = both(root)
+    assert scoped.scope is None and scoped.declined is not None and "ignores" in scoped.declined
+    assert ("self-grant", "assignments/retail-sales/x.local.yaml", 4) in triples(scoped)
+
+
+
