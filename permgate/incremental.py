@@ -39,10 +39,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from permgate import cache as caching
 from permgate.basemode import BaseOutcome, Scope, judge
@@ -55,10 +56,12 @@ from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
 from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
-from permgate.model import GrantsFile, LoadProblem, Workspace
+from permgate.model import GrantsFile, LoadProblem, Loc, Person, Workspace
 
 #: the cache entry kind of the base index (bump when its meaning changes)
-INDEX_KIND = "declared-employees-v2"
+INDEX_KIND = "declared-employees-v3"
+#: the cache entry kind of a parsed people directory, by git blob id
+PEOPLE_KIND = "people-v1"
 
 #: git modes of a plain file
 _FILE_MODES = ("100644", "100755")
@@ -73,29 +76,56 @@ def declared(loaded: Loaded) -> set[str]:
     return out
 
 
-@dataclass(frozen=True)
 class BaseIndex:
-    """What the incremental run needs to know about the base's whole assignments folder."""
+    """What the incremental run needs to know about the base's whole assignments folder.
 
-    #: employee -> the grants files that declare them (``declared``)
-    employees: dict[str, list[str]]
-    #: entries that are not plain files (symlinks, submodules): the working tree may read a
-    #: symlink's target where the base refuses it, so they are not the same on both sides
-    odd: list[str]
-    #: ``cached``, ``built`` (and stored) or ``memory`` (built, no cache)
-    how: str = "memory"
+    Stored as text, one JSON array ``[employee, path, ...]`` a line, so that a run looks up
+    the few employees it needs with a string search instead of parsing 100,000 entries.
+    """
+
+    def __init__(self, lines: str, odd: list[str], how: str) -> None:
+        #: "\n" + one line per employee + "\n"
+        self.lines = lines
+        #: entries that are not plain files (symlinks, submodules): the working tree may read a
+        #: symlink's target where the base refuses it, so they are not the same on both sides
+        self.odd = odd
+        #: ``cached``, ``built`` (and stored) or ``memory`` (built, no cache)
+        self.how = how
+
+    @staticmethod
+    def encode(employees: dict[str, list[str]]) -> str:
+        return "\n" + "".join(json.dumps([e, *paths]) + "\n" for e, paths in sorted(employees.items()))
+
+    def files_of(self, employee: str) -> list[str] | None:
+        """The files declaring ``employee`` at the base; None when the index does not check out."""
+        needle = "\n" + json.dumps([employee])[:-1]
+        at = self.lines.find(needle + ",")
+        if at < 0:
+            at = self.lines.find(needle + "]")
+            if at < 0:
+                return []
+        end = self.lines.find("\n", at + 1)
+        try:
+            row = json.loads(self.lines[at + 1:end])
+        except ValueError:
+            return None
+        if not isinstance(row, list) or row[:1] != [employee] or any(type(p) is not str for p in row):
+            return None
+        return row[1:]
 
 
 def _from_json(value: object) -> BaseIndex | None:
     if not isinstance(value, dict):
         return None
-    employees, odd = value.get("employees"), value.get("odd")
-    if not isinstance(employees, dict) or not isinstance(odd, list) or any(type(p) is not str for p in odd):
+    lines, odd = value.get("lines"), value.get("odd")
+    if type(lines) is not str or not lines.startswith("\n") or not lines.endswith("\n") \
+            or not isinstance(odd, list) or any(type(p) is not str for p in odd):
         return None
-    for k, v in employees.items():
-        if type(k) is not str or type(v) is not list or any(type(p) is not str for p in v):
-            return None
-    return BaseIndex(employees, odd, "cached")
+    return BaseIndex(lines, odd, "cached")
+
+
+def _key(*parts: str) -> str:
+    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
 
 def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,
@@ -105,9 +135,7 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
     tree = repo.tree_id(commit, config.assignments)
     if tree is None:
         return None
-    key = hashlib.blake2b(
-        f"{tree}\0{repo.prefix}\0{config.assignments}\0{config.max_file_bytes}".encode("utf-8", "surrogateescape"),
-        digest_size=20).hexdigest()
+    key = _key(tree, repo.prefix, config.assignments, str(config.max_file_bytes))
     if cache is not None:
         hit = _from_json(cache.get_index(INDEX_KIND, key))
         if hit is not None:
@@ -119,10 +147,87 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
         for employee in declared(loaded):
             index.setdefault(employee, []).append(rel)
     odd = sorted(rel for rel, (mode, _sha) in source.entries() if mode not in _FILE_MODES)
+    lines = BaseIndex.encode(index)
     if cache is None:
-        return BaseIndex(index, odd, "memory")
-    cache.put_index(INDEX_KIND, key, {"employees": index, "odd": odd})
-    return BaseIndex(index, odd, "built")
+        return BaseIndex(lines, odd, "memory")
+    cache.put_index(INDEX_KIND, key, {"lines": lines, "odd": odd})
+    return BaseIndex(lines, odd, "built")
+
+
+#: the people directory's fields, in ``Person`` order (the location is its line and column)
+_PEOPLE_COLUMNS = ("id", "name", "division", "manager", "line", "column", "division_since", "function")
+_PEOPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,), "name": (str,), "division": (str,), "manager": (str, type(None)), "line": (int,),
+    "column": (int,), "division_since": (str, type(None)), "function": (str, type(None)),
+}
+
+
+class LazyPeople(Mapping[str, Person]):
+    """The people directory from its cached columns: each ``Person`` is built when first asked for.
+
+    Equal, entry by entry and in order, to what ``load_people`` returned when the entry was
+    stored (only a directory ``load_people`` accepted is stored); 100,000 people cost a
+    fraction of a parse, and a run that asks for a few hundred builds only those.
+    """
+
+    def __init__(self, rel: str, columns: dict[str, list[Any]]) -> None:
+        self._rel = rel
+        self._columns = [columns[c] for c in _PEOPLE_COLUMNS]
+        self._row = dict(zip(columns["id"], range(len(columns["id"])), strict=True))
+        self._built: dict[str, Person] = {}
+
+    def __getitem__(self, key: str) -> Person:
+        person = self._built.get(key)
+        if person is None:
+            i = self._row[key]
+            pid, name, division, manager, line, column, since, function = (c[i] for c in self._columns)
+            person = self._built[key] = Person(pid, name, division, manager, Loc(self._rel, line, column),
+                                               since, function)
+        return person
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+
+def _people_columns(value: object) -> dict[str, list[Any]] | None:
+    if not isinstance(value, dict) or set(value) != set(_PEOPLE_COLUMNS):
+        return None
+    ids = value["id"]
+    if not isinstance(ids, list) or not ids:
+        return None
+    for name, types in _PEOPLE_TYPES.items():
+        column = value[name]
+        if not isinstance(column, list) or len(column) != len(ids) or not set(map(type, column)) <= set(types):
+            return None
+    if len(set(ids)) != len(ids):
+        return None
+    return value
+
+
+def shared_people(source: FsSource, config: Config, blob: str,
+                  cache: caching.Cache | None) -> Mapping[str, Person]:
+    """The people directory (unchanged at both revisions, git blob ``blob``): from the cache, or parsed."""
+    key = _key(blob, config.people)
+    if cache is not None:
+        columns = _people_columns(cache.get_index(PEOPLE_KIND, key))
+        if columns is not None:
+            return LazyPeople(config.people, columns)
+    people = load_people(source, config)
+    if cache is not None:
+        values = list(people.values())
+        columns = {"id": [p.id for p in values], "name": [p.name for p in values],
+                   "division": [p.division for p in values], "manager": [p.manager for p in values],
+                   "line": [p.loc.line for p in values], "column": [p.loc.column for p in values],
+                   "division_since": [p.division_since for p in values], "function": [p.function for p in values]}
+        if all(p.loc.path == config.people for p in values) and _people_columns(columns) is not None:
+            cache.put_index(PEOPLE_KIND, key, columns)
+    return people
 
 
 def _walkable(path: str, assignments: str) -> bool:
@@ -213,13 +318,26 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         return f"{config.assignments} is not a folder at {ref}"
     if base_index.odd:
         return f"{base_index.odd[0]} is a symlink or submodule at {ref}"
-    index = base_index.employees
+    assignments = config.assignments
+    base_changed = sorted({c.old for c in changes if c.old is not None and under(c.old, assignments)})
+    head_changed = sorted({c.new for c in changes if c.new is not None and under(c.new, assignments)})
+    gate = [config.catalog, config.people, config.policies, CONFIG_NAME]
+    if config.waivers_path is not None:
+        gate.append(config.waivers_path)
+    base_entries = repo.entries(commit, [*gate, *base_changed])
+    # the base reads what git holds, the working tree follows a symlink: only plain files are the same
+    odd = sorted(p for p, (mode, _sha) in base_entries.items() if mode not in _FILE_MODES)
+    if odd:
+        return f"{odd[0]} is a symlink or submodule at {ref}"
+    if any(p not in base_entries for p in [config.catalog, config.people, *base_changed]):
+        return f"a file is missing at {ref}"
     try:
         # unchanged at both revisions (a change to them declines above): parsed once, shared
         shared = Workspace(
             root=head.label, catalog_path=config.catalog, people_path=config.people,
-            catalog=load_catalog(head, config), people=load_people(head, config), files=(), policies=(),
-            assignments_path=config.assignments, waivers=load_waivers(head, config),
+            catalog=load_catalog(head, config),
+            people=shared_people(head, config, base_entries[config.people][1], cache),
+            files=(), policies=(), assignments_path=config.assignments, waivers=load_waivers(head, config),
             waivers_path=config.waivers_path,
         )
         policies, settings, settings_locs = load_policy_files(head, config)
@@ -229,17 +347,10 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         return "no policy rules"
     shared = dataclasses.replace(shared, policies=policies, settings=settings, settings_locs=settings_locs)
 
-    assignments = config.assignments
-    base_changed = sorted({c.old for c in changes if c.old is not None and under(c.old, assignments)})
-    head_changed = sorted({c.new for c in changes if c.new is not None and under(c.new, assignments)})
     changed = set(base_changed) | set(head_changed)
     max_bytes = config.max_file_bytes
-
-    base_entries = repo.entries(commit, base_changed)
-    if any(base_entries.get(p, ("",))[0] not in _FILE_MODES for p in base_changed):
-        return "a changed grants file is not a plain file at the base"
-    base_loaded = dict(zip(base_changed, load_many(GitSource(repo, commit, ref, base_entries), base_changed,
-                                                   max_bytes, Tuning(jobs=1)), strict=True))
+    base_loaded = dict(zip(base_changed, _load_at(repo, commit, ref, base_entries, base_changed, max_bytes),
+                           strict=True))
     head_loaded = dict(zip(head_changed, load_many(head, head_changed, max_bytes, Tuning(jobs=1)), strict=True))
 
     employees: set[str] = set()
@@ -248,16 +359,20 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     # findings about waivers without a permission share one key (rule + register path)
     employees |= {w.employee for w in shared.waivers if w.permission is None}
 
-    closure = {p for e in employees for p in index.get(e, ())}
+    closure: set[str] = set()
+    for e in employees:
+        paths = base_index.files_of(e)
+        if paths is None:
+            return "the base index does not check out"
+        closure.update(paths)
     base_more = sorted(closure - set(base_loaded))
     head_more = sorted(closure - changed)
     if base_more:
         more_entries = repo.entries(commit, base_more)
-        if any(more_entries.get(p, ("",))[0] not in _FILE_MODES for p in base_more):
-            return "a grants file of the change's employees is not a plain file at the base"
-        base_entries.update(more_entries)
-        base_loaded.update(zip(base_more, load_many(GitSource(repo, commit, ref, more_entries), base_more,
-                                                    max_bytes, Tuning(jobs=1)), strict=True))
+        if any(p not in more_entries for p in base_more):
+            return "the base index does not match the base"
+        base_loaded.update(zip(base_more, _load_at(repo, commit, ref, more_entries, base_more, max_bytes),
+                               strict=True))
     head_loaded.update(zip(head_more, load_many(head, head_more, max_bytes, Tuning(jobs=1)), strict=True))
 
     waivers = tuple(w for w in shared.waivers if w.employee in employees)
@@ -268,6 +383,14 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     head_ws = _workspace(head.label, shared, [head_loaded[p] for p in head_files])
     scope = Scope(tuple(sorted(employees)), tuple(head_files), tuple(base_files), base_index.how)
     return judge(repo, commit, ref, changes, head_ws, base_ws, config, config, False, today, scope=scope)
+
+
+def _load_at(repo: Repo, commit: str, label: str, entries: dict[str, tuple[str, str]], rels: list[str],
+             max_bytes: int) -> list[Loaded]:
+    """Load ``rels`` as they are at ``commit`` (their blobs read in one git call)."""
+    source = GitSource(repo, commit, label, entries)
+    source.prefetch(rels)
+    return load_many(source, rels, max_bytes, Tuning(jobs=1))
 
 
 def caching_tuning(cache: caching.Cache | None) -> Tuning:

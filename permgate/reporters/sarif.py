@@ -10,17 +10,20 @@ repository may be a folder in it), percent-encoded as URI references.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
 from permgate import __version__
 from permgate.findings import Finding
+from permgate.reporters.jsontext import ITEMS, dumps_around, encode
 from permgate.reporters.report import Report
 from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+#: where ``runs[0].results`` and its items sit in the indented document
+_RESULTS_PAD = " " * 6
+_RESULT_PAD = " " * 8
 
 
 def _uri(report: Report, path: str) -> str:
@@ -61,7 +64,8 @@ def render(report: Report) -> str:
             "properties": {"kind": info.kind, "waivable": info.waivable},
         }
         rules.append(entry)
-    results = []
+    # each result is written as soon as it is built: the dicts of a large run never all exist at once
+    results: list[str] = []
     for f in report.findings:
         result: dict[str, Any] = {
             "ruleId": f.rule,
@@ -87,7 +91,7 @@ def render(report: Report) -> str:
             }]
         if report.base_ref is not None:
             result["baselineState"] = "new"
-        results.append(result)
+        results.append(encode(result, _RESULT_PAD))
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "permgate",
@@ -96,8 +100,9 @@ def render(report: Report) -> str:
             "rules": rules,
         }},
         "columnKind": "unicodeCodePoints",
-        "results": results,
+        "results": ITEMS,
         "properties": {"summary": report.summary()},
     }
     sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(sarif, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # as json.dumps(sarif, indent=2, sort_keys=True, ensure_ascii=False) writes it
+    return dumps_around(sarif, results, _RESULTS_PAD, end="\n")

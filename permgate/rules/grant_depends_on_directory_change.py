@@ -17,7 +17,7 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc, person_related,
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     base, change = ctx.base, ctx.change
-    if base is None or change is None:
+    if base is None or change is None or base.people is ws.people:  # one directory for both: nobody moved
         return
     moved: dict[str, tuple[Person, Person]] = {}
     for pid, after in ws.people.items():

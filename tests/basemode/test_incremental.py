@@ -373,3 +373,30 @@ def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
 
 
 
+
+
+def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -> None:
+    """The people directory read back from the cache (built lazily) is load_people's, entry by entry and in order."""
+    from permgate.config import load_config
+    from permgate.gitrepo import Repo
+    from permgate.incremental import LazyPeople, shared_people
+    from permgate.load.source import FsSource
+    from permgate.load.workspace import load_people
+
+    root, _org = repo
+    people = root / "people.yaml"
+    # a person with the optional fields, and a layout the fast path declines
+    people.write_text(people.read_text() + "- id: E900001\n  name: 'Zoë O''Neill'\n  division: corporate\n"
+                      "  manager: null\n  division_since: 2025-02-01\n  function: access-administration\n")
+    commit_all(root, "people with optional fields")
+    source = FsSource(str(root))
+    config = load_config(source)
+    blob = Repo(str(root)).entries("HEAD", ["people.yaml"])["people.yaml"][1]
+    cache = Cache(str(root.parent / "people-cache"))
+    parsed = load_people(source, config)
+    assert shared_people(source, config, blob, cache) == parsed  # a miss: parsed, then stored
+    lazy = shared_people(source, config, blob, cache)
+    assert isinstance(lazy, LazyPeople)
+    assert "E900001" in lazy and "E999999" not in lazy and lazy.get("E999999") is None
+    assert list(lazy.items()) == list(parsed.items())
+    assert len(lazy) == len(parsed)
