@@ -10,10 +10,13 @@ No I/O here; ``permgate.basemode`` builds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from permgate.config import CONFIG_NAME, Config
-from permgate.gitrepo import Change
 from permgate.model import PolicyRule
+
+if TYPE_CHECKING:  # only ``--base`` runs need git (and subprocess): a full check does not import it
+    from permgate.gitrepo import Change
 
 
 def under(path: str, folder: str) -> bool:

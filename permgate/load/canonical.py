@@ -37,6 +37,7 @@ The subset:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import sys
 from collections import deque
@@ -246,7 +247,21 @@ def people(text: str, rel: str) -> dict[str, Person] | None:
 
     Declines as well when the directory has a problem the full loader reports (a
     duplicate id, an unknown manager, a management cycle), so that its message is the
-    full loader's.  Judged column by column (each distinct id, name and division once)
+    full loader's.  The cycle collector is paused meanwhile (as a check pauses it around
+    all loading): the objects built here hold no cycles, and there are hundreds of
+    thousands of them.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _people(text, rel)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _people(text: str, rel: str) -> dict[str, Person] | None:
+    """``people``, judged column by column (each distinct id, name and division once)
     and built by C-level maps: no Python code runs per person on a directory where
     every manager comes before their reports.
     """

@@ -118,3 +118,15 @@ def test_every_cli_module_command_is_listed() -> None:
         found |= {obj.name for obj in vars(module).values()
                   if isinstance(obj, click.Command) and not isinstance(obj, click.Group)}
     assert found == set(COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["chec"], ["who-cn", "P1"], ["nothing-like-it"], ["--bogus"]])
+def test_unknown_commands_are_answered_as_an_eager_group_would(argv: list[str]) -> None:
+    runner = CliRunner()
+    fresh = LazyGroup(name="cli", help=cli.help, context_settings=cli.context_settings, params=list(cli.params))
+    lazy = runner.invoke(fresh, argv, prog_name="permgate")
+    eager = runner.invoke(_eager_group(), argv, prog_name="permgate")
+    assert (lazy.exit_code, lazy.output) == (eager.exit_code, eager.output)
+    assert lazy.exit_code == 2
+    if argv == ["chec"]:
+        assert "Did you mean one of: 'check', 'schema'?" in lazy.output

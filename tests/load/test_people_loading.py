@@ -193,3 +193,18 @@ def test_text_first_characters_are_never_read_as_anything_but_text(first: str) -
 
     for rest in ("", "0", "1", "es", "ull", "rue", "o", "n", "ff", "0:1", ".5", "e3", "-01-01", "000123", " x"):
         assert resolve_tag(first + rest) is None, first + rest
+
+
+def test_the_fast_path_leaves_the_cycle_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert canonical.people(PEOPLE, "people.yaml") is not None
+    assert canonical.people("people: []\n", "people.yaml") is None
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        canonical.people(PEOPLE, "people.yaml")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
