@@ -13,7 +13,10 @@ For each size it generates an organisation (``benchmarks/gen_org.py --policies``
   figures are in the ``--json`` file as ``check_json``);
 - ``cold`` / ``warm``: ``permgate check`` with an empty cache, then again unchanged;
 - ``base``: ``permgate check --base HEAD`` after changing 10 grants files in a git
-  repository of the organisation (only when this permgate has ``--base``).
+  repository of the organisation (only when this permgate has ``--base``): ``cold`` with an
+  empty cache (the base's employee index and people directory are built and stored), then
+  ``warm`` with that cache (the incremental path's steady state, docs/performance.md); their
+  outputs must be equal.
 
 It prints the median wall time of ``--repeat`` runs, CPU time (user + system, workers
 included) and peak memory (the largest resident set of the process and its workers),
@@ -152,20 +155,33 @@ def bench_size(size: int, workdir: str, repeat: int, base: bool) -> dict[str, An
 
     if base:
         repo = base_repo(root, workdir, size)
-        row["base"] = median_of([measure(permgate_cmd("--root", repo, "--base", "HEAD", "--no-cache"), out + ".base")
-                                 for _ in range(repeat)])
+        base_colds, base_warms = [], []
+        for _ in range(repeat):
+            cache_dir = tempfile.mkdtemp(prefix="permgate-bench-cache-")
+            try:
+                cmd = permgate_cmd("--root", repo, "--base", "HEAD", "--cache-dir", cache_dir)
+                base_colds.append(measure(cmd, out + ".base-cold"))
+                base_warms.append(measure(cmd, out + ".base"))
+            finally:
+                shutil.rmtree(cache_dir, ignore_errors=True)
+        with open(out + ".base-cold", "rb") as a, open(out + ".base", "rb") as b:
+            if a.read() != b.read():
+                raise SystemExit(f"{size}: the warm --base run's output differs from the cold one's")
+        row["base_cold"], row["base"] = median_of(base_colds), median_of(base_warms)
     return row
 
 
 def render(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) | check MB | naive MB "
-        "| cold s | warm s | cold/warm | base s (10 files) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| cold s | warm s | cold/warm | base cold s (CPU s) / MB | base warm s (CPU s) / MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         n, c = r["naive"], r["check"]
-        base = f"{r['base']['wall']:.2f}" if "base" in r else "n/a"
+        def base_cell(m: dict[str, float] | None) -> str:
+            return f"{m['wall']:.2f} ({m['cpu']:.2f}) / {m['rss_mb']:.0f}" if m else "n/a"
+        base = f"{base_cell(r.get('base_cold'))} | {base_cell(r.get('base'))}"
         lines.append(
             f"| {r['employees']:,} | {r['grants']:,} | {n['wall']:.2f} ({n['cpu']:.2f}) "
             f"| {c['wall']:.2f} ({c['cpu']:.2f}) "

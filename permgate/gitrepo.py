@@ -219,6 +219,27 @@ class Repo:
                            "--", *(self.prefix + r for r in rels))
         return [rel for path in listing.split("\0") if path and (rel := self._inside(path)) is not None]
 
+    def grep_files(self, rev: str, needles: list[str], rel: str) -> list[str]:
+        """Files below ``rel`` at ``rev`` whose content contains one of ``needles`` literally."""
+        if not needles:
+            return []
+        args = ["git", "--literal-pathspecs", "grep", "-l", "-z", "-F", "--no-color", "--no-textconv", "-a"]
+        for n in needles:
+            args += ["-e", n]
+        args += [rev, "--", self.prefix + rel.strip("/")]
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        proc = subprocess.run(args, cwd=self.toplevel, capture_output=True, env=env)
+        if proc.returncode not in (0, 1):  # 1: nothing found
+            said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git grep failed: {said[-1] if said else 'exit ' + str(proc.returncode)}")
+        out: list[str] = []
+        for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            path = entry[len(rev) + 1:] if entry.startswith(rev + ":") else None
+            rel_path = self._inside(path) if path else None
+            if rel_path:
+                out.append(rel_path)
+        return out
+
     def blob_sizes(self, shas: list[str]) -> dict[str, int]:
         """The size in bytes of each blob id, without reading it (``git cat-file --batch-check``)."""
         if not shas:

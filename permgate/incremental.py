@@ -56,7 +56,7 @@ from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
 from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
-from permgate.model import GrantsFile, LoadProblem, Loc, Person, Workspace
+from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Workspace
 
 #: the cache entry kind of the base index (bump when its meaning changes)
 INDEX_KIND = "declared-employees-v3"
@@ -262,8 +262,6 @@ def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config,
                 continue
             if p == CONFIG_NAME or probe.is_gate_file(p):
                 return f"{p} is part of the gate"
-            if p in (config.catalog, config.people):
-                return f"{p} changed"
             if under(p, assignments) and not _walkable(p, assignments):
                 return f"{p} is not a plain grants file name"
         if c.new is not None and under(c.new, assignments) and not _plain_file(root, c.new):
@@ -331,40 +329,67 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         return f"{odd[0]} is a symlink or submodule at {ref}"
     if any(p not in base_entries for p in [config.catalog, config.people, *base_changed]):
         return f"a file is missing at {ref}"
+    paths = probe.paths()
+    base_source = GitSource(repo, commit, ref, base_entries)
     try:
         # unchanged at both revisions (a change to them declines above): parsed once, shared
-        shared = Workspace(
-            root=head.label, catalog_path=config.catalog, people_path=config.people,
-            catalog=load_catalog(head, config),
-            people=shared_people(head, config, base_entries[config.people][1], cache),
-            files=(), policies=(), assignments_path=config.assignments, waivers=load_waivers(head, config),
-            waivers_path=config.waivers_path,
-        )
+        waivers = load_waivers(head, config)
         policies, settings, settings_locs = load_policy_files(head, config)
+        head_catalog = load_catalog(head, config)
+        base_catalog = load_catalog(base_source, config) if config.catalog in paths else head_catalog
+        if config.people in paths:
+            head_people: Mapping[str, Person] = load_people(head, config)
+            base_people: Mapping[str, Person] = load_people(base_source, config)
+        else:
+            head_people = base_people = shared_people(head, config, base_entries[config.people][1], cache)
     except ConfigError as err:
         return f"the full path reports {err.path}:{err.line}"
     if not policies:
         return "no policy rules"
-    shared = dataclasses.replace(shared, policies=policies, settings=settings, settings_locs=settings_locs)
+    frame = Workspace(
+        root=head.label, catalog_path=config.catalog, people_path=config.people, catalog=head_catalog,
+        people=head_people, files=(), policies=policies, assignments_path=config.assignments,
+        settings=settings, settings_locs=settings_locs, waivers=waivers, waivers_path=config.waivers_path,
+    )
+    why = _decline_catalog(head_catalog, base_catalog)
+    if why:
+        return why
+    # permissions and people whose entry differs: their holders, grantees and granters are re-judged
+    perms = sorted(pid for pid in head_catalog if not _same_entry(head_catalog[pid], base_catalog[pid]))
+    people = _changed_people(head_people, base_people) if head_people is not base_people else set()
+    employees: set[str] = set(people)
+    employees |= _below(people, head_people, base_people)
+    employees |= {w.employee for w in waivers if w.approved_by in people}
+    # findings about waivers without a permission share one key (rule + register path)
+    employees |= {w.employee for w in waivers if w.permission is None}
 
     changed = set(base_changed) | set(head_changed)
     max_bytes = config.max_file_bytes
     base_loaded = dict(zip(base_changed, _load_at(repo, commit, ref, base_entries, base_changed, max_bytes),
                            strict=True))
     head_loaded = dict(zip(head_changed, load_many(head, head_changed, max_bytes, Tuning(jobs=1)), strict=True))
-
-    employees: set[str] = set()
+    needles = [*perms, *people]
+    if needles:
+        if any("\n" in n or not n for n in needles):
+            return "an id git grep cannot look for"
+        # a file can hold an id only by spelling it, or through a double-quoted escape (a backslash);
+        # unchanged files are the same in the working tree, changed ones are loaded anyway
+        holders = sorted(set(repo.grep_files(commit, [*needles, "\\"], assignments)) - set(base_loaded))
+        if holders:
+            holder_entries = repo.entries(commit, holders)
+            if any(p not in holder_entries for p in holders):
+                return "git grep and ls-tree disagree"
+            base_loaded.update(zip(holders, _load_at(repo, commit, ref, holder_entries, holders, max_bytes),
+                                   strict=True))
     for loaded in (*base_loaded.values(), *head_loaded.values()):
         employees |= declared(loaded)
-    # findings about waivers without a permission share one key (rule + register path)
-    employees |= {w.employee for w in shared.waivers if w.permission is None}
 
     closure: set[str] = set()
     for e in employees:
-        paths = base_index.files_of(e)
-        if paths is None:
+        files_of_e = base_index.files_of(e)
+        if files_of_e is None:
             return "the base index does not check out"
-        closure.update(paths)
+        closure.update(files_of_e)
     base_more = sorted(closure - set(base_loaded))
     head_more = sorted(closure - changed)
     if base_more:
@@ -375,14 +400,60 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
                                strict=True))
     head_loaded.update(zip(head_more, load_many(head, head_more, max_bytes, Tuning(jobs=1)), strict=True))
 
-    waivers = tuple(w for w in shared.waivers if w.employee in employees)
-    shared = dataclasses.replace(shared, waivers=waivers)
+    frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
     base_files = sorted(base_loaded)
     head_files = sorted(head_loaded)
-    base_ws = _workspace(ref, shared, [base_loaded[p] for p in base_files])
-    head_ws = _workspace(head.label, shared, [head_loaded[p] for p in head_files])
+    base_frame = dataclasses.replace(frame, catalog=base_catalog, people=base_people)
+    base_ws = _workspace(ref, base_frame, [base_loaded[p] for p in base_files])
+    head_ws = _workspace(head.label, frame, [head_loaded[p] for p in head_files])
     scope = Scope(tuple(sorted(employees)), tuple(head_files), tuple(base_files), base_index.how)
     return judge(repo, commit, ref, changes, head_ws, base_ws, config, config, False, today, scope=scope)
+
+
+def _same_entry(a: Permission | Person, b: Permission | Person) -> bool:
+    """Equal but for where the entry sits (a line added above it moves it, nothing else)."""
+    return a == dataclasses.replace(b, loc=a.loc)
+
+
+def _decline_catalog(head: Mapping[str, Permission], base: Mapping[str, Permission]) -> str | None:
+    """A catalog change the incremental run cannot bound: one that changes which permissions exist,
+    are retired or who owns them changes ``bulk-grant``'s pool for a whole division, and the
+    gate itself (``policy-change``)."""
+    if head is base:
+        return None
+    if set(head) != set(base):
+        return "the catalog adds or removes permissions"
+    for pid, perm in head.items():
+        if (perm.retired, perm.owner_division) != (base[pid].retired, base[pid].owner_division):
+            return f"the catalog changes {pid}'s owner or retirement"
+    return None
+
+
+def _changed_people(head: Mapping[str, Person], base: Mapping[str, Person]) -> set[str]:
+    out = set(head).symmetric_difference(base)
+    out.update(pid for pid, p in head.items() if pid in base and not _same_entry(p, base[pid]))
+    return out
+
+
+def _below(people: set[str], head: Mapping[str, Person], base: Mapping[str, Person]) -> set[str]:
+    """Everyone whose management chain, at either revision, runs through a person whose manager
+    changed (or who came or went): ``granter-authority`` reads whole chains."""
+    if not people:
+        return set()
+    out: set[str] = set()
+    for directory in (head, base):
+        reports: dict[str, list[str]] = {}
+        for pid, p in directory.items():
+            if p.manager is not None:
+                reports.setdefault(p.manager, []).append(pid)
+        todo = [pid for pid in people
+                if pid not in head or pid not in base or head[pid].manager != base[pid].manager]
+        while todo:
+            for r in reports.get(todo.pop(), ()):
+                if r not in out:
+                    out.add(r)
+                    todo.append(r)
+    return out
 
 
 def _load_at(repo: Repo, commit: str, label: str, entries: dict[str, tuple[str, str]], rels: list[str],

@@ -173,7 +173,7 @@ def test_benchmark_script_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) |" in result.stdout
     row = json.loads(out.read_text())[0]
     assert row["employees"] == 100 and row["violations"] == 2
-    assert {"naive", "check", "cold", "warm"} <= set(row)
+    assert {"naive", "check", "cold", "warm", "base_cold", "base"} <= set(row)
 
 
 def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import random
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -252,38 +253,94 @@ def test_waivers_without_permission_bring_their_employees(repo: tuple[Path, Org]
     assert any(f.rule == "waiver-unused" for f in scoped.preexisting)
 
 
-@pytest.mark.parametrize("what", ["people-moved", "manager", "catalog-owner", "retired", "policy", "waiver"])
-def test_directory_catalog_and_gate_changes_take_the_full_path(repo: tuple[Path, Org], what: str) -> None:
+def _edit_entry(root: Path, rel: str, pid: str, edit: Any) -> None:
+    path = root / rel
+    text = path.read_text()
+    start = text.index(f"- id: {pid}\n")
+    end = text.find("- id:", start + 1)
+    end = len(text) if end < 0 else end
+    path.write_text(text[:start] + edit(text[start:end]) + text[end:])
+
+
+def _leaf(org: Org, division: str) -> str:
+    """An employee of ``division`` who manages nobody."""
+    bosses = set(org.manager.values())
+    return next(e for e, d in sorted(org.division.items()) if d == division and e not in bosses and org.manager[e])
+
+
+@pytest.mark.parametrize("what", ["moved", "manager", "team", "renamed", "function", "removed", "added",
+                                  "granter-moved"])
+def test_people_changes_are_judged_incrementally(repo: tuple[Path, Org], what: str) -> None:
     root, org = repo
-    seller = org.of("retail-sales", 2)
-    if what in ("people-moved", "manager"):
-        people = root / "people.yaml"
-        text = people.read_text()
-        start = text.index(f"- id: {seller}\n")
-        end = text.index("- id:", start + 1)
-        entry = text[start:end]
-        if what == "people-moved":
-            new = entry.replace("division: retail-sales", "division: distribution")
-        else:
-            new = re.sub(r"manager: \S+", f"manager: {org.of('retail-sales', 0)}", entry)
-        people.write_text(text[:start] + new + text[end:])
-    elif what in ("catalog-owner", "retired"):
-        catalog = root / "catalog.yaml"
-        text = catalog.read_text()
-        perm = org.sales_perms()[0]
-        start = text.index(f"- id: {perm}\n")
-        end = text.index("- id:", start + 1)
-        entry = text[start:end]
-        new = (re.sub(r"owner_division: \S+", "owner_division: distribution", entry) if what == "catalog-owner"
-               else entry.rstrip("\n") + "\n  retired: true\n")
-        catalog.write_text(text[:start] + new + text[end:])
-    elif what == "policy":
+    seller = _leaf(org, "retail-sales")
+    boss = org.manager[seller]
+    head = next(e for e, d in sorted(org.division.items()) if d == "corporate" and org.manager[e] is None)
+    if what == "moved":  # a transfer: their grants of retail-sales permissions stay, their file is misplaced
+        _edit_entry(root, "people.yaml", seller,
+                    lambda e: e.replace("division: retail-sales", "division: distribution"))
+    elif what == "manager":  # the seller gets another manager: the old one's grants lose their authority
+        _edit_entry(root, "people.yaml", seller, lambda e: re.sub(r"manager: \S+", f"manager: {head}", e))
+    elif what == "team":  # the seller's manager moves under another manager: whole chains below change
+        _edit_entry(root, "people.yaml", boss, lambda e: re.sub(r"manager: \S+", f"manager: {head}", e))
+    elif what == "renamed":  # messages and related locations name the grantee and the granter
+        _edit_entry(root, "people.yaml", boss, lambda e: re.sub(r"name: .*", "name: Renamed Person", e))
+    elif what == "function":
+        _edit_entry(root, "people.yaml", seller, lambda e: e + "  function: access-administration\n")
+    elif what == "removed":  # their file now belongs to nobody
+        _edit_entry(root, "people.yaml", seller, lambda e: "")
+    elif what == "added":
+        append(root, "people.yaml", "- id: E900001\n  name: New Person\n  division: corporate\n  manager: null\n")
+    else:  # a manager who granted to their team moves away: granter-authority on the protected owner
+        _edit_entry(root, "people.yaml", boss, lambda e: e.replace("division: retail-sales", "division: corporate"))
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
+    found = triples(scoped)
+    if what == "manager":
+        assert ("granter-authority", org.path(seller)) in {(r, p) for r, p, _ in found}
+    if what == "moved":
+        assert ("misplaced-file", org.path(seller), 3) in found
+        assert ("grant-depends-on-directory-change" not in {r for r, _, _ in found})
+    if what == "removed":
+        assert ("unknown-employee", org.path(seller), 3) in found
+    if what in ("moved", "removed", "manager"):
+        assert found  # the change breaks something, and the incremental run sees it
+
+
+@pytest.mark.parametrize("what", ["name", "sensitive", "grants-access", "owner", "retired", "added"])
+def test_catalog_changes(repo: tuple[Path, Org], what: str) -> None:
+    root, org = repo
+    perm = org.sales_perms()[0]
+    edits = {
+        "name": lambda e: re.sub(r"name: .*", "name: renamed.permission", e),
+        "sensitive": lambda e: e + "  sensitive: true\n",
+        "grants-access": lambda e: e + "  grants_access: true\n",
+        "owner": lambda e: re.sub(r"owner_division: \S+", "owner_division: distribution", e),
+        "retired": lambda e: e + "  retired: true\n",
+    }
+    if what == "added":
+        append(root, "catalog.yaml",
+               "- id: P999\n  name: new.permission\n  owner_division: corporate\n  description: New\n")
+    else:
+        _edit_entry(root, "catalog.yaml", perm, edits[what])
+    scoped, _ = both(root)
+    if what in ("owner", "retired", "added"):  # bulk-grant's pool of a whole division changes: the full path
+        assert scoped.scope is None and scoped.declined is not None and "catalog" in scoped.declined
+        return
+    assert scoped.scope is not None, scoped.declined
+    if what in ("sensitive", "grants-access"):
+        rule = "expiry-required" if what == "sensitive" else "privilege-management"
+        assert rule in {r for r, _, _ in triples(scoped)}
+
+
+@pytest.mark.parametrize("what", ["policy", "waiver"])
+def test_gate_changes_take_the_full_path(repo: tuple[Path, Org], what: str) -> None:
+    root, _org = repo
+    if what == "policy":
         append(root, "policies/duties.yaml", "# reviewed\n")
     else:
-        append(root, WAIVERS, "")
         (root / WAIVERS).write_text((root / WAIVERS).read_text().replace("2026-07-31", "2026-07-30", 1))
     scoped, full = both(root)
-    assert scoped.scope is None and scoped.declined
+    assert scoped.scope is None and scoped.declined is not None and "gate" in scoped.declined
     assert scoped.new == full.new
 
 
@@ -358,6 +415,35 @@ def test_symlink_at_the_base_declines(repo: tuple[Path, Org]) -> None:
     append(root, org.path(a), grant(org.sales_perms()[0], a))
     scoped, _ = both(root)
     assert scoped.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
+
+
+def _random_people_change(root: Path, org: Org, rng: random.Random) -> None:
+    heads = sorted(e for e, m in org.manager.items() if m is None)
+    divisions = ["corporate", "distribution", "retail-sales"]
+    for _ in range(rng.randint(1, 3)):
+        emp = rng.choice(sorted(e for e in org.division if e not in heads))
+        op = rng.randrange(4)
+        if op == 0:
+            to = rng.choice(divisions)
+            _edit_entry(root, "people.yaml", emp, lambda e, to=to: re.sub(r"division: \S+", f"division: {to}", e))
+        elif op == 1:
+            boss = rng.choice(heads)
+            _edit_entry(root, "people.yaml", emp, lambda e, boss=boss: re.sub(r"manager: \S+", f"manager: {boss}", e))
+        elif op == 2:
+            _edit_entry(root, "people.yaml", emp, lambda e: re.sub(r"name: .*", "name: Someone Else", e))
+        else:
+            _edit_entry(root, "people.yaml", emp, lambda e: e + "  division_since: 2026-03-01\n")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_people_and_grants_changes_agree_with_the_full_path(repo: tuple[Path, Org], seed: int) -> None:
+    root, org = repo
+    rng = random.Random(1000 + seed)
+    _random_people_change(root, org, rng)
+    if seed % 2:
+        _random_change(root, org, rng)
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
 
 
 def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
