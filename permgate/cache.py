@@ -37,10 +37,12 @@ import tempfile
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from permgate.load.grants import Loaded
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc
+
+if TYPE_CHECKING:  # the loaders are not needed to answer a run from the cache
+    from permgate.load.grants import Loaded
 
 #: A tree whose files changed less than this many seconds ago is not stored.
 RACY_SECONDS = 2.0

@@ -157,10 +157,17 @@ class Workspace:
 
     def grants_of(self, employee: str) -> list[Grant]:
         """Every grant held by ``employee`` across all files (an index built on first use)."""
-        if not self._by_employee:
-            for g in self.iter_grants():
-                self._by_employee.setdefault(g.employee, []).append(g)
-        return self._by_employee.get(employee, [])
+        index = self._by_employee
+        if not index:
+            # a file's grants are all its employee's: one look-up per file, not per grant
+            for f in self.files:
+                if f.grants:
+                    held = index.get(f.employee)
+                    if held is None:
+                        index[f.employee] = list(f.grants)
+                    else:
+                        held.extend(f.grants)
+        return index.get(employee, [])
 
     def management_chain(self, employee: str) -> list[str]:
         """The managers above ``employee``, nearest first; stops at a cycle or unknown id."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from permgate import engine
 from permgate.commands import check as check_command
 from permgate.commands.check import CheckSettings, run_check
 from permgate.reporters import REPORTERS
@@ -31,7 +32,7 @@ def outputs(root: Path, jobs: int | None) -> dict[str, tuple[str, int, str]]:
 def reference(org: tuple[Path, Planted]) -> dict[str, tuple[str, int, str]]:
     """The whole workspace at once, in this process (the path a rule the split cannot divide takes)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(check_command, "splittable", lambda ws: False)
+        mp.setattr(engine, "splittable", lambda ws: False)
         return outputs(org[0], 1)
 
 

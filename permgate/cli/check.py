@@ -29,7 +29,8 @@ from permgate.reporters import REPORTERS
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Where the cache lives (default: $XDG_CACHE_HOME/permgate or ~/.cache/permgate).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes for reading grants files (default: one per core on large trees).")
+              help="Worker processes for reading and checking grants files "
+                   "(default: one per core on large trees; 1: this process only).")
 @handle_errors
 def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None,
           no_cache: bool, cache_dir: str | None, jobs: int | None) -> None:

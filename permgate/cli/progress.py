@@ -28,7 +28,7 @@ class ProgressLine:
             return
         filled = WIDTH * done // total if total else WIDTH
         bar = "#" * filled + "-" * (WIDTH - filled)
-        click.echo(f"\rpermgate: reading grants [{bar}] {done}/{total} files", file=self.stream, nl=False)
+        click.echo(f"\rpermgate: checking grants [{bar}] {done}/{total} files", file=self.stream, nl=False)
         self.shown = True
 
     def close(self) -> None:

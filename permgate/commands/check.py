@@ -6,19 +6,20 @@ import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
-from permgate.config import load_config
-from permgate.engine import check_config, evaluate, rule_catalogue, splittable
 from permgate.errors import ConfigError, GitError, UsageError
 from permgate.findings import Finding, at_or_above
-from permgate.load.bulk import Progress, Tuning, no_gc
-from permgate.load.source import FsSource
-from permgate.load.workspace import grants_paths, load_frame, load_grants
 from permgate.model import PolicyRule, Workspace
-from permgate.reporters import REPORTERS, Report
-from permgate.split import check_split
+
+if TYPE_CHECKING:
+    from permgate.load.bulk import Progress, Tuning
+    from permgate.load.source import FsSource
+
+# The engine, the loaders and the split are imported by ``_check`` only: a run answered
+# from the cache needs none of them (the warm run is mostly start-up).
 
 #: formats whose paths must be relative to the git repository's top level
 _REPO_RELATIVE = ("sarif", "github")
@@ -86,6 +87,8 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
             hit = cache.get_run(run_key)
             if hit is not None:
                 return Outcome(hit[0], hit[2], hit[1])
+    from permgate.load.bulk import Tuning
+
     outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress))
     if cache is not None and run_key is not None:
         cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
@@ -97,25 +100,32 @@ CHUNK_FILES: int | None = None
 
 
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
+    from permgate import engine
+    from permgate.config import load_config
+    from permgate.load.bulk import no_gc
+    from permgate.load.workspace import grants_paths, load_frame, load_grants
+    from permgate.reporters import REPORTERS, Report
+    from permgate.split import check_split
+
     config = load_config(settings.root)
     with no_gc():
         source = _source(settings.root)
         frame = load_frame(source, config)
         paths, refused = grants_paths(source, config)
         require_policy_rules(frame.policies, config.policies)
-        if splittable(frame):
+        if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/split.py)
-            check_config(frame, config)
+            engine.check_config(frame, config)
             result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES)
             findings, files, grants = tuple(result.findings), result.files, result.grants
         else:  # a rule the split cannot divide: the whole workspace at once
             grants_files, problems = load_grants(source, config, tuning=tuning)
             ws = dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems), _by_employee={})
-            findings = tuple(evaluate(ws, config, today, jobs=settings.jobs))
+            findings = tuple(engine.evaluate(ws, config, today, jobs=settings.jobs))
             files, grants = _file_count(ws), sum(len(f.grants) for f in ws.files)
     report = Report(
         findings=findings,
-        rules=tuple(rule_catalogue(frame, config)),
+        rules=tuple(engine.rule_catalogue(frame, config)),
         files=files,
         grants=grants,
         color=settings.color,
@@ -125,6 +135,8 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
 
 
 def _source(root: str) -> FsSource:
+    from permgate.load.source import FsSource
+
     if not os.path.isdir(root):
         raise UsageError(f"--root {root}: not a directory")
     return FsSource(root)
@@ -132,6 +144,7 @@ def _source(root: str) -> FsSource:
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.basemode import check_against_base
+    from permgate.reporters import REPORTERS, Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
     result = check_against_base(settings.root, ref, today, cache)

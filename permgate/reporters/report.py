@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from permgate.engine import RuleInfo
 from permgate.findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:  # a type only: a run answered from the cache never imports the engine
+    from permgate.engine import RuleInfo
 
 
 @dataclass(frozen=True)
