@@ -141,22 +141,37 @@ def chunk_size(total: int, jobs: int) -> int:
 
 def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
             tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
-    """Every chunk's result (in the order they finish) with its index."""
+    """Every chunk's result (in the order they finish) with its index.
+
+    A chunk whose worker failed or died (a ``BrokenProcessPool`` fails every chunk not done)
+    is judged again here, where an error shows as itself: never a hang, never a lost chunk.
+    """
     quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
     if jobs <= 1 or len(chunks) < 2 or not parallel.can_fork():
         for index, rels in enumerate(chunks):
             yield index, run_chunk(source, frame, config, today, rels, quiet)
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     global _job
     _job = (source, frame, config, today, chunks, quiet)
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
+    failed: list[int] = []
+    # fork: the workers inherit the frame and the path list; only results cross a pipe
+    pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"))
     try:
-        yield from pool.imap_unordered(_work, range(len(chunks)))
-        pool.close()  # the workers leave on their own: faster than terminating them
+        futures = {pool.submit(_work, index): index for index in range(len(chunks))}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception:  # it failed or its worker died: judged again below, in this process
+                failed.append(futures[future])
+                continue
+            yield result
     finally:
-        pool.terminate()  # at once when a chunk failed; a no-op after close
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
         _job = None
+    for index in sorted(failed):
+        yield index, run_chunk(source, frame, config, today, chunks[index], quiet)
 
 
 def check_split(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
