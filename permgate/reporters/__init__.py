@@ -32,6 +32,9 @@ class _Reporters(Mapping[str, Renderer]):
         render: Renderer = module.render
         return render
 
+    def __contains__(self, name: object) -> bool:
+        return name in _MODULES  # without importing the format's module
+
     def __iter__(self) -> Iterator[str]:
         return iter(_MODULES)
 

@@ -10,12 +10,14 @@ repository may be a folder in it), percent-encoded as URI references.
 from __future__ import annotations
 
 import hashlib
+from functools import cache, lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import quote
 
 from permgate import __version__
 from permgate.findings import Finding
-from permgate.reporters.jsontext import ITEMS, dumps_around, encode
+from permgate.reporters.jsontext import ITEMS, Raw, dumps_around, encode
 from permgate.reporters.report import Report
 from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
 
@@ -24,17 +26,38 @@ _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 #: where ``runs[0].results`` and its items sit in the indented document
 _RESULTS_PAD = " " * 6
 _RESULT_PAD = " " * 8
+#: where a result's locations[i].physicalLocation (and relatedLocations[i]'s) and its
+#: suppressions[0].location.physicalLocation begin
+_LOCATION_PAD = " " * 14
+_SUPPRESSION_PAD = " " * 16
 
 
 def _uri(report: Report, path: str) -> str:
-    return quote(report.path_prefix + path, safe="/-._~")
+    return _quoted(report.path_prefix + path)
 
 
-def _location(report: Report, path: str, line: int, column: int) -> dict[str, Any]:
-    return {"physicalLocation": {
-        "artifactLocation": {"uri": _uri(report, path)},
-        "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
-    }}
+@lru_cache(maxsize=1 << 16)
+def _quoted(path: str) -> str:
+    # the same few paths come back for every finding (the catalog, people, the policy file)
+    return quote(path, safe="/-._~")
+
+
+def _number(value: int, pad: str) -> str:
+    return int.__repr__(value) if value.__class__ is int else encode(value, pad)
+
+
+def _location(report: Report, path: str, line: int, column: int, pad: str) -> dict[str, Any]:
+    """``{"physicalLocation": {"artifactLocation": {"uri": ...}, "region": {"startLine": ...,
+    "startColumn": ...}}}``, the inner part already written as json text at ``pad`` (the
+    indentation of the line it starts on): four of these per finding are most of a result."""
+    return {"physicalLocation": Raw(_physical(pad) % (
+        encode_basestring(_uri(report, path)), _number(max(column, 1), pad), _number(max(line, 1), pad)))}
+
+
+@cache
+def _physical(pad: str) -> str:
+    return (f'{{\n{pad}  "artifactLocation": {{\n{pad}    "uri": %s\n{pad}  }},\n'
+            f'{pad}  "region": {{\n{pad}    "startColumn": %s,\n{pad}    "startLine": %s\n{pad}  }}\n{pad}}}')
 
 
 def _fingerprint(f: Finding) -> str:
@@ -71,7 +94,7 @@ def render(report: Report) -> str:
             "ruleId": f.rule,
             "level": _LEVEL[f.severity],
             "message": {"text": f.message},
-            "locations": [_location(report, f.path, f.line, f.column)],
+            "locations": [_location(report, f.path, f.line, f.column, _LOCATION_PAD)],
             "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
             "properties": {"employee": f.employee, "permission": f.permission},
         }
@@ -79,7 +102,7 @@ def render(report: Report) -> str:
             result["ruleIndex"] = index[f.rule]
         if f.related:
             result["relatedLocations"] = [
-                {"id": i, **_location(report, r.path, r.line, r.column), "message": {"text": r.message}}
+                {"id": i, **_location(report, r.path, r.line, r.column, _LOCATION_PAD), "message": {"text": r.message}}
                 for i, r in enumerate(f.related, start=1)
             ]
         if f.waived is not None:
@@ -87,7 +110,7 @@ def render(report: Report) -> str:
             result["suppressions"] = [{
                 "kind": "external", "status": "accepted",
                 "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
-                "location": _location(report, w.path, w.line, w.column),
+                "location": _location(report, w.path, w.line, w.column, _SUPPRESSION_PAD),
             }]
         if report.base_ref is not None:
             result["baselineState"] = "new"

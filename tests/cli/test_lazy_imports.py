@@ -130,3 +130,13 @@ def test_unknown_commands_are_answered_as_an_eager_group_would(argv: list[str]) 
     assert lazy.exit_code == 2
     if argv == ["chec"]:
         assert "Did you mean one of: 'check', 'schema'?" in lazy.output
+
+
+def test_reporters_mapping_imports_a_format_when_it_is_looked_up() -> None:
+    probe = ("import sys; from permgate.reporters import REPORTERS; "
+             "listed = sorted(REPORTERS); member = 'sarif' in REPORTERS and 'nope' not in REPORTERS; "
+             "before = 'permgate.reporters.sarif' in sys.modules; render = REPORTERS['sarif']; "
+             "print(listed, member, before, 'permgate.reporters.sarif' in sys.modules, render.__module__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["['github',", "'json',", "'markdown',", "'sarif',", "'text']", "True", "False", "True",
+                           "permgate.reporters.sarif"]

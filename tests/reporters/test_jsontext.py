@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from permgate.findings import Finding, Related, Waived
-from permgate.reporters import REPORTERS, Report, json_format
+from permgate.reporters import REPORTERS, Report, json_format, sarif
 from permgate.reporters.jsontext import ITEMS, Raw, array, dumps, dumps_around, encode
 
 texts = st.one_of(st.text(max_size=8), st.sampled_from(["", "\"", "\\", "\n\r\t", "\x00\x1f\x7f", "é電\u2028",
@@ -129,3 +129,47 @@ def test_dumps_around_places_the_items_as_an_array(items: list[Any], rest: dict[
     else:
         text = dumps_around(doc, [encode(i, pad + "  ") for i in items], pad, end="\n")
     assert text == reference(expected) + "\n"
+
+
+# --- SARIF: the locations written as text in place are what the plain dicts would give
+
+
+def _plain_location(report: Report, path: str, line: int, column: int, pad: str) -> dict[str, Any]:
+    """The location as it was built before: plain dicts, for json.dumps to lay out."""
+    return {"physicalLocation": {
+        "artifactLocation": {"uri": sarif._uri(report, path)},
+        "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
+    }}
+
+
+# paths and ids are text a file system and UTF-8 can hold (a lone surrogate is refused earlier)
+sarif_texts = texts.filter(lambda t: "\ud800" not in t)
+sarif_related = st.builds(Related, sarif_texts, st.integers(-1, 10**6), st.integers(-1, 99), sarif_texts)
+sarif_waived = st.builds(Waived, sarif_texts, sarif_texts, sarif_texts, sarif_texts, sarif_texts,
+                         st.integers(0, 10**6), st.integers(0, 99))
+sarif_findings = st.builds(
+    Finding, st.sampled_from(["self-grant", "granter-authority", "other"]), st.sampled_from(["error", "note"]),
+    sarif_texts, sarif_texts, st.integers(-1, 10**6), st.integers(-1, 99), st.one_of(st.none(), sarif_texts),
+    st.one_of(st.none(), sarif_texts), st.lists(sarif_related, max_size=3).map(tuple),
+    st.one_of(st.none(), sarif_waived))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(sarif_findings, max_size=4), st.sampled_from(["", "sub dir/", "é/"]), st.booleans(), st.booleans())
+def test_sarif_is_what_json_dumps_makes_of_the_plain_result(found: list[Finding], prefix: str, base: bool,
+                                                               with_rules: bool) -> None:
+    from permgate.engine import RuleInfo
+
+    rules = (RuleInfo("self-grant", "builtin", "error", "s", True),
+             RuleInfo("granter-authority", "builtin", "warning", "g", True)) if with_rules else ()
+    report = Report(findings=tuple(found), rules=rules, path_prefix=prefix,
+                    base_ref="main" if base else None, base_commit="abc" if base else None)
+    fast = REPORTERS["sarif"](report)
+    original = sarif._location
+    sarif._location = _plain_location  # type: ignore[assignment]
+    try:
+        plain = REPORTERS["sarif"](report)
+    finally:
+        sarif._location = original  # type: ignore[assignment]
+    assert fast == plain
+    assert fast == json.dumps(json.loads(fast), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
