@@ -508,3 +508,22 @@ def test_index_is_the_same_over_workers(repo: tuple[Path, Org]) -> None:
     assert one.lines == two.lines == from_git.lines
     assert one.files_of(org.of("retail-sales", 0)) == [
         "assignments/corporate/extra.yaml", org.path(org.of("retail-sales", 0))]
+
+
+def test_grants_repository_in_a_subfolder(base_repo: Path, tmp_path: Path) -> None:
+    """``--root access/`` inside a larger git repository: git paths carry the prefix, findings do not."""
+    top = tmp_path / "mono"
+    shutil.copytree(base_repo, top / "access", ignore=shutil.ignore_patterns(".git"))
+    (top / "src").mkdir()
+    (top / "src" / "app.py").write_text("print('hi')\n")
+    init_repo(top)
+    root = top / "access"
+    org = Org(root)
+    seller = _leaf(org, "retail-sales")
+    append(root, org.path(seller), grant(org.sales_perms()[0], seller))
+    _edit_entry(root, "people.yaml", org.manager[seller], lambda e: re.sub(r"name: .*", "name: Renamed Person", e))
+    (top / "src" / "app.py").write_text("print('changed')\n")
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
+    assert scoped.prefix == "access/"
+    assert ("self-grant", org.path(seller)) in {(r, p) for r, p, _ in triples(scoped)}
