@@ -33,6 +33,7 @@ import gc
 import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from permgate import engine, parallel
 from permgate.config import Config
@@ -51,16 +52,23 @@ MIN_CHUNK_FILES = 250
 
 #: A finding as plain tuples: pickles several times faster than the slotted dataclass.
 PackedFinding = tuple[str, str, str, str, int, int, str | None, str | None,
-                      tuple[tuple[str, int, int, str], ...], None]
+                      tuple[tuple[str, int, int, str], ...]]
+Shared = dict[Any, Any]
 
 
-def _pack(f: Finding) -> PackedFinding:
+def _pack(f: Finding, shared: Shared) -> PackedFinding:
+    """``f`` as plain tuples; equal related locations (the same catalog line, person or policy
+    behind many findings) become one object, which pickle then writes once per chunk."""
+    related = tuple([shared.setdefault(r, r) for r in map(tuple, f.related)])
     return (f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
-            tuple(map(tuple, f.related)), None)  # type: ignore[arg-type]  # Related is a NamedTuple
+            shared.setdefault(related, related))
 
 
-def _unpack(p: PackedFinding) -> Finding:
-    return Finding(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], tuple(map(_related, p[8])))
+def _unpack(p: PackedFinding, shared: Shared) -> Finding:
+    related = shared.get(p[8])
+    if related is None:
+        related = shared[p[8]] = tuple(map(_related, p[8]))
+    return Finding(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], related)
 
 
 _related = functools.partial(tuple.__new__, Related)
@@ -105,8 +113,9 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     loaded = [bulk._load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
     ws = _sub_workspace(frame, loaded)
     named = {w.employee for w in frame.waivers}
+    shared: Shared = {}
     return ChunkResult(
-        packed=[_pack(f) for f in engine.employee_findings(ws, config, today)],
+        packed=[_pack(f, shared) for f in engine.employee_findings(ws, config, today)],
         owners=[(f.path, f.employee) for f in ws.files],
         files=sum(1 for gf, problems in loaded if gf is not None or problems),
         grants=sum(len(f.grants) for f in ws.files),
@@ -132,22 +141,37 @@ def chunk_size(total: int, jobs: int) -> int:
 
 def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
             tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
-    """Every chunk's result (in the order they finish) with its index."""
+    """Every chunk's result (in the order they finish) with its index.
+
+    A chunk whose worker failed or died (a ``BrokenProcessPool`` fails every chunk not done)
+    is judged again here, where an error shows as itself: never a hang, never a lost chunk.
+    """
     quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
     if jobs <= 1 or len(chunks) < 2 or not parallel.can_fork():
         for index, rels in enumerate(chunks):
             yield index, run_chunk(source, frame, config, today, rels, quiet)
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     global _job
     _job = (source, frame, config, today, chunks, quiet)
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
+    failed: list[int] = []
+    # fork: the workers inherit the frame and the path list; only results cross a pipe
+    pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"))
     try:
-        yield from pool.imap_unordered(_work, range(len(chunks)))
-        pool.close()  # the workers leave on their own: faster than terminating them
+        futures = {pool.submit(_work, index): index for index in range(len(chunks))}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception:  # it failed or its worker died: judged again below, in this process
+                failed.append(futures[future])
+                continue
+            yield result
     finally:
-        pool.terminate()  # at once when a chunk failed; a no-op after close
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
         _job = None
+    for index in sorted(failed):
+        yield index, run_chunk(source, frame, config, today, chunks[index], quiet)
 
 
 def check_split(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
@@ -170,10 +194,11 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     chunks = [paths[i:i + size] for i in range(0, total, size)]
     results: list[ChunkResult | None] = [None] * len(chunks)
     found: list[list[Finding]] = [[] for _ in chunks]
+    shared: Shared = {}
     done = 0
     for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs):
-        results[index] = result
-        found[index] = list(map(_unpack, result.packed))  # while the workers work on
+        found[index] = [_unpack(p, shared) for p in result.packed]  # while the workers work on
+        results[index] = dataclasses.replace(result, packed=[])  # hold each finding once
         done += len(chunks[index])
         if tuning.progress is not None:
             tuning.progress(done, total)

@@ -3,11 +3,13 @@ for byte, in every format, whatever the chunk size and the number of worker proc
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from permgate import engine
+from permgate import engine, split
 from permgate.commands import check as check_command
 from permgate.commands.check import CheckSettings, run_check
 from permgate.reporters import REPORTERS
@@ -69,3 +71,20 @@ def test_progress_hears_of_every_chunk(org: tuple[Path, Planted], monkeypatch: p
     assert calls[-1] == (total, total)
     assert len(calls) == -(-total // 10)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_a_chunk_whose_worker_dies_is_judged_again_here(org: tuple[Path, Planted],
+                                                        reference: dict[str, tuple[str, int, str]],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-run (the OOM killer, a signal) costs time, never a chunk or a hang."""
+    here = os.getpid()
+    real = split.run_chunk
+
+    def dies_in_a_worker(*args: Any) -> split.ChunkResult:
+        if os.getpid() != here and args[4][0] <= org[1].a_main < args[4][-1] + "~":
+            os._exit(9)  # the worker vanishes, as under kill -9
+        return real(*args)
+
+    monkeypatch.setattr(split, "run_chunk", dies_in_a_worker)
+    monkeypatch.setattr(check_command, "CHUNK_FILES", 7)
+    assert outputs(org[0], 2)["json"] == reference["json"]
