@@ -40,21 +40,23 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from permgate import cache as caching
+from permgate import parallel
 from permgate.basemode import BaseOutcome, Scope, judge
 from permgate.changeset import ChangeSet, under
 from permgate.config import CONFIG_NAME, Config
-from permgate.errors import ConfigError
+from permgate.errors import ConfigError, LoadError
 from permgate.gitrepo import Change, GitSource, Repo
 from permgate.load import files
-from permgate.load.bulk import Tuning, load_many
+from permgate.load.bulk import PARALLEL_MIN_FILES, Tuning, available_cores, load_many, load_one, no_gc
 from permgate.load.grants import Loaded
-from permgate.load.source import FsSource
+from permgate.load.source import FsSource, Source
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
 from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Workspace
 
@@ -128,10 +130,40 @@ def _key(*parts: str) -> str:
     return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 
 
+class _BaseView(GitSource):
+    """The base's tree, whose files git reports unchanged read from the working tree instead.
+
+    Those bytes are the base's (that is what "unchanged" means), and reading them from the
+    file system is several times cheaper than from git's object store; a changed file, or one
+    the file system cannot give, is read from git.
+    """
+
+    def __init__(self, repo: Repo, commit: str, tree: dict[str, tuple[str, str]], root: str,
+                 changed: set[str]) -> None:
+        super().__init__(repo, commit, tree=tree)
+        self.root = root
+        self.changed = changed
+
+    def prefetch(self, rels: list[str]) -> None:
+        super().prefetch([r for r in rels if r in self.changed])
+
+    def read_bytes(self, rel: str, max_bytes: int) -> bytes:
+        if rel not in self.changed and self._tree.get(rel, ("",))[0] in _FILE_MODES:
+            try:
+                return files.read_walked(self.root, rel, max_bytes)
+            except LoadError:
+                pass  # what the base says about it, below
+        return super().read_bytes(rel, max_bytes)
+
+
 def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,
-                   tuning: Tuning | None = None) -> BaseIndex | None:
+                   tuning: Tuning | None = None, root: str | None = None,
+                   changed: set[str] | None = None) -> BaseIndex | None:
     """The index of ``commit``'s assignments folder (from the cache, keyed by the folder's git
-    id, or built by loading every file there); None when the folder does not exist there."""
+    id, or built by loading every file there); None when the folder does not exist there.
+
+    With ``root`` and ``changed`` (the paths git reports changed in the working tree at
+    ``root``), unchanged files are read from the working tree (``_BaseView``)."""
     tree = repo.tree_id(commit, config.assignments)
     if tree is None:
         return None
@@ -140,11 +172,13 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
         hit = _from_json(cache.get_index(INDEX_KIND, key))
         if hit is not None:
             return hit
-    source = GitSource(repo, commit, tree=repo.entries(commit, [config.assignments]))
+    tree_entries = repo.entries(commit, [config.assignments])
+    source = (GitSource(repo, commit, tree=tree_entries) if root is None or changed is None
+              else _BaseView(repo, commit, tree_entries, root, changed))
     paths, _refused = source.walk_yaml(config.assignments)
     index: dict[str, list[str]] = {}
-    for rel, loaded in zip(paths, load_many(source, paths, config.max_file_bytes, tuning), strict=True):
-        for employee in declared(loaded):
+    for rel, employees in zip(paths, _declared_many(source, paths, config.max_file_bytes, tuning), strict=True):
+        for employee in employees:
             index.setdefault(employee, []).append(rel)
     odd = sorted(rel for rel, (mode, _sha) in source.entries() if mode not in _FILE_MODES)
     lines = BaseIndex.encode(index)
@@ -152,6 +186,39 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
         return BaseIndex(lines, odd, "memory")
     cache.put_index(INDEX_KIND, key, {"lines": lines, "odd": odd})
     return BaseIndex(lines, odd, "built")
+
+
+# Set in the parent just before the workers fork; they inherit it (as in ``permgate.load.bulk``).
+_job: tuple[Source, list[str], int, Tuning] | None = None
+
+
+def _declared_span(span: tuple[int, int]) -> list[tuple[str, ...]]:
+    assert _job is not None
+    source, rels, max_bytes, tuning = _job
+    return [tuple(sorted(declared(load_one(source, rel, max_bytes, tuning)))) for rel in rels[span[0]:span[1]]]
+
+
+def _declared_many(source: Source, rels: list[str], max_bytes: int,
+                   tuning: Tuning | None) -> list[tuple[str, ...]]:
+    """``declared`` of every file of ``rels``, loaded as ``load_many`` loads them, over the cores:
+    only the employee ids cross the pipe, not the grants."""
+    global _job
+    tuning = tuning or Tuning()
+    worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if len(rels) >= PARALLEL_MIN_FILES else 1
+    size = max(50, min(2000, len(rels) // (jobs * 4) or 1))
+    spans = [(i, min(i + size, len(rels))) for i in range(0, len(rels), size)]
+    _job = (source, rels, max_bytes, worker_tuning)
+    try:
+        with no_gc():
+            if jobs <= 1 or not parallel.can_fork():
+                return [e for span in spans for e in _declared_span(span)]
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                return [e for chunk in pool.imap(_declared_span, spans) for e in chunk]
+    finally:
+        _job = None
 
 
 #: the people directory's fields, in ``Person`` order (the location is its line and column)
@@ -311,7 +378,7 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     ignored = repo.ignored([config.assignments, config.policies])
     if ignored:
         return f"git ignores {ignored[0]}, which a full walk reads"
-    base_index = employee_index(repo, commit, config, cache, caching_tuning(cache))
+    base_index = employee_index(repo, commit, config, cache, caching_tuning(cache), root, set(probe.paths()))
     if base_index is None:
         return f"{config.assignments} is not a folder at {ref}"
     if base_index.odd:

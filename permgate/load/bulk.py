@@ -186,3 +186,8 @@ def _parallel(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, j
                     tuning.progress(len(out), total)
     finally:
         _job = None
+
+
+def load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning | None = None) -> Loaded:
+    """One file, exactly as ``load_many`` loads it (for callers that spread work their own way)."""
+    return _load_one(source, rel, max_bytes, tuning or Tuning())

@@ -486,3 +486,25 @@ def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -
     assert "E900001" in lazy and "E999999" not in lazy and lazy.get("E999999") is None
     assert list(lazy.items()) == list(parsed.items())
     assert len(lazy) == len(parsed)
+
+
+def test_index_is_the_same_over_workers(repo: tuple[Path, Org]) -> None:
+    from permgate.config import load_config
+    from permgate.gitrepo import Repo
+    from permgate.incremental import employee_index
+    from permgate.load.bulk import Tuning
+    from permgate.load.source import FsSource
+
+    root, org = repo
+    append(root, org.path(org.of("corporate", 1)), "  - permission: [\n")  # a changed file: read from git
+    r = Repo(str(root))
+    commit = r.resolve("HEAD")
+    config = load_config(FsSource(str(root)))
+    changed = {c.old or c.new or "" for c in r.changes(commit)}
+    one = employee_index(r, commit, config, None, Tuning(jobs=1), str(root), changed)
+    two = employee_index(r, commit, config, None, Tuning(jobs=2), str(root), changed)
+    from_git = employee_index(r, commit, config, None, Tuning(jobs=1))
+    assert one is not None and two is not None and from_git is not None
+    assert one.lines == two.lines == from_git.lines
+    assert one.files_of(org.of("retail-sales", 0)) == [
+        "assignments/corporate/extra.yaml", org.path(org.of("retail-sales", 0))]
