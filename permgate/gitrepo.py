@@ -219,6 +219,19 @@ class Repo:
                            "--", *(self.prefix + r for r in rels))
         return [rel for path in listing.split("\0") if path and (rel := self._inside(path)) is not None]
 
+    def diff_trees(self, old: str, new: str) -> list[tuple[str, str, str, str]]:
+        """(path, old mode, new mode, new blob id) of every file that differs between two tree ids;
+        paths relative to the trees, a mode "000000" where the file is absent."""
+        raw = self.git("diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", old, new).split("\0")
+        out: list[tuple[str, str, str, str]] = []
+        for i in range(0, len(raw) - 1, 2):
+            meta, path = raw[i], raw[i + 1]
+            if not meta.startswith(":"):
+                break
+            old_mode, new_mode, _old_sha, new_sha, _status = meta[1:].split(" ")
+            out.append((path, old_mode, new_mode, new_sha))
+        return out
+
     def grep_files(self, rev: str, needles: list[str], rel: str) -> list[str]:
         """Files below ``rel`` at ``rev`` whose content contains one of ``needles`` literally."""
         if not needles:

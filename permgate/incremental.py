@@ -51,7 +51,7 @@ from permgate import parallel
 from permgate.basemode import BaseOutcome, Scope, judge
 from permgate.changeset import ChangeSet, under
 from permgate.config import CONFIG_NAME, Config
-from permgate.errors import ConfigError, LoadError
+from permgate.errors import ConfigError, GitError, LoadError
 from permgate.gitrepo import Change, GitSource, Repo
 from permgate.load import files
 from permgate.load.bulk import PARALLEL_MIN_FILES, Tuning, available_cores, load_many, load_one, no_gc
@@ -62,6 +62,8 @@ from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Wor
 
 #: the cache entry kind of the base index (bump when its meaning changes)
 INDEX_KIND = "declared-employees-v3"
+#: the cache entry kind that names the tree of the index stored last, per folder
+LATEST_KIND = "declared-employees-latest-v1"
 #: the cache entry kind of a parsed people directory, by git blob id
 PEOPLE_KIND = "people-v1"
 
@@ -167,11 +169,17 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
     tree = repo.tree_id(commit, config.assignments)
     if tree is None:
         return None
-    key = _key(tree, repo.prefix, config.assignments, str(config.max_file_bytes))
+    where = _key(repo.prefix, config.assignments, str(config.max_file_bytes))
+    key = _key(tree, where)
     if cache is not None:
         hit = _from_json(cache.get_index(INDEX_KIND, key))
         if hit is not None:
             return hit
+        derived = _derive(repo, commit, config, cache, where, tree, root, changed)
+        if derived is not None:
+            cache.put_index(INDEX_KIND, key, {"lines": derived.lines, "odd": derived.odd})
+            cache.put_index(LATEST_KIND, where, {"tree": tree})
+            return derived
     tree_entries = repo.entries(commit, [config.assignments])
     source = (GitSource(repo, commit, tree=tree_entries) if root is None or changed is None
               else _BaseView(repo, commit, tree_entries, root, changed))
@@ -185,7 +193,57 @@ def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache
     if cache is None:
         return BaseIndex(lines, odd, "memory")
     cache.put_index(INDEX_KIND, key, {"lines": lines, "odd": odd})
+    cache.put_index(LATEST_KIND, where, {"tree": tree})
     return BaseIndex(lines, odd, "built")
+
+
+#: a derived index re-loads the files that differ; past this many, a full build is as cheap
+DERIVE_MAX_FILES = 20_000
+
+
+def _derive(repo: Repo, commit: str, config: Config, cache: caching.Cache, where: str, tree: str,
+            root: str | None, changed: set[str] | None) -> BaseIndex | None:
+    """The index of ``tree`` from the last one stored for this folder (a CI base moves forward a
+    few commits at a time): the files that differ between the two trees re-loaded, the rest kept."""
+    latest = cache.get_index(LATEST_KIND, where)
+    old_tree = latest.get("tree") if isinstance(latest, dict) else None
+    if type(old_tree) is not str or old_tree == tree:
+        return None
+    old = _from_json(cache.get_index(INDEX_KIND, _key(old_tree, where)))
+    if old is None:
+        return None
+    try:
+        diff = repo.diff_trees(old_tree, tree)
+    except GitError:
+        return None  # the old tree is gone (a rewritten history): build afresh
+    if len(diff) > DERIVE_MAX_FILES:
+        return None
+    folder = config.assignments.strip("/") + "/"
+    employees: dict[str, list[str]] = {}
+    for line in old.lines.split("\n"):
+        if line:
+            row = json.loads(line)
+            if not isinstance(row, list) or len(row) < 2 or any(type(x) is not str for x in row):
+                return None
+            employees[row[0]] = row[1:]
+    gone = {folder + path for path, *_ in diff}
+    for employee in [e for e, paths in employees.items() if gone.intersection(paths)]:
+        kept = [p for p in employees[employee] if p not in gone]
+        if kept:
+            employees[employee] = kept
+        else:
+            del employees[employee]
+    now = {folder + path: (mode, sha) for path, _old_mode, mode, sha in diff if mode != "000000"}
+    source = (GitSource(repo, commit, tree=now) if root is None or changed is None
+              else _BaseView(repo, commit, now, root, changed))
+    paths, _refused = source.walk_yaml(config.assignments)
+    for rel, declared_here in zip(paths, _declared_many(source, paths, config.max_file_bytes, Tuning(jobs=1)),
+                                  strict=True):
+        for employee in declared_here:
+            employees[employee] = sorted([*employees.get(employee, ()), rel])
+    odd = sorted({p for p in old.odd if p not in gone}
+                 | {p for p, (mode, _sha) in now.items() if mode not in _FILE_MODES})
+    return BaseIndex(BaseIndex.encode(employees), odd, "derived")
 
 
 # Set in the parent just before the workers fork; they inherit it (as in ``permgate.load.bulk``).

@@ -508,3 +508,61 @@ def test_index_is_the_same_over_workers(repo: tuple[Path, Org]) -> None:
     assert one.lines == two.lines == from_git.lines
     assert one.files_of(org.of("retail-sales", 0)) == [
         "assignments/corporate/extra.yaml", org.path(org.of("retail-sales", 0))]
+
+
+def test_grants_repository_in_a_subfolder(base_repo: Path, tmp_path: Path) -> None:
+    """``--root access/`` inside a larger git repository: git paths carry the prefix, findings do not."""
+    top = tmp_path / "mono"
+    shutil.copytree(base_repo, top / "access", ignore=shutil.ignore_patterns(".git"))
+    (top / "src").mkdir()
+    (top / "src" / "app.py").write_text("print('hi')\n")
+    init_repo(top)
+    root = top / "access"
+    org = Org(root)
+    seller = _leaf(org, "retail-sales")
+    append(root, org.path(seller), grant(org.sales_perms()[0], seller))
+    _edit_entry(root, "people.yaml", org.manager[seller], lambda e: re.sub(r"name: .*", "name: Renamed Person", e))
+    (top / "src" / "app.py").write_text("print('changed')\n")
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
+    assert scoped.prefix == "access/"
+    assert ("self-grant", org.path(seller)) in {(r, p) for r, p, _ in triples(scoped)}
+
+
+def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Org]) -> None:
+    """CI bases move forward a few commits at a time: the next base's index re-loads only what differs."""
+    from permgate.config import load_config
+    from permgate.gitrepo import Repo
+    from permgate.incremental import employee_index
+    from permgate.load.source import FsSource
+
+    root, org = repo
+    cache = Cache(str(root.parent / "cache"))
+    a, b, c = org.of("corporate", 1), org.of("retail-sales", 3), org.of("distribution", 2)
+    append(root, org.path(a), grant(org.sales_perms()[0], a))
+    first, _ = both(root)
+    assert first.scope is not None and first.scope.index == "built"
+    # the base moves on: a file re-declared for another employee, one deleted, one added, a symlink
+    text = (root / org.path(b)).read_text()
+    (root / org.path(b)).write_text(text.replace(f"employee: {b}", f"employee: {c}"))
+    (root / org.path(c)).unlink()
+    (root / "assignments" / "corporate" / "new.yaml").write_text(grants_file(a, grant(org.sales_perms()[1], a)))
+    commit_all(root, "the base moves on")
+    append(root, org.path(a), grant(org.sales_perms()[2], a))
+    second = check_against_base(str(root), "HEAD", TODAY, cache)
+    assert second.scope is not None and second.scope.index == "derived"
+    assert second.new == check_against_base(str(root), "HEAD", TODAY, incremental=False).new
+    r = Repo(str(root))
+    commit = r.resolve("HEAD")
+    fresh = employee_index(r, commit, load_config(FsSource(str(root))), None)
+    derived = employee_index(r, commit, load_config(FsSource(str(root))), cache)
+    assert fresh is not None and derived is not None and derived.how == "cached"
+    assert (derived.lines, derived.odd) == (fresh.lines, fresh.odd)
+    assert derived.files_of(c) == [org.path(b)]
+    assert derived.files_of(a) == sorted(["assignments/corporate/new.yaml", org.path(a)])
+    # a symlink arrives in the base: the derived index knows, and the run declines
+    (root / "assignments" / "corporate" / "alias.yaml").symlink_to("new.yaml")
+    commit_all(root, "an alias")
+    append(root, org.path(a), grant(org.sales_perms()[3], a))
+    third = check_against_base(str(root), "HEAD", TODAY, cache)
+    assert third.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
