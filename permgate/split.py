@@ -110,7 +110,7 @@ def _sub_workspace(frame: Workspace, loaded: list[tuple[GrantsFile | None, list[
 def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
               tuning: Tuning) -> ChunkResult:
     """Load ``rels`` and judge them by every ``employee`` rule (their findings, before waivers)."""
-    loaded = [bulk._load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
+    loaded = [bulk.load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
     ws = _sub_workspace(frame, loaded)
     named = {w.employee for w in frame.waivers}
     shared: Shared = {}
@@ -220,7 +220,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     refused_problems = tuple(LoadProblem(path, 1, 1, why) for path, why in refused)
     if redo or refused_problems:
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-        loaded = [bulk._load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
+        loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
         findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
 
     waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files),
