@@ -2,15 +2,17 @@
 
 Every rule declares what its findings depend on (``permgate.rules.base.SCOPES``).  An
 ``employee`` rule's findings in an employee's files depend only on all of that employee's
-grants files, the catalog, the people directory, the policies and their settings.  So when
-a change touches only grants files (and files the gate never reads), every employee whose
-files are all unchanged has the same findings at the base and in the working tree: they
-can only be pre-existing, and need not be computed::
+grants files, the catalog, the people directory, the policies and their settings.  So an
+employee none of whose files changed, and whose catalog and people entries are unchanged,
+has the same findings at the base and in the working tree: they can only be pre-existing,
+and need not be computed::
 
     git diff (Repo.changes) -> changed grants files, parsed at both revisions -> employees A
+        + people whose entry differs, everyone below a changed manager link, holders of grants
+          by changed people or of changed permissions (git grep), employees of their waivers
     index of the base's assignments/ (employee -> files declaring them), cached by tree id
         -> every file of every employee of A, at both revisions (the employee closure)
-    catalog, people, policies, waivers: unchanged, so parsed once and shared by both sides
+    catalog, people, policies, waivers: parsed once when unchanged (people from the cache)
         -> permgate.basemode.judge on the two employee-closed sub-workspaces
 
 The closure needs the index: a file may declare an employee under another file's name (a
@@ -18,8 +20,8 @@ misplaced or second file), and rules such as ``bulk-grant`` and ``separation-of-
 read an employee's grants across files.  The index lists, for the base's tree, which files
 declare (or, unusable, name in their problems) each employee; unchanged files are the same
 in the working tree, so the base's index plus the changed files gives every file of A on
-both sides.  It is stored in the cache under the tree's git id (``--no-cache``: built in
-memory each run, which costs a full parse of the base).
+both sides.  It is stored in the cache under the tree's git id, derived from the last one
+stored when the base moved on (``--no-cache``: built in memory each run, a full parse).
 
 Findings whose key (``basemode.finding_key``) could be shared between employees are the
 waiver register's findings about waivers without a permission (key: rule + register path);
@@ -27,11 +29,14 @@ the employees of such waivers are added to A, so every finding with that key is 
 Waivers of other employees are left out of both sides (their findings are pre-existing).
 
 The run declines (returns why, and ``basemode`` evaluates both trees in full) whenever it
-cannot be sure: a gate file, the catalog or the people directory changed; a changed path
-under ``assignments/`` that the full walk would refuse or skip (not ``.yaml``/``.yml``,
-hidden, a symlink, not UTF-8); files git ignores under ``assignments/`` or ``policies/``
-(the full walk reads them, git diff does not list them); a missing folder; or any error
-while loading the shared files (the full path reports it with its usual wording).
+cannot be sure: a gate file changed (``permgate.yaml``, policies, the waiver register); a
+catalog change that adds, removes, retires or re-owns a permission (``bulk-grant``'s pool
+of a whole division); a changed path under ``assignments/`` the walk could read differently
+(a symlink, a name that is not UTF-8, ``.gitignore``/``.gitattributes``); files git ignores
+under ``assignments/`` or ``policies/`` (the full walk reads them, git diff does not list
+them); a symlink or submodule in the base's ``assignments/`` or among its gate files; a
+missing folder; or any error while loading the catalog, people, policies or waivers (the
+full path reports it with its usual wording).
 """
 
 from __future__ import annotations
