@@ -215,9 +215,13 @@ class Repo:
 
     def ignored(self, rels: list[str]) -> list[str]:
         """Files git ignores below the given paths of the working tree (relative to ``root``)."""
-        listing = self.git("--literal-pathspecs", "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
-                           "--", *(self.prefix + r for r in rels))
-        return [rel for path in listing.split("\0") if path and (rel := self._inside(path)) is not None]
+        return self.ignored_later(rels).result()
+
+    def ignored_later(self, rels: list[str]) -> Pending:
+        """``ignored``, started now and read with ``.result()`` (git walks while Python works)."""
+        args = ["--literal-pathspecs", "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                "--", *(self.prefix + r for r in rels)]
+        return Pending(self, args)
 
     def diff_trees(self, old: str, new: str) -> list[tuple[str, str, str, str]]:
         """(path, old mode, new mode, new blob id) of every file that differs between two tree ids;
@@ -284,6 +288,39 @@ class Repo:
             out[sha] = data[start:start + size]
             pos = start + size + 1
         return out
+
+
+class Pending:
+    """A git listing running in the background: ``result()`` waits for it, ``close()`` drops it."""
+
+    def __init__(self, repo: Repo, args: list[str]) -> None:
+        self.repo = repo
+        self.args = args
+        env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", *args], cwd=repo.toplevel, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        except FileNotFoundError:
+            raise GitError("git is not installed") from None
+        self._result: list[str] | None = None
+
+    def result(self) -> list[str]:
+        if self._result is None:
+            assert self.proc is not None
+            out, err = self.proc.communicate()
+            if self.proc.returncode != 0:
+                said = err.decode("utf-8", "replace").strip().splitlines()
+                last = said[-1] if said else f"exit {self.proc.returncode}"
+                raise GitError(f"git {self.args[1]} failed: {last}")
+            listing = out.decode("utf-8", "surrogateescape")
+            self._result = [rel for path in listing.split("\0")
+                            if path and (rel := self.repo._inside(path)) is not None]
+        return self._result
+
+    def close(self) -> None:
+        if self._result is None and self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 #: blobs larger than this are not read ahead (a grants file is a few kilobytes)

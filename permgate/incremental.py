@@ -57,7 +57,7 @@ from permgate.basemode import BaseOutcome, Scope, judge
 from permgate.changeset import ChangeSet, under
 from permgate.config import CONFIG_NAME, Config
 from permgate.errors import ConfigError, GitError, LoadError
-from permgate.gitrepo import Change, GitSource, Repo
+from permgate.gitrepo import Change, GitSource, Pending, Repo
 from permgate.load import files
 from permgate.load.bulk import PARALLEL_MIN_FILES, Tuning, available_cores, load_many, load_one, no_gc
 from permgate.load.grants import Loaded
@@ -438,6 +438,16 @@ def _workspace(label: str, template: Workspace, loaded: list[Loaded]) -> Workspa
 def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
                  today: dt.date, cache: caching.Cache | None) -> BaseOutcome | str:
     """The outcome of ``check --base`` computed on the employees the change touches, or why not."""
+    # files git ignores are listed while the index and the directory are read
+    ignored = repo.ignored_later([config.assignments, config.policies])
+    try:
+        return _check_scoped(repo, commit, ref, root, config, changes, today, cache, ignored)
+    finally:
+        ignored.close()
+
+
+def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
+                  today: dt.date, cache: caching.Cache | None, ignored: Pending) -> BaseOutcome | str:
     probe = ChangeSet(base_ref=ref, base_commit=commit, changes=changes, base_config=config, head_config=config,
                       base_policies=(), head_policies=())
     why = _decline_layout(config) or _decline_change(changes, probe, config, root)
@@ -449,9 +459,6 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
             return f"{rel} not found"
     if not head.is_dir(config.assignments):
         return f"{config.assignments} not found"
-    ignored = repo.ignored([config.assignments, config.policies])
-    if ignored:
-        return f"git ignores {ignored[0]}, which a full walk reads"
     base_index = employee_index(repo, commit, config, cache, caching_tuning(cache), root, set(probe.paths()))
     if base_index is None:
         return f"{config.assignments} is not a folder at {ref}"
@@ -491,6 +498,9 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         return f"the full path reports {err.path}:{err.line}"
     if not policies:
         return "no policy rules"
+    listed = ignored.result()
+    if listed:
+        return f"git ignores {listed[0]}, which a full walk reads"
     frame = Workspace(
         root=head.label, catalog_path=config.catalog, people_path=config.people, catalog=head_catalog,
         people=head_people, files=(), policies=policies, assignments_path=config.assignments,
