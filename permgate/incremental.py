@@ -355,12 +355,22 @@ def shared_people(source: FsSource, config: Config, blob: str,
     return people
 
 
-def _walkable(path: str, assignments: str) -> bool:
-    """Whether the full walk of ``assignments`` would load ``path`` as a grants file, from its name."""
+#: what the walk of the assignments folder says of a file that is not YAML (both sides word it so)
+NOT_GRANTS = "not a grants file: only .yaml and .yml files belong here"
+#: hidden files the walk skips but that change how git sees the others
+_GIT_FILES = (".gitignore", ".gitattributes")
+
+
+def _kind(path: str, assignments: str) -> str:
+    """How the full walk of ``assignments`` treats ``path``, from its name: ``grants`` (loaded),
+    ``hidden`` (skipped), ``refused`` (an ``invalid-file`` finding: not YAML), or ``odd``."""
     rest = path[len(assignments.rstrip("/")) + 1:]
-    if not rest or any(part.startswith(".") or not part for part in rest.split("/")):
-        return False
-    return files.shown_name(path) == path and path.lower().endswith(files.YAML_SUFFIXES)
+    parts = rest.split("/")
+    if not rest or not all(parts) or files.shown_name(path) != path:
+        return "odd"
+    if any(part.startswith(".") for part in parts):
+        return "odd" if parts[-1] in _GIT_FILES else "hidden"
+    return "grants" if path.lower().endswith(files.YAML_SUFFIXES) else "refused"
 
 
 def _plain_file(root: str, rel: str) -> bool:
@@ -387,9 +397,10 @@ def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config,
                 continue
             if p == CONFIG_NAME or probe.is_gate_file(p):
                 return f"{p} is part of the gate"
-            if under(p, assignments) and not _walkable(p, assignments):
+            if under(p, assignments) and _kind(p, assignments) == "odd":
                 return f"{p} is not a plain grants file name"
-        if c.new is not None and under(c.new, assignments) and not _plain_file(root, c.new):
+        if c.new is not None and under(c.new, assignments) and _kind(c.new, assignments) == "grants" \
+                and not _plain_file(root, c.new):
             return f"{c.new} is not a plain file in the working tree"
     return None
 
@@ -442,9 +453,13 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     if base_index.odd:
         return f"{base_index.odd[0]} is a symlink or submodule at {ref}"
     assignments = config.assignments
-    base_changed = sorted({c.old for c in changes if c.old is not None and under(c.old, assignments)})
-    head_changed = sorted({c.new for c in changes if c.new is not None and under(c.new, assignments)})
-    gate = [config.catalog, config.people, config.policies, CONFIG_NAME]
+    kinds = {p: _kind(p, assignments) for p in probe.paths() if under(p, assignments)}
+    base_changed = sorted({c.old for c in changes if c.old is not None and kinds.get(c.old) == "grants"})
+    head_changed = sorted({c.new for c in changes if c.new is not None and kinds.get(c.new) == "grants"})
+    # not YAML: a finding at the path on each side that has it, whatever it holds
+    base_refused = {c.old for c in changes if c.old is not None and kinds.get(c.old) == "refused"}
+    head_refused = {c.new for c in changes if c.new is not None and kinds.get(c.new) == "refused"}
+    gate = [config.catalog, config.people, config.policies, CONFIG_NAME, *sorted(base_refused)]
     if config.waivers_path is not None:
         gate.append(config.waivers_path)
     base_entries = repo.entries(commit, [*gate, *base_changed])
@@ -488,7 +503,7 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     # findings about waivers without a permission share one key (rule + register path)
     employees |= {w.employee for w in waivers if w.permission is None}
 
-    changed = set(base_changed) | set(head_changed)
+    changed = set(kinds)
     max_bytes = config.max_file_bytes
     base_loaded = dict(zip(base_changed, _load_at(repo, commit, ref, base_entries, base_changed, max_bytes),
                            strict=True))
@@ -499,7 +514,8 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
             return "an id git grep cannot look for"
         # a file can hold an id only by spelling it, or through a double-quoted escape (a backslash);
         # unchanged files are the same in the working tree, changed ones are loaded anyway
-        holders = sorted(set(repo.grep_files(commit, [*needles, "\\"], assignments)) - set(base_loaded))
+        holders = sorted(p for p in set(repo.grep_files(commit, [*needles, "\\"], assignments))
+                         if p not in base_loaded and _kind(p, assignments) == "grants")
         if holders:
             holder_entries = repo.entries(commit, holders)
             if any(p not in holder_entries for p in holders):
@@ -508,6 +524,8 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
                                    strict=True))
     for loaded in (*base_loaded.values(), *head_loaded.values()):
         employees |= declared(loaded)
+    base_loaded.update((p, (None, [LoadProblem(p, 1, 1, NOT_GRANTS)])) for p in base_refused)
+    head_loaded.update((p, (None, [LoadProblem(p, 1, 1, NOT_GRANTS)])) for p in head_refused)
 
     closure: set[str] = set()
     for e in employees:

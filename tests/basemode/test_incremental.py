@@ -446,6 +446,35 @@ def test_random_people_and_grants_changes_agree_with_the_full_path(repo: tuple[P
     assert scoped.scope is not None, scoped.declined
 
 
+def test_files_that_are_not_yaml_and_hidden_files(repo: tuple[Path, Org]) -> None:
+    """A README is refused by the walk (a finding on each side that has it); hidden files are skipped."""
+    root, org = repo
+    (root / "assignments" / "NOTES.md").write_text("old notes\n")
+    (root / "assignments" / "gone.txt").write_text("bye\n")
+    commit_all(root, "notes")
+    (root / "assignments" / "NOTES.md").write_text("new notes\n")
+    (root / "assignments" / "gone.txt").unlink()
+    (root / "assignments" / "retail-sales" / "README.md").write_text("# sellers\n")
+    (root / "assignments" / ".editor-swap").write_text("junk\n")
+    (root / "assignments" / "corporate" / ".hidden").mkdir()
+    (root / "assignments" / "corporate" / ".hidden" / "x.yaml").write_text("employee: [\n")
+    seller = org.of("retail-sales", 2)
+    append(root, org.path(seller), grant(org.sales_perms()[0], seller))
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
+    found = triples(scoped)
+    assert ("invalid-file", "assignments/retail-sales/README.md", 1) in found
+    assert not any(p in ("assignments/NOTES.md", "assignments/gone.txt") or ".hidden" in p for _, p, _ in found)
+
+
+@pytest.mark.parametrize("name", [".gitattributes", ".gitignore"])
+def test_git_files_under_assignments_decline(repo: tuple[Path, Org], name: str) -> None:
+    root, _org = repo
+    (root / "assignments" / name).write_text("# nothing\n")
+    scoped, _ = both(root)
+    assert scoped.declined == f"assignments/{name} is not a plain grants file name"
+
+
 def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
     """A file git ignores is read by the full walk but never listed by git diff: the full path runs."""
     root, org = repo
