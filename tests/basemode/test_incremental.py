@@ -595,3 +595,19 @@ def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Or
     append(root, org.path(a), grant(org.sales_perms()[3], a))
     third = check_against_base(str(root), "HEAD", TODAY, cache)
     assert third.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
+
+
+def test_files_of_other_employees_are_never_judged(repo: tuple[Path, Org]) -> None:
+    """A broken file of another employee, broken at the base too: the full path re-reads it and counts its
+    finding as pre-existing; the incremental run never looks at it (nor counts it)."""
+    root, org = repo
+    other = org.of("distribution", 4)
+    (root / org.path(other)).write_text("employee: [\n")
+    commit_all(root, "a broken file")
+    seller = org.of("retail-sales", 2)
+    append(root, org.path(seller), grant(org.sales_perms()[0], seller))
+    scoped, full = both(root)
+    assert scoped.scope is not None and org.path(other) not in scoped.scope.head_files + scoped.scope.base_files
+    assert ("invalid-file", org.path(other)) in {(f.rule, f.path) for f in full.preexisting}
+    assert org.path(other) not in {f.path for f in scoped.preexisting}
+    assert ("self-grant", org.path(seller)) in {(r, p) for r, p, _ in triples(scoped)}
