@@ -140,35 +140,33 @@ def bench_size(size: int, workdir: str, repeat: int, base: bool) -> dict[str, An
         raise SystemExit(f"{size}: permgate and the naive script disagree on the unbundling violations")
     row["violations"] = len(naive_found)
 
+    row["cold"], row["warm"] = cold_and_warm(["--root", root], out + ".cold", out + ".warm", repeat,
+                                             f"{size}: the warm run's output differs from the cold run's")
+    if base:
+        repo = base_repo(root, workdir, size)
+        row["base_cold"], row["base"] = cold_and_warm(
+            ["--root", repo, "--base", "HEAD"], out + ".base-cold", out + ".base", repeat,
+            f"{size}: the warm --base run's output differs from the cold one's")
+    return row
+
+
+def cold_and_warm(args: list[str], cold_out: str, warm_out: str, repeat: int,
+                  differs: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Medians of ``permgate check ARGS`` with an empty cache, then again with that cache;
+    stops with ``differs`` when the two outputs are not the same bytes."""
     colds, warms = [], []
     for _ in range(repeat):
         cache_dir = tempfile.mkdtemp(prefix="permgate-bench-cache-")
         try:
-            colds.append(measure(permgate_cmd("--root", root, "--cache-dir", cache_dir), out + ".cold"))
-            warms.append(measure(permgate_cmd("--root", root, "--cache-dir", cache_dir), out + ".warm"))
+            cmd = permgate_cmd(*args, "--cache-dir", cache_dir)
+            colds.append(measure(cmd, cold_out))
+            warms.append(measure(cmd, warm_out))
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
-    with open(out + ".cold", "rb") as a, open(out + ".warm", "rb") as b:
+    with open(cold_out, "rb") as a, open(warm_out, "rb") as b:
         if a.read() != b.read():
-            raise SystemExit(f"{size}: the warm run's output differs from the cold run's")
-    row["cold"], row["warm"] = median_of(colds), median_of(warms)
-
-    if base:
-        repo = base_repo(root, workdir, size)
-        base_colds, base_warms = [], []
-        for _ in range(repeat):
-            cache_dir = tempfile.mkdtemp(prefix="permgate-bench-cache-")
-            try:
-                cmd = permgate_cmd("--root", repo, "--base", "HEAD", "--cache-dir", cache_dir)
-                base_colds.append(measure(cmd, out + ".base-cold"))
-                base_warms.append(measure(cmd, out + ".base"))
-            finally:
-                shutil.rmtree(cache_dir, ignore_errors=True)
-        with open(out + ".base-cold", "rb") as a, open(out + ".base", "rb") as b:
-            if a.read() != b.read():
-                raise SystemExit(f"{size}: the warm --base run's output differs from the cold one's")
-        row["base_cold"], row["base"] = median_of(base_colds), median_of(base_warms)
-    return row
+            raise SystemExit(differs)
+    return median_of(colds), median_of(warms)
 
 
 def render(rows: list[dict[str, Any]]) -> str:

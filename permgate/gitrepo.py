@@ -174,16 +174,7 @@ class Repo:
     def tree(self, rev: str) -> dict[str, tuple[str, str]]:
         """Every blob under ``root`` at ``rev``: path -> (mode, blob id)."""
         listing = self.git("ls-tree", "-r", "-z", "--full-tree", rev, "--", self.prefix or ".")
-        out: dict[str, tuple[str, str]] = {}
-        for entry in listing.split("\0"):
-            if not entry:
-                continue
-            meta, path = entry.split("\t", 1)
-            mode, kind, sha = meta.split()
-            rel = self._inside(path)
-            if rel is not None and kind in ("blob", "commit"):
-                out[rel] = (mode, sha)
-        return out
+        return self._blobs_listed(listing)
 
     def entries(self, rev: str, rels: list[str]) -> dict[str, tuple[str, str]]:
         """Like ``tree`` for the given paths only (each a file, or a folder listed recursively)."""
@@ -191,6 +182,10 @@ class Repo:
             return {}
         listing = self.git("--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", rev, "--",
                            *(self.prefix + r for r in rels))
+        return self._blobs_listed(listing)
+
+    def _blobs_listed(self, listing: str) -> dict[str, tuple[str, str]]:
+        """path -> (mode, blob id) of the files and submodules in a ``git ls-tree -r -z`` listing."""
         out: dict[str, tuple[str, str]] = {}
         for entry in listing.split("\0"):
             if not entry:

@@ -531,12 +531,8 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         # unchanged files are the same in the working tree, changed ones are loaded anyway
         holders = sorted(p for p in set(repo.grep_files(commit, [*needles, "\\"], assignments))
                          if p not in base_loaded and _kind(p, assignments) == "grants")
-        if holders:
-            holder_entries = repo.entries(commit, holders)
-            if any(p not in holder_entries for p in holders):
-                return "git grep and ls-tree disagree"
-            base_loaded.update(zip(holders, _load_at(repo, commit, ref, holder_entries, holders, max_bytes),
-                                   strict=True))
+        if holders and not _add_at(repo, commit, ref, holders, max_bytes, base_loaded):
+            return "git grep and ls-tree disagree"
     for loaded in (*base_loaded.values(), *head_loaded.values()):
         employees |= declared(loaded)
     base_loaded.update((p, (None, [LoadProblem(p, 1, 1, NOT_GRANTS)])) for p in base_refused)
@@ -550,12 +546,8 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         closure.update(files_of_e)
     base_more = sorted(closure - set(base_loaded))
     head_more = sorted(closure - changed)
-    if base_more:
-        more_entries = repo.entries(commit, base_more)
-        if any(p not in more_entries for p in base_more):
-            return "the base index does not match the base"
-        base_loaded.update(zip(base_more, _load_at(repo, commit, ref, more_entries, base_more, max_bytes),
-                               strict=True))
+    if base_more and not _add_at(repo, commit, ref, base_more, max_bytes, base_loaded):
+        return "the base index does not match the base"
     head_loaded.update(zip(head_more, load_many(head, head_more, max_bytes, Tuning(jobs=1)), strict=True))
 
     frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
@@ -612,6 +604,17 @@ def _below(people: set[str], head: Mapping[str, Person], base: Mapping[str, Pers
                     out.add(r)
                     todo.append(r)
     return out
+
+
+def _add_at(repo: Repo, commit: str, label: str, rels: list[str], max_bytes: int,
+            into: dict[str, Loaded]) -> bool:
+    """Load ``rels`` as they are at ``commit`` into ``into``; False (nothing loaded) when git
+    does not list one of them there."""
+    entries = repo.entries(commit, rels)
+    if any(p not in entries for p in rels):
+        return False
+    into.update(zip(rels, _load_at(repo, commit, label, entries, rels, max_bytes), strict=True))
+    return True
 
 
 def _load_at(repo: Repo, commit: str, label: str, entries: dict[str, tuple[str, str]], rels: list[str],

@@ -326,6 +326,17 @@ def _check_as(uid: int, root: Path) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), b"".join(chunks).decode()
 
 
+def _check_unprivileged(root: Path) -> tuple[int, str]:
+    """``check --format json`` as a user who cannot read what chmod 000 closed: ``nobody``
+    in a child process when the suite runs as root (as in CI), else this process."""
+    if os.geteuid() == 0:
+        if not hasattr(os, "fork"):
+            pytest.skip("cannot drop privileges without fork")
+        return _check_as(65534, root)
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    return result.exit_code, result.stdout
+
+
 def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
     """chmod 000 stops everyone but root. The suite runs as root in CI, so there the check
     runs in a child process that dropped to ``nobody`` (the realistic case: a CI job that
@@ -336,13 +347,7 @@ def test_unreadable_file_is_a_finding(shared_tmp: Path) -> None:
     secret = root / DIR / "E000009.yaml"
     secret.write_text("employee: E000009\ngrants: []\n")
     secret.chmod(0)
-    if os.geteuid() == 0:
-        if not hasattr(os, "fork"):
-            pytest.skip("cannot drop privileges without fork")
-        code, stdout = _check_as(65534, root)
-    else:
-        result = run_cli("check", "--root", str(root), "--format", "json")
-        code, stdout = result.exit_code, result.stdout
+    code, stdout = _check_unprivileged(root)
     found = json.loads(stdout)["findings"]
     assert ("invalid-file", f"{DIR}/E000009.yaml", 1, "cannot read file: Permission denied") in {
         (f["rule"], f["path"], f["line"], f["message"]) for f in found}
@@ -359,13 +364,7 @@ def test_unreadable_folder_is_a_finding(shared_tmp: Path) -> None:
     (hidden / "E000009.yaml").write_text("employee: E000009\ngrants: []\n")
     hidden.chmod(0)
     try:
-        if os.geteuid() == 0:
-            if not hasattr(os, "fork"):
-                pytest.skip("cannot drop privileges without fork")
-            code, stdout = _check_as(65534, root)
-        else:
-            result = run_cli("check", "--root", str(root), "--format", "json")
-            code, stdout = result.exit_code, result.stdout
+        code, stdout = _check_unprivileged(root)
     finally:
         hidden.chmod(0o755)
     found = json.loads(stdout)["findings"]
