@@ -46,10 +46,6 @@ def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
 
 def check_config(ws: Workspace, config: Config) -> None:
     """Refuse a configuration that names unknown rules or settings (``ConfigError``)."""
-    _check_config(ws, config)
-
-
-def _check_config(ws: Workspace, config: Config) -> None:
     known = set(BUILTIN_BY_ID) | {p.id for p in ws.policies}
     for rule_id in sorted(config.severity):
         if rule_id not in known:
@@ -121,7 +117,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
     and stay silent without them.  ``jobs=1`` keeps every rule in this process.
     """
-    _check_config(ws, config)
+    check_config(ws, config)
     ctx = Context(today=today, policies=ws.policies, base=base, change=change)
     work = _rule_work(ws, config, ctx)
     # rules are independent and pure: on a large workspace, two cores share them
@@ -149,7 +145,7 @@ def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Fin
 
     On an employee-closed ``ws`` (every file of each employee in it) these are exactly the
     findings ``evaluate`` gives in those files before waivers (rules/base.py, ``SCOPES``).
-    ``_check_config`` is the caller's business (once per run, not once per chunk).
+    ``check_config`` is the caller's business (once per run, not once per chunk).
     """
     ctx = Context(today=today, policies=ws.policies)
     return [f for job in _rule_work(ws, config, ctx, "employee") for f in job()]
