@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
-from permgate.errors import ConfigError, GitError, UsageError
+from permgate.errors import ConfigError, GitError
 from permgate.findings import Finding, at_or_above
 from permgate.model import PolicyRule, Workspace
 
 if TYPE_CHECKING:
     from permgate.load.bulk import Progress, Tuning
-    from permgate.load.source import FsSource
 
 # The engine, the loaders and the split are imported by ``_check`` only: a run answered
 # from the cache needs none of them (the warm run is mostly start-up).
@@ -103,13 +101,13 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
     from permgate import engine
     from permgate.config import load_config
     from permgate.load.bulk import no_gc
-    from permgate.load.workspace import grants_paths, load_frame, load_grants
+    from permgate.load.workspace import fs_source, grants_paths, load_frame, load_grants
     from permgate.reporters import REPORTERS, Report
     from permgate.split import check_split
 
     config = load_config(settings.root)
     with no_gc():
-        source = _source(settings.root)
+        source = fs_source(settings.root)
         frame = load_frame(source, config)
         paths, refused = grants_paths(source, config)
         require_policy_rules(frame.policies, config.policies)
@@ -132,14 +130,6 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         path_prefix=prefix,
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
-
-
-def _source(root: str) -> FsSource:
-    from permgate.load.source import FsSource
-
-    if not os.path.isdir(root):
-        raise UsageError(f"--root {root}: not a directory")
-    return FsSource(root)
 
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:

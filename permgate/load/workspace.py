@@ -255,6 +255,13 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
     return loaded, problems
 
 
+def fs_source(root: str) -> FsSource:
+    """The working tree at ``root`` (``--root``); ``UsageError`` when it is not a folder."""
+    if not os.path.isdir(root):
+        raise UsageError(f"--root {root}: not a directory")
+    return FsSource(root)
+
+
 def load_workspace(source: Source | str, config: Config | None = None,
                    employees: Collection[str] | None = None, tuning: Tuning | None = None) -> Workspace:
     """Read the whole grants repository from ``source`` (a folder path or a ``Source``).
@@ -262,9 +269,7 @@ def load_workspace(source: Source | str, config: Config | None = None,
     With ``employees``, only those employees' grants files are read (see ``load_grants``).
     """
     if isinstance(source, str):
-        if not os.path.isdir(source):
-            raise UsageError(f"--root {source}: not a directory")
-        source = FsSource(source)
+        source = fs_source(source)
     config = config if config is not None else load_config(source)
     frame = load_frame(source, config)
     grants_files, problems = load_grants(source, config, employees, tuning)
