@@ -517,6 +517,43 @@ def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -
     assert len(lazy) == len(parsed)
 
 
+def test_people_the_cache_cannot_hold_are_parsed_each_run(repo: tuple[Path, Org]) -> None:
+    """A name holding the cache's column separator (a line break) is never stored: parsed again, still equal."""
+    from permgate.config import load_config
+    from permgate.gitrepo import Repo
+    from permgate.incremental import LazyPeople, shared_people
+    from permgate.load.source import FsSource
+    from permgate.load.workspace import load_people
+
+    root, _org = repo
+    people = root / "people.yaml"
+    people.write_text(people.read_text() + '- id: E900002\n  name: "two\\nlines"\n  division: corporate\n'
+                      "  manager: null\n")
+    commit_all(root, "a name with a line break")
+    source = FsSource(str(root))
+    config = load_config(source)
+    blob = Repo(str(root)).entries("HEAD", ["people.yaml"])["people.yaml"][1]
+    cache = Cache(str(root.parent / "people-cache-2"))
+    parsed = load_people(source, config)
+    assert parsed["E900002"].name == "two\nlines"
+    shared_people(source, config, blob, cache)
+    again = shared_people(source, config, blob, cache)
+    assert not isinstance(again, LazyPeople) and again == parsed
+
+
+@pytest.mark.parametrize("bad", [
+    {"line": "3\nx"}, {"line": "3\n"}, {"column": "\u00b2\n3"}, {"id": "E1\nE1"}, {"name": "A\n"},
+    {"manager": "E1"}, {"function": 7},
+])
+def test_people_cache_entries_that_do_not_check_out_are_refused(bad: dict[str, object]) -> None:
+    from permgate.incremental import _people_columns
+
+    good = {"id": "E1\nE2", "name": "A\nB", "division": "d\nd", "manager": "\nE1", "line": "3\n7",
+            "column": "3\n3", "division_since": "\n", "function": "\n"}
+    assert _people_columns(good) is not None
+    assert _people_columns({**good, **bad}) is None
+
+
 def test_index_is_the_same_over_workers(repo: tuple[Path, Org]) -> None:
     from permgate.config import load_config
     from permgate.gitrepo import Repo
