@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 
@@ -71,6 +72,14 @@ class Grant(NamedTuple):
     @property
     def loc(self) -> Loc:
         return Loc(self.path, self.line, self.column)
+
+
+# Field getters of ``Grant`` that run in C: rules pass millions of grants through ``map``,
+# ``set`` and ``itertools.compress`` with them instead of a Python step per grant.
+EMPLOYEE_OF = itemgetter(Grant._fields.index("employee"))
+PERMISSION_OF = itemgetter(Grant._fields.index("permission"))
+GRANTER_OF = itemgetter(Grant._fields.index("granted_by"))
+REASON_OF = itemgetter(Grant._fields.index("reason"))
 
 
 @dataclass(frozen=True, slots=True)

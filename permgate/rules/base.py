@@ -9,13 +9,14 @@ example overrides); the test suite runs every example, so the docs cannot drift.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from permgate.changeset import ChangeSet
 from permgate.findings import Related, Violation
-from permgate.model import Grant, Permission, Person, PolicyRule, Workspace
+from permgate.model import PERMISSION_OF, Grant, Permission, Person, PolicyRule, Workspace
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,12 @@ class PolicyKind:
     validate: Callable[[Workspace, PolicyRule], str | None] | None = None
     #: what the findings depend on: one of ``SCOPES``
     scope: str = "employee"
+
+
+def grants_of_permissions(ws: Workspace, permissions: Container[str]) -> Iterator[Grant]:
+    """The grants (in file order) whose permission is in ``permissions``: picked out in C, so a
+    rule about a few permissions pays nothing in Python for the millions of other grants."""
+    return compress(ws.iter_grants(), map(permissions.__contains__, map(PERMISSION_OF, ws.iter_grants())))
 
 
 def permission_related(ws: Workspace, perm: Permission, what: str | None = None) -> Related:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from permgate.findings import Related, Violation
-from permgate.model import GrantsFile, Workspace
+from permgate.model import PERMISSION_OF, GrantsFile, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, person_related, settings_of
 
 DEFAULT_SHARE = 0.8
@@ -50,7 +50,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         pool = by_division.get(person.division)
         if pool is None:
             pool = by_division[person.division] = grantable(ws, person.division)
-        held = {g.permission for g in ws.grants_of(employee)}
+        held = set(map(PERMISSION_OF, ws.grants_of(employee)))
         in_pool = held & pool
         loc = f.employee_loc
         if pool and len(in_pool) >= min_grants and len(in_pool) >= share * len(pool):

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from permgate.findings import Related, Violation
-from permgate.model import Grant, Workspace
+from permgate.model import PERMISSION_OF, Grant, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, what, who
 
 
@@ -18,7 +18,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     first: dict[tuple[str, str], Grant] = {}
     for f in ws.files:
         grants = f.grants
-        if files_of[f.employee] == 1 and len({g[1] for g in grants}) == len(grants):
+        if files_of[f.employee] == 1 and len(set(map(PERMISSION_OF, grants))) == len(grants):
             continue
         yield from _duplicates(ws, grants, first)
 

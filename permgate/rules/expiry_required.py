@@ -14,6 +14,7 @@ from permgate.rules.base import (
     RuleDoc,
     date,
     grant_violation,
+    grants_of_permissions,
     permission_related,
     settings_of,
     who,
@@ -34,10 +35,8 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
             day = dates[text] = date(text)
         return day
 
-    for g in ws.iter_grants():
-        perm = sensitive.get(g.permission)
-        if perm is None:
-            continue
+    for g in grants_of_permissions(ws, sensitive):
+        perm = sensitive[g.permission]
         latest = parsed(g.granted_on) + span
         if g.expires is None:
             problem = "has no `expires`"

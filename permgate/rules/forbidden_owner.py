@@ -16,6 +16,7 @@ from permgate.rules.base import (
     PolicyKind,
     RuleDoc,
     grant_violation,
+    grants_of_permissions,
     permission_related,
     person_related,
     policy_related,
@@ -30,10 +31,8 @@ def check(ws: Workspace, rule: PolicyRule, ctx: Context) -> Iterator[Violation]:
         return
     people = ws.people
     policy = policy_related(rule)
-    for g in ws.iter_grants():
-        perm = forbidden.get(g.permission)
-        if perm is None:
-            continue
+    for g in grants_of_permissions(ws, forbidden):
+        perm = forbidden[g.permission]
         person = people.get(g.employee)
         if person is None or person.division not in grantees:
             continue

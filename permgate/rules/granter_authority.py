@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from permgate.findings import Related, Violation
-from permgate.model import Person, Workspace
+from permgate.model import GRANTER_OF, PERMISSION_OF, Person, Workspace
 from permgate.rules.base import (
     Context,
     Example,
@@ -47,6 +47,11 @@ def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: (granter, chain problem): the granter (None: unknown) and why they may not grant to the
+#: grantee (None: they may, or one of the two is unknown)
+Verdict = tuple[Person | None, tuple[str, Related] | None]
+
+
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     people = ws.people
     protected = protected_owners(ws)
@@ -55,54 +60,88 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     # the permissions whose owning division a forbidden-owner rule protects, computed once
     guarded = {pid: (perm, protected[perm.owner_division])
                for pid, perm in ws.catalog.items() if perm.owner_division in protected}
+    guarded_ids = frozenset(guarded)
     chains: dict[str, list[str]] = {}
+    # by (permission, granter): the owner check's text and related locations, once each
+    owner_problems: dict[tuple[str, str], tuple[str, tuple[Related, ...]]] = {}
+
+    def verdict_of(grantee: Person, by: str) -> Verdict:
+        granter = people.get(by)
+        if granter is None or by == grantee.id:
+            return granter, None  # unknown-granter / self-grant say so
+        chain = chains.get(grantee.id)
+        if chain is None:
+            chain = chains[grantee.id] = ws.management_chain(grantee.id)
+        if by in chain:
+            return granter, None
+        allowed_people, allowed_divisions = delegates.get(by, no_delegation)
+        if grantee.id in allowed_people or grantee.division in allowed_divisions:
+            return granter, None
+        above = ", ".join(chain) if chain else "nobody (no manager)"
+        return granter, (
+            f"{granter.label} is not in the management chain of {grantee.label} ({above}) nor a delegate for them",
+            person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
+                           if grantee.manager else f"{grantee.label} has no manager"))
+
     grantee_id: str | None = None
     grantee: Person | None = None
-    # for the current grantee, by granter: the granter and the chain problem (None: the
-    # granter may grant to this grantee, or one of them is unknown)
-    judged: dict[str, tuple[Person | None, tuple[str, Related] | None]] = {}
+    judged: dict[str, Verdict] = {}  # for the current grantee, by granter
     for f in ws.files:
-        for g in f.grants:
-            if g.employee != grantee_id:  # a file's grants are all one employee's: once per file
-                grantee_id, grantee, judged = g.employee, people.get(g.employee), {}
+        grants = f.grants
+        if f.employee != grantee_id:  # a file's grants are all its employee's
+            grantee_id, grantee, judged = f.employee, people.get(f.employee), {}
+        if grantee is None or not grants:
+            continue  # unknown-employee says so
+        # Most files are clear as a whole: every granter may grant to this grantee, and the
+        # protected permissions among the grants (if any) all belong to the one division
+        # every known granter is in.  Such a file is settled by a few set operations.
+        clear = True
+        divisions: set[str] = set()
+        for by in set(map(GRANTER_OF, grants)):
+            verdict = judged.get(by)
+            if verdict is None:
+                verdict = judged[by] = verdict_of(grantee, by)
+            if verdict[1] is not None:
+                clear = False
+                break
+            if verdict[0] is not None:
+                divisions.add(verdict[0].division)
+        if clear:
+            held = guarded_ids.intersection(map(PERMISSION_OF, grants))
+            if not held or not divisions or (
+                    len(divisions) == 1 and all(guarded[pid][0].owner_division in divisions for pid in held)):
+                continue
+        for g in grants:
             by = g.granted_by
             verdict = judged.get(by)
             if verdict is None:
-                granter = people.get(by)
-                chain_problem: tuple[str, Related] | None = None
-                if grantee is not None and granter is not None and by != grantee_id:
-                    chain = chains.get(grantee_id)
-                    if chain is None:
-                        chain = chains[grantee_id] = ws.management_chain(grantee_id)
-                    if by not in chain:
-                        allowed_people, allowed_divisions = delegates.get(by, no_delegation)
-                        if grantee_id not in allowed_people and grantee.division not in allowed_divisions:
-                            above = ", ".join(chain) if chain else "nobody (no manager)"
-                            chain_problem = (
-                                f"{granter.label} is not in the management chain of {grantee.label} "
-                                f"({above}) nor a delegate for them",
-                                person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
-                                               if grantee.manager else f"{grantee.label} has no manager"))
-                verdict = judged[by] = (granter, chain_problem)
+                verdict = judged[by] = verdict_of(grantee, by)
             granter, chain_problem = verdict
-            if grantee is None or granter is None:
-                continue  # unknown-employee / unknown-granter say so
+            if granter is None:
+                continue  # unknown-granter says so
             guard = guarded.get(g.permission)
             if guard is not None and granter.division == guard[0].owner_division:
                 guard = None
             if chain_problem is None and guard is None:
                 continue
-            reasons: list[str] = []
-            related: list[Related] = []
-            if chain_problem is not None:
-                reasons.append(chain_problem[0])
-                related.append(chain_problem[1])
+            owner_problem: tuple[str, tuple[Related, ...]] | None = None
             if guard is not None:
-                perm, rule = guard
-                reasons.append(f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
-                               f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})")
-                related += [permission_related(ws, perm), person_related(granter), policy_related(rule)]
-            yield grant_violation(g, "; ".join(reasons) + f"; granted on {g.granted_on}", tuple(related))
+                # the same permission from the same granter: one text, one set of locations
+                owner_problem = owner_problems.get((g.permission, by))
+                if owner_problem is None:
+                    perm, rule = guard
+                    owner_problem = owner_problems[(g.permission, by)] = (
+                        f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
+                        f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})",
+                        (permission_related(ws, perm), person_related(granter), policy_related(rule)))
+            if chain_problem is None:
+                assert owner_problem is not None
+                message, related = owner_problem
+            elif owner_problem is None:
+                message, related = chain_problem[0], (chain_problem[1],)
+            else:
+                message, related = f"{chain_problem[0]}; {owner_problem[0]}", (chain_problem[1], *owner_problem[1])
+            yield grant_violation(g, f"{message}; granted on {g.granted_on}", related)
 
 
 RULE = Rule(

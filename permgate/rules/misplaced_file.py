@@ -12,7 +12,11 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc, person_related
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     prefix = "" if ws.assignments_path == "." else ws.assignments_path.rstrip("/") + "/"
+    people = ws.people
     for f in ws.files:
+        person = people.get(f.employee)
+        if person is not None and f.path == f"{prefix}{person.division}/{f.employee}.yaml":
+            continue  # where it belongs (the usual case, settled without taking the path apart)
         inner = f.path[len(prefix):] if f.path.startswith(prefix) else f.path
         folders = inner.split("/")[:-1]
         stem = posixpath.splitext(posixpath.basename(f.path))[0]
@@ -20,7 +24,6 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         related = []
         if stem != f.employee:
             problems.append(f"is named {posixpath.basename(f.path)} but holds the grants of {f.employee}")
-        person = ws.people.get(f.employee)
         if person is not None and folders and folders[0] != person.division:
             problems.append(f"sits in {prefix}{folders[0]}/ but {person.label} is in {person.division} "
                             f"({person.loc})")

@@ -12,6 +12,7 @@ from permgate.rules.base import (
     Rule,
     RuleDoc,
     grant_violation,
+    grants_of_permissions,
     permission_related,
     person_related,
     settings_of,
@@ -23,12 +24,10 @@ DEFAULT_FUNCTIONS = ("access-administration",)
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     functions = tuple(settings_of(ws, "privilege-management").get("functions", DEFAULT_FUNCTIONS))
     allowed = frozenset(functions)
-    # only grants of these can violate: one dict look-up per grant, people only for those
+    # only grants of these can violate: picked out in C, people only for those
     access = {pid: perm for pid, perm in ws.catalog.items() if perm.grants_access}
-    for g in ws.iter_grants():
-        perm = access.get(g.permission)
-        if perm is None:
-            continue
+    for g in grants_of_permissions(ws, access):
+        perm = access[g.permission]
         person = ws.people.get(g.employee)
         if person is None or person.function in allowed:
             continue

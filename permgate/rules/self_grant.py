@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress
+from operator import eq
 
 from permgate.findings import Violation
-from permgate.model import Workspace
+from permgate.model import EMPLOYEE_OF, GRANTER_OF, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, person_related, what, who
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    for g in ws.iter_grants():
-        if g.granted_by == g.employee:
-            person = ws.people.get(g.employee)
-            related = (person_related(person),) if person else ()
-            yield grant_violation(
-                g, f"{who(ws, g.employee)} granted {what(ws, g.permission)} to themself on {g.granted_on}",
-                related)
+    # the grants whose granter is their holder, picked out in C
+    selves = map(eq, map(GRANTER_OF, ws.iter_grants()), map(EMPLOYEE_OF, ws.iter_grants()))
+    for g in compress(ws.iter_grants(), selves):
+        person = ws.people.get(g.employee)
+        related = (person_related(person),) if person else ()
+        yield grant_violation(
+            g, f"{who(ws, g.employee)} granted {what(ws, g.permission)} to themself on {g.granted_on}",
+            related)
 
 
 RULE = Rule(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from permgate.findings import Violation
-from permgate.model import Person, Workspace
+from permgate.model import Grant, Person, PolicyRule, Workspace
 from permgate.rules.base import (
     Context,
     Example,
@@ -23,12 +23,18 @@ from permgate.rules.base import (
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     protected = protected_owners(ws)
     people = ws.people
-    person_id: str | None = None
-    person: Person | None = None
-    for g in ws.iter_grants():
-        if g.employee != person_id:  # a file's grants are all one employee's: once per file
-            person_id, person = g.employee, people.get(g.employee)
-        if person is None or person.division_since is None or g.granted_on >= person.division_since:
+    for f in ws.files:
+        person = people.get(f.employee)  # a file's grants are all its employee's
+        if person is None or person.division_since is None:
+            continue
+        yield from _stale(ws, person, f.grants, protected)
+
+
+def _stale(ws: Workspace, person: Person, grants: tuple[Grant, ...],
+           protected: dict[str, PolicyRule]) -> Iterator[Violation]:
+    assert person.division_since is not None
+    for g in grants:
+        if g.granted_on >= person.division_since:
             continue
         related = [person_related(person, f"{person.label} is in {person.division} since {person.division_since}")]
         message = (f"{what(ws, g.permission)} was granted on {g.granted_on}, before {person.label} moved to "
