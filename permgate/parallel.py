@@ -15,7 +15,7 @@ import pickle
 import struct
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -90,3 +90,60 @@ def run_jobs(jobs: Sequence[Callable[[], T]], parallel: bool) -> list[T]:
 
 class _Failed:
     """A job that raised in the child."""
+
+
+class Ahead(Generic[T]):
+    """``job()`` started now in a forked child, while this process does something else.
+
+    ``result()`` waits for the child and gives the job's value (pickled back); if the child
+    failed or died, the job runs here, where an error shows as it would without the child.
+    ``discard()`` waits for the child and drops its value (this process is failing anyway).
+    With ``fork=False`` (or where fork is not available) the job simply runs in ``result()``.
+    """
+
+    def __init__(self, job: Callable[[], T], fork: bool = True) -> None:
+        self._job = job
+        self._pid = 0
+        self._read = -1
+        if not fork or not can_fork():
+            return
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: run the job, send its value (or that it failed), leave
+            code = 0
+            try:
+                os.close(read)
+                try:
+                    value: Any = job()
+                except BaseException:  # the parent runs it again and shows the error
+                    value = _Failed()
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def _collect(self) -> Any:
+        if not self._pid:
+            return _Failed()
+        try:
+            with os.fdopen(self._read, "rb") as inp:
+                try:
+                    return pickle.load(inp)
+                except Exception:  # the child died
+                    return _Failed()
+        finally:
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+
+    def result(self) -> T:
+        value = self._collect()
+        return self._job() if isinstance(value, _Failed) else value
+
+    def discard(self) -> None:
+        self._collect()

@@ -139,6 +139,16 @@ def chunk_size(total: int, jobs: int) -> int:
     return max(MIN_CHUNK_FILES, min(CHUNK_FILES, total // (jobs * 8) or 1))
 
 
+def cut(paths: list[str], size: int, jobs: int) -> list[list[str]]:
+    """``paths`` in chunks of ``size``; with several workers the last ``jobs`` chunks' worth is cut
+    four times finer, so that the workers run out of work at about the same moment."""
+    total = len(paths)
+    head = total - min(total, size * jobs) if jobs > 1 else total
+    small = max(1, size // 4)
+    return [paths[i:min(i + size, head)] for i in range(0, head, size)] + \
+        [paths[i:i + small] for i in range(head, total, small)]
+
+
 def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
             tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
     """Every chunk's result (in the order they finish) with its index.
@@ -190,8 +200,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     jobs = tuning.jobs
     if jobs is None:
         jobs = bulk.available_cores() if total >= bulk.PARALLEL_MIN_FILES else 1
-    size = chunk_files or chunk_size(total, jobs)
-    chunks = [paths[i:i + size] for i in range(0, total, size)]
+    chunks = cut(paths, chunk_files or chunk_size(total, jobs), 1 if chunk_files else jobs)
     results: list[ChunkResult | None] = [None] * len(chunks)
     found: list[list[Finding]] = [[] for _ in chunks]
     shared: Shared = {}

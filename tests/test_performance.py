@@ -90,6 +90,20 @@ def test_run_jobs_keeps_order_and_reraises_here() -> None:
         parallel.run_jobs([lambda: [1], boom, lambda: [2]], True)
 
 
+def test_ahead_runs_the_job_in_a_child_and_reraises_here() -> None:
+    here = os.getpid()
+    if parallel.can_fork():
+        assert parallel.Ahead(os.getpid).result() != here  # the value came from the child
+    assert parallel.Ahead(os.getpid, fork=False).result() == here
+
+    def boom() -> int:
+        raise ValueError("a bug shows as itself")
+
+    with pytest.raises(ValueError, match="shows as itself"):
+        parallel.Ahead(boom).result()
+    parallel.Ahead(boom).discard()  # waits for the child, raises nothing
+
+
 def test_cache_changes_no_output_and_survives_corruption(org: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(caching, "RACY_SECONDS", 0.0)  # the tree was written a moment ago

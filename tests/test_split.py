@@ -88,3 +88,54 @@ def test_a_chunk_whose_worker_dies_is_judged_again_here(org: tuple[Path, Planted
     monkeypatch.setattr(split, "run_chunk", dies_in_a_worker)
     monkeypatch.setattr(check_command, "CHUNK_FILES", 7)
     assert outputs(org[0], 2)["json"] == reference["json"]
+
+
+def test_listing_in_a_child_changes_nothing(org: tuple[Path, Planted], reference: dict[str, tuple[str, int, str]],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the grants folder listed by a forked child (forced here: the org is small), every format is the same."""
+    monkeypatch.setattr(check_command, "WALK_AHEAD_BYTES", 0)
+    forks: list[int] = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    assert outputs(org[0], 1) == reference  # jobs=1: the listing stays here
+    assert not forks
+    got = outputs(org[0], None)
+    assert forks
+    assert got == reference
+
+
+@pytest.mark.parametrize("broken", ["people", "assignments", "both"])
+def test_listing_in_a_child_reports_the_same_error(tmp_path: Path, broken: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad directory or a missing grants folder is the same ``Error:`` with the listing in a child, and a
+    bad directory is reported first, as without it."""
+    import shutil
+
+    from permgate.errors import ConfigError
+
+    root = tmp_path / "org"
+    build(root)
+    if broken in ("people", "both"):
+        (root / "people.yaml").write_text("people:\n  - id: [\n")
+    if broken in ("assignments", "both"):
+        shutil.rmtree(root / "assignments")
+    said = []
+    for ahead in (10**12, 0):
+        monkeypatch.setattr(check_command, "WALK_AHEAD_BYTES", ahead)
+        with pytest.raises(ConfigError) as err:
+            run_check(CheckSettings(root=str(root), today=TODAY, use_cache=False))
+        said.append(str(err.value))
+    assert said[0] == said[1]
+    assert ("people.yaml" if broken != "assignments" else "assignments folder not found") in said[0]
+
+
+@pytest.mark.parametrize(("total", "size", "jobs"), [(0, 10, 2), (5, 1500, 2), (10, 3, 1), (10, 3, 2),
+                                                     (3001, 1500, 2), (100_000, 1500, 2)])
+def test_cut_covers_every_path_once_in_order_and_ends_finer(total: int, size: int, jobs: int) -> None:
+    paths = [f"p{i:06d}" for i in range(total)]
+    chunks = split.cut(paths, size, jobs)
+    assert [p for c in chunks for p in c] == paths
+    assert all(0 < len(c) <= size for c in chunks)
+    if jobs > 1 and total >= size * jobs:  # the last jobs * size paths in quarter chunks
+        small = max(1, size // 4)
+        assert [len(c) for c in chunks[-(size * jobs // small):]] == [small] * (size * jobs // small)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,10 @@ from permgate.findings import Finding, at_or_above
 from permgate.model import PolicyRule, Workspace
 
 if TYPE_CHECKING:
+    from permgate.config import Config
     from permgate.load.bulk import Progress, Tuning
+    from permgate.load.source import FsSource
+    from permgate.parallel import Ahead
 
 # The engine, the loaders and the split are imported by ``_check`` only: a run answered
 # from the cache needs none of them (the warm run is mostly start-up).
@@ -93,6 +98,24 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     return outcome
 
 
+#: From this size of the people directory (about 20,000 people) a forked child lists the
+#: grants folder while this process parses the directory (both take a few tenths of a
+#: second at 100,000); below it the fork would cost more than it saves.
+WALK_AHEAD_BYTES = 2_000_000
+
+
+def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[str], list[tuple[str, str]]]]:
+    """The listing of the grants files (``grants_paths``), started now in a child when it pays."""
+    from permgate.load.workspace import grants_paths
+    from permgate.parallel import Ahead
+
+    try:
+        big = os.stat(os.path.join(source.root, config.people)).st_size >= WALK_AHEAD_BYTES
+    except OSError:
+        big = False  # load_frame says what is wrong with it
+    return Ahead(functools.partial(grants_paths, source, config), fork=big and tuning.jobs != 1)
+
+
 #: Tests set this to force tiny chunks (``permgate.split``); None: sized by the run.
 CHUNK_FILES: int | None = None
 
@@ -101,15 +124,20 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
     from permgate import engine
     from permgate.config import load_config
     from permgate.load.bulk import no_gc
-    from permgate.load.workspace import fs_source, grants_paths, load_frame, load_grants
+    from permgate.load.workspace import fs_source, load_frame, load_grants
     from permgate.reporters import REPORTERS, Report
     from permgate.split import check_split
 
     config = load_config(settings.root)
     with no_gc():
         source = fs_source(settings.root)
-        frame = load_frame(source, config)
-        paths, refused = grants_paths(source, config)
+        walk = _walk(source, config, tuning)
+        try:
+            frame = load_frame(source, config)
+        except BaseException:
+            walk.discard()
+            raise
+        paths, refused = walk.result()
         require_policy_rules(frame.policies, config.policies)
         if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/split.py)
