@@ -139,3 +139,20 @@ def test_cut_covers_every_path_once_in_order_and_ends_finer(total: int, size: in
     if jobs > 1 and total >= size * jobs:  # the last jobs * size paths in quarter chunks
         small = max(1, size // 4)
         assert [len(c) for c in chunks[-(size * jobs // small):]] == [small] * (size * jobs // small)
+
+
+def test_packed_findings_come_back_equal() -> None:
+    from permgate.findings import Finding, Related
+
+    r1 = Related("catalog.yaml", 4, 3, "P1 is owned by distribution")
+    r2 = Related("people.yaml", 9, 3, "E1 is in sales")
+    found = [Finding("granter-authority", "error", "m1", "a.yaml", 4, 5, "E1", "P1", (r1, r2)),
+             Finding("bulk-grant", "warning", "m2", "a.yaml", 2, 1, "E1", None, (r2,)),
+             Finding("invalid-file", "error", "m3", "b.yaml", 1, 1)]
+    shared: dict[object, object] = {}
+    packed = [split._pack(f, shared) for f in found]
+    back = split._unpack(packed, {})
+    assert back == found
+    assert [repr(f) for f in back] == [repr(f) for f in found] and [hash(f) for f in back] == [hash(f) for f in found]
+    assert all(type(r) is Related for f in back for r in f.related) and back[0].waived is None
+    assert split._unpack([], {}) == []

@@ -69,6 +69,8 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         granter = people.get(by)
         if granter is None or by == grantee.id:
             return granter, None  # unknown-granter / self-grant say so
+        if by == grantee.manager:
+            return granter, None  # the first of the chain (the usual granter)
         chain = chains.get(grantee.id)
         if chain is None:
             chain = chains[grantee.id] = ws.management_chain(grantee.id)
