@@ -223,9 +223,16 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     found: list[list[Finding]] = [[] for _ in chunks]
     shared: Shared = {}
     done = 0
+    # employees whose files fall in more than one chunk: their chunks were not closed
+    chunk_of: dict[str, int] = {}
+    split: set[str] = set()
     for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs):
-        found[index] = _unpack(result.packed, shared)  # while the workers work on
+        # all of this while the workers work on
+        found[index] = _unpack(result.packed, shared)
         results[index] = dataclasses.replace(result, packed=[])  # hold each finding once
+        for _, employee in result.owners:
+            if chunk_of.setdefault(employee, index) != index:
+                split.add(employee)
         done += len(chunks[index])
         if tuning.progress is not None:
             tuning.progress(done, total)
@@ -234,16 +241,10 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     finished = [r for r in results if r is not None]
     assert len(finished) == len(chunks)
 
-    # employees whose files fall in more than one chunk: their chunks were not closed
-    chunk_of: dict[str, int] = {}
-    split: set[str] = set()
-    for index, result in enumerate(finished):
-        for _, employee in result.owners:
-            if chunk_of.setdefault(employee, index) != index:
-                split.add(employee)
-    redo = [path for r in finished for path, employee in r.owners if employee in split]
+    redo = [path for r in finished for path, employee in r.owners if employee in split] if split else []
     redo_paths = set(redo)
-    findings = [f for batch in found for f in batch if f.path not in redo_paths]
+    findings = [f for batch in found for f in batch if f.path not in redo_paths] if redo_paths \
+        else [f for batch in found for f in batch]
     refused_problems = tuple(LoadProblem(path, 1, 1, why) for path, why in refused)
     if redo or refused_problems:
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
@@ -252,7 +253,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
 
     waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files),
                                     _by_employee={})
-    counted = sum(r.files for r in finished) + len({path for path, _ in refused} - set(paths))
+    counted = sum(r.files for r in finished) + (len({path for path, _ in refused} - set(paths)) if refused else 0)
     return SplitResult(
         findings=engine.finish(waiver_ws, findings, config, today),
         files=counted,
