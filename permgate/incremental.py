@@ -588,7 +588,8 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
 
 def _same_entry(a: Permission | Person, b: Permission | Person) -> bool:
     """Equal but for where the entry sits (a line added above it moves it, nothing else)."""
-    return a == dataclasses.replace(b, loc=a.loc)
+    moved = b._replace(loc=a.loc) if isinstance(b, Person) else dataclasses.replace(b, loc=a.loc)
+    return type(a) is type(b) and a == moved
 
 
 def _decline_catalog(head: Mapping[str, Permission], base: Mapping[str, Permission]) -> str | None:

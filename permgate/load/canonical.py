@@ -40,7 +40,6 @@ import datetime as dt
 import gc
 import re
 import sys
-from collections import deque
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter, lt
@@ -203,8 +202,6 @@ _TEXT_FIRST = frozenset(
     if c not in Resolver.yaml_implicit_resolvers and c not in "-+.0123456789"
 )
 
-_new = object.__new__
-_PERSON_FIELDS = ("id", "name", "division", "manager", "loc", "division_since", "function")
 
 
 def _is_text(value: str) -> bool:
@@ -216,13 +213,8 @@ def _is_text(value: str) -> bool:
 
 
 def _persons(columns: list[Iterable[object]], count: int) -> list[Person]:
-    """``[Person(*row) for row in zip(*columns)]`` without the frozen dataclass's ``__init__``
-    (one ``object.__setattr__`` per field): each slot is set by C code, field by field;
-    the objects are the same (equal, same hash and repr)."""
-    persons = list(map(_new, repeat(Person, count)))
-    for name, values in zip(_PERSON_FIELDS, columns, strict=True):
-        deque(map(Person.__dict__[name].__set__, persons, values), maxlen=0)
-    return persons
+    """``[Person(*row) for row in zip(*columns)]``, each built by C code (``tuple.__new__``)."""
+    return list(map(_make, repeat(Person, count), zip(*columns, strict=True)))
 
 
 def _has_cycle(boss_of: dict[str, str | None]) -> bool:

@@ -32,7 +32,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     now = dataclasses.replace(ws, files=files, problems=(), _by_employee={})
     people = dict(ws.people)
     for pid, (before, after) in moved.items():
-        people[pid] = dataclasses.replace(after, division=before.division)
+        people[pid] = after._replace(division=before.division)
     reverted = dataclasses.replace(now, people=people, _by_employee={})
     seen: set[tuple[str, int, int]] = set()
     for policy in ctx.policies:
