@@ -63,28 +63,31 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def _dist_version(module: str) -> str:
-    """The installed version of ``module``'s distribution, from its dist-info folder name."""
+def _dist_version(module: str, dist: str | None = None) -> str:
+    """The installed version of ``module``'s distribution (``dist``, by default named like the
+    module), from its dist-info folder name, and the module's compiled extensions; found
+    without importing the module (a cached run never needs it)."""
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.origin:
         return "?"
-    site = Path(spec.origin).parent.parent
-    names = sorted(p.name for p in site.glob(f"{module}-*.dist-info"))
-    return names[-1] if names else "?"
+    folder = Path(spec.origin).parent
+    prefix = f"{dist or module}-".lower()  # dist-info folders are named either way round
+    names = sorted(p.name for p in folder.parent.glob("*.dist-info") if p.name.lower().startswith(prefix))
+    extensions = sorted(p.name for p in folder.glob("*.so")) + sorted(p.name for p in folder.glob("*.pyd"))
+    return f"{names[-1] if names else '?'} {' '.join(extensions)}"
 
 
 @cache
 def code_fingerprint() -> str:
-    """A hash of everything in permgate that could change a finding."""
-    import yaml
-
+    """A hash of everything in permgate that could change a finding: its code and schemas, the
+    Python version, and the PyYAML (with or without libyaml) and jsonschema installed."""
     package = Path(__file__).resolve().parent
     h = hashlib.blake2b(digest_size=20)
     for path in sorted(package.rglob("*")):
         if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(package)).encode())
             h.update(path.read_bytes())
-    h.update(f"{sys.version}|{yaml.__version__}|{yaml.__with_libyaml__}|{_dist_version('jsonschema')}".encode())
+    h.update(f"{sys.version}|{_dist_version('yaml', 'PyYAML')}|{_dist_version('jsonschema')}".encode())
     return h.hexdigest()[:16]
 
 

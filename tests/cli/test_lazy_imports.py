@@ -51,6 +51,22 @@ def test_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert loaded == []
 
 
+def test_a_run_answered_from_the_cache_imports_no_loader_and_no_yaml(tmp_path: Path) -> None:
+    import shutil
+    import time
+
+    from permgate.cache import RACY_SECONDS
+
+    root = tmp_path / "org"
+    shutil.copytree(INCIDENT, root)
+    time.sleep(RACY_SECONDS + 0.1)  # a tree written a moment ago is not stored
+    argv = ("check", "--root", str(root), "--today", "2023-03-16", "--cache-dir", str(tmp_path / "cache"))
+    first_code, first = _modules_after(*argv)
+    code, modules = _modules_after(*argv)
+    assert code == first_code == 1 and "permgate.engine" in first
+    assert not {"permgate.engine", "permgate.load.workspace", "permgate.reporters.text", "yaml"} & modules
+
+
 def test_check_loads_jsonschema_to_explain_an_invalid_file(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
