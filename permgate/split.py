@@ -59,12 +59,18 @@ PackedFinding = tuple[str, str, str, str, int, int, str | None, str | None,
 Shared = dict[Any, Any]
 
 
-def _pack(f: Finding, shared: Shared) -> PackedFinding:
+def _pack(f: Finding, shared: Shared, seen: dict[int, Any]) -> PackedFinding:
     """``f`` as plain tuples; equal related locations (the same catalog line, person or policy
-    behind many findings) become one object, which pickle then writes once per chunk."""
-    related = tuple([shared.setdefault(r, r) for r in map(tuple, f.related)])
-    return (f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
-            shared.setdefault(related, related))
+    behind many findings) become one object, which pickle then writes once per chunk.
+
+    ``seen`` maps the ``id`` of a ``related`` tuple already packed to its packed form (rules
+    hand the same tuple to many findings); it is valid while those findings are alive.
+    """
+    related = seen.get(id(f.related))
+    if related is None:
+        plain = tuple([shared.setdefault(r, r) for r in map(tuple, f.related)])
+        related = seen[id(f.related)] = shared.setdefault(plain, plain)
+    return (f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission, related)
 
 
 _related = functools.partial(tuple.__new__, Related)
@@ -132,8 +138,10 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     ws = _sub_workspace(frame, loaded)
     named = {w.employee for w in frame.waivers}
     shared: Shared = {}
+    seen: dict[int, Any] = {}
+    findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
     return ChunkResult(
-        packed=[_pack(f, shared) for f in engine.employee_findings(ws, config, today)],
+        packed=[_pack(f, shared, seen) for f in findings],
         owners=[(f.path, f.employee) for f in ws.files],
         files=sum(1 for gf, problems in loaded if gf is not None or problems),
         grants=sum(len(f.grants) for f in ws.files),

@@ -150,7 +150,7 @@ def test_packed_findings_come_back_equal() -> None:
              Finding("bulk-grant", "warning", "m2", "a.yaml", 2, 1, "E1", None, (r2,)),
              Finding("invalid-file", "error", "m3", "b.yaml", 1, 1)]
     shared: dict[object, object] = {}
-    packed = [split._pack(f, shared) for f in found]
+    packed = [split._pack(f, shared, {}) for f in found]
     back = split._unpack(packed, {})
     assert back == found
     assert [repr(f) for f in back] == [repr(f) for f in found] and [hash(f) for f in back] == [hash(f) for f in found]

@@ -49,7 +49,7 @@ def validate_settings(ws: Workspace, section: Mapping[str, Any]) -> str | None:
 
 #: (granter, chain problem): the granter (None: unknown) and why they may not grant to the
 #: grantee (None: they may, or one of the two is unknown)
-Verdict = tuple[Person | None, tuple[str, Related] | None]
+Verdict = tuple[Person | None, tuple[str, tuple[Related]] | None]
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
@@ -64,6 +64,8 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     chains: dict[str, list[str]] = {}
     # by (permission, granter): the owner check's text and related locations, once each
     owner_problems: dict[tuple[str, str], tuple[str, tuple[Related, ...]]] = {}
+    permission_halves: dict[str, tuple[str, Related, Related]] = {}
+    granter_halves: dict[str, tuple[str, Related]] = {}
 
     def verdict_of(grantee: Person, by: str) -> Verdict:
         granter = people.get(by)
@@ -82,8 +84,8 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         above = ", ".join(chain) if chain else "nobody (no manager)"
         return granter, (
             f"{granter.label} is not in the management chain of {grantee.label} ({above}) nor a delegate for them",
-            person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
-                           if grantee.manager else f"{grantee.label} has no manager"))
+            (person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
+                            if grantee.manager else f"{grantee.label} has no manager"),))
 
     grantee_id: str | None = None
     grantee: Person | None = None
@@ -131,18 +133,26 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                 # the same permission from the same granter: one text, one set of locations
                 owner_problem = owner_problems.get((g.permission, by))
                 if owner_problem is None:
-                    perm, rule = guard
+                    # its permission's half worded once per permission, its granter's once per granter
+                    half = permission_halves.get(g.permission)
+                    if half is None:
+                        perm, rule = guard
+                        half = permission_halves[g.permission] = (
+                            f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
+                            f"`{rule.id}`, but ", permission_related(ws, perm), policy_related(rule))
+                    other = granter_halves.get(by)
+                    if other is None:
+                        other = granter_halves[by] = (f"{granter.label} is in {granter.division} ({granter.loc})",
+                                                      person_related(granter))
                     owner_problem = owner_problems[(g.permission, by)] = (
-                        f"{perm.label} is owned by {perm.owner_division} ({perm.loc}), protected by "
-                        f"`{rule.id}`, but {granter.label} is in {granter.division} ({granter.loc})",
-                        (permission_related(ws, perm), person_related(granter), policy_related(rule)))
+                        half[0] + other[0], (half[1], other[1], half[2]))
             if chain_problem is None:
                 assert owner_problem is not None
                 message, related = owner_problem
             elif owner_problem is None:
-                message, related = chain_problem[0], (chain_problem[1],)
+                message, related = chain_problem
             else:
-                message, related = f"{chain_problem[0]}; {owner_problem[0]}", (chain_problem[1], *owner_problem[1])
+                message, related = f"{chain_problem[0]}; {owner_problem[0]}", chain_problem[1] + owner_problem[1]
             yield grant_violation(g, f"{message}; granted on {g.granted_on}", related)
 
 
