@@ -35,7 +35,30 @@ def summary_line(report: Report) -> str:
     return line
 
 
+#: the ASCII control characters (``one_line`` escapes them; a line break ends each line)
+_CONTROL = bytes(range(0x20)) + b"\x7f"
+
+
+def _fast(report: Report) -> str | None:
+    """``render``'s output for the common report (no colour, no waived finding), built in one
+    pass without looking at each part: None when some character is not printable ASCII
+    (``one_line`` would escape it; ``render`` then does it part by part)."""
+    if report.color or any(f.waived is not None for f in report.findings):
+        return None
+    lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}" for f in report.findings]
+    lines.append(summary_line(report))
+    text = "\n".join(lines) + "\n"
+    # exactly one line break per line, and no other control character: every part is printable
+    if not text.isascii() or text.count("\n") != len(lines) \
+            or len(text.encode("ascii").translate(None, _CONTROL)) != len(text) - len(lines):
+        return None
+    return text
+
+
 def render(report: Report) -> str:
+    fast = _fast(report)
+    if fast is not None:
+        return fast
     lines = []
     for f in report.findings:
         where = f"{one_line(f.path)}:{f.line}:{f.column}:"
