@@ -490,27 +490,36 @@ def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
 
 
 
-def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -> None:
-    """The people directory read back from the cache (built lazily) is load_people's, entry by entry and in order."""
+def _people_twice(root: Path, entry: str, cache_name: str) -> tuple[Any, Any, Any]:
+    """Add ``entry`` to people.yaml and commit; then load_people's directory, and ``shared_people``'s
+    first (cache miss) and second answer with a fresh cache."""
     from permgate.config import load_config
     from permgate.gitrepo import Repo
-    from permgate.incremental import LazyPeople, shared_people
+    from permgate.incremental import shared_people
     from permgate.load.source import FsSource
     from permgate.load.workspace import load_people
 
-    root, _org = repo
     people = root / "people.yaml"
-    # a person with the optional fields, and a layout the fast path declines
-    people.write_text(people.read_text() + "- id: E900001\n  name: 'Zoë O''Neill'\n  division: corporate\n"
-                      "  manager: null\n  division_since: 2025-02-01\n  function: access-administration\n")
-    commit_all(root, "people with optional fields")
+    people.write_text(people.read_text() + entry)
+    commit_all(root, "people.yaml: " + cache_name)
     source = FsSource(str(root))
     config = load_config(source)
     blob = Repo(str(root)).entries("HEAD", ["people.yaml"])["people.yaml"][1]
-    cache = Cache(str(root.parent / "people-cache"))
+    cache = Cache(str(root.parent / cache_name))
     parsed = load_people(source, config)
-    assert shared_people(source, config, blob, cache) == parsed  # a miss: parsed, then stored
-    lazy = shared_people(source, config, blob, cache)
+    first = shared_people(source, config, blob, cache)
+    return parsed, first, shared_people(source, config, blob, cache)
+
+
+def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -> None:
+    """The people directory read back from the cache (built lazily) is load_people's, entry by entry and in order."""
+    from permgate.incremental import LazyPeople
+
+    # a person with the optional fields, and a layout the fast path declines
+    parsed, first, lazy = _people_twice(
+        repo[0], "- id: E900001\n  name: 'Zoë O''Neill'\n  division: corporate\n"
+        "  manager: null\n  division_since: 2025-02-01\n  function: access-administration\n", "people-cache")
+    assert first == parsed  # a miss: parsed, then stored
     assert isinstance(lazy, LazyPeople)
     assert "E900001" in lazy and "E999999" not in lazy and lazy.get("E999999") is None
     assert list(lazy.items()) == list(parsed.items())
@@ -519,25 +528,11 @@ def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -
 
 def test_people_the_cache_cannot_hold_are_parsed_each_run(repo: tuple[Path, Org]) -> None:
     """A name holding the cache's column separator (a line break) is never stored: parsed again, still equal."""
-    from permgate.config import load_config
-    from permgate.gitrepo import Repo
-    from permgate.incremental import LazyPeople, shared_people
-    from permgate.load.source import FsSource
-    from permgate.load.workspace import load_people
+    from permgate.incremental import LazyPeople
 
-    root, _org = repo
-    people = root / "people.yaml"
-    people.write_text(people.read_text() + '- id: E900002\n  name: "two\\nlines"\n  division: corporate\n'
-                      "  manager: null\n")
-    commit_all(root, "a name with a line break")
-    source = FsSource(str(root))
-    config = load_config(source)
-    blob = Repo(str(root)).entries("HEAD", ["people.yaml"])["people.yaml"][1]
-    cache = Cache(str(root.parent / "people-cache-2"))
-    parsed = load_people(source, config)
+    parsed, _first, again = _people_twice(
+        repo[0], '- id: E900002\n  name: "two\\nlines"\n  division: corporate\n  manager: null\n', "people-cache-2")
     assert parsed["E900002"].name == "two\nlines"
-    shared_people(source, config, blob, cache)
-    again = shared_people(source, config, blob, cache)
     assert not isinstance(again, LazyPeople) and again == parsed
 
 
