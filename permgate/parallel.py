@@ -34,62 +34,79 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "darwin" and _cores() >= 2
 
 
+class _Failed:
+    """A job that raised in the child, or a child that sent nothing."""
+
+
+def _fork(work: Callable[[], Any]) -> tuple[int, int]:
+    """A forked child that runs ``work`` and sends its value back (pickled), then leaves;
+    (its pid, the descriptor to read the value from with ``_receive``).  A child that fails
+    sends nothing whole, which ``_receive`` reports as ``_Failed``."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            os.close(read)
+            value = work()
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def _receive(pid: int, read: int) -> Any:
+    """What the child ``_fork`` started sent (``_Failed()`` if it died first), once it has ended."""
+    try:
+        with os.fdopen(read, "rb") as inp:
+            try:
+                return pickle.load(inp)
+            except Exception:  # the child died
+                return _Failed()
+    finally:
+        os.waitpid(pid, 0)
+
+
+def _take(queue_r: int) -> int | None:
+    """The next job index from the shared queue, or None when it is empty."""
+    raw = os.read(queue_r, _JOB.size)
+    return _JOB.unpack(raw)[0] if raw else None
+
+
 def run_jobs(jobs: Sequence[Callable[[], T]], parallel: bool) -> list[T]:
     """``[job() for job in jobs]``, on two processes when ``parallel`` and possible."""
     if not parallel or len(jobs) < 2 or not can_fork():
         return [job() for job in jobs]
     queue_r, queue_w = os.pipe()
-    result_r, result_w = os.pipe()
     os.write(queue_w, b"".join(_JOB.pack(i) for i in range(len(jobs))))
     os.close(queue_w)  # an empty queue then reads as end of file
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: take jobs until none are left, send the results, leave
-        code = 0
-        try:
-            os.close(result_r)
-            done: dict[int, Any] = {}
-            while True:
-                raw = os.read(queue_r, _JOB.size)
-                if not raw:
-                    break
-                index = _JOB.unpack(raw)[0]
-                try:
-                    done[index] = jobs[index]()
-                except BaseException:  # the parent runs it again and shows the error
-                    done[index] = _Failed()
-            with os.fdopen(result_w, "wb") as out:
-                pickle.dump(done, out, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(result_w)
+
+    def theirs() -> dict[int, Any]:  # the child: take jobs until none are left
+        done: dict[int, Any] = {}
+        while (index := _take(queue_r)) is not None:
+            try:
+                done[index] = jobs[index]()
+            except BaseException:  # the parent runs it again and shows the error
+                done[index] = _Failed()
+        return done
+
+    pid, result_r = _fork(theirs)
     results: dict[int, Any] = {}
     try:
-        while True:
-            raw = os.read(queue_r, _JOB.size)
-            if not raw:
-                break
-            index = _JOB.unpack(raw)[0]
+        while (index := _take(queue_r)) is not None:
             results[index] = jobs[index]()
     finally:
         os.close(queue_r)
-        with os.fdopen(result_r, "rb") as child_out:
-            try:
-                theirs = pickle.load(child_out)
-            except Exception:  # the child died: its jobs are done again below
-                theirs = {}
-        os.waitpid(pid, 0)
-    for index, value in theirs.items():
-        if not isinstance(value, _Failed):
-            results[index] = value
+        sent = _receive(pid, result_r)
+    if isinstance(sent, dict):  # else the child died: its jobs are done again below
+        results.update((index, value) for index, value in sent.items() if not isinstance(value, _Failed))
     return [results[i] if i in results else jobs[i]() for i in range(len(jobs))]
-
-
-class _Failed:
-    """A job that raised in the child."""
 
 
 class Ahead(Generic[T]):
@@ -105,41 +122,20 @@ class Ahead(Generic[T]):
         self._job = job
         self._pid = 0
         self._read = -1
-        if not fork or not can_fork():
-            return
-        read, write = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: run the job, send its value (or that it failed), leave
-            code = 0
-            try:
-                os.close(read)
-                try:
-                    value: Any = job()
-                except BaseException:  # the parent runs it again and shows the error
-                    value = _Failed()
-                with os.fdopen(write, "wb") as out:
-                    pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write)
-        self._pid, self._read = pid, read
+        if fork and can_fork():
+            self._pid, self._read = _fork(self._value_or_failed)
+
+    def _value_or_failed(self) -> Any:  # in the child
+        try:
+            return self._job()
+        except BaseException:  # the parent runs it again and shows the error
+            return _Failed()
 
     def _collect(self) -> Any:
         if not self._pid:
             return _Failed()
-        try:
-            with os.fdopen(self._read, "rb") as inp:
-                try:
-                    return pickle.load(inp)
-                except Exception:  # the child died
-                    return _Failed()
-        finally:
-            os.waitpid(self._pid, 0)
-            self._pid = 0
+        pid, self._pid = self._pid, 0
+        return _receive(pid, self._read)
 
     def result(self) -> T:
         value = self._collect()
