@@ -37,6 +37,11 @@ def _first_files(ws: Workspace) -> dict[str, GrantsFile]:
     return first
 
 
+def _over(count: int, pool: frozenset[str], min_grants: int, share: float) -> bool:
+    """``count`` permissions of ``pool`` reach the threshold (an empty pool never does)."""
+    return bool(pool) and count >= min_grants and count >= share * len(pool)
+
+
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     settings = settings_of(ws, "bulk-grant")
     share = float(settings.get("share", DEFAULT_SHARE))
@@ -53,17 +58,16 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         grants = ws.grants_of(employee)
         loc = f.employee_loc
         # the permissions held in the pool are at most the grants: most people are settled by that
-        in_pool: frozenset[str] = frozenset()
-        if pool and len(grants) >= min_grants and len(grants) >= share * len(pool):
+        if _over(len(grants), pool, min_grants, share):
             in_pool = pool.intersection(map(PERMISSION_OF, grants))
-        if pool and len(in_pool) >= min_grants and len(in_pool) >= share * len(pool):
-            held = set(map(PERMISSION_OF, grants))
-            yield Violation(
-                loc.path, loc.line, loc.column,
-                f"{person.label} holds {len(in_pool)} of the {len(pool)} permissions grantable to "
-                f"{person.division} ({len(in_pool) * 100 // len(pool)}%, threshold {share:.0%}), "
-                f"{len(held)} in all: the grant-everything pattern; grant what the work needs",
-                employee, None, (person_related(person),))
+            if _over(len(in_pool), pool, min_grants, share):
+                held = set(map(PERMISSION_OF, grants))
+                yield Violation(
+                    loc.path, loc.line, loc.column,
+                    f"{person.label} holds {len(in_pool)} of the {len(pool)} permissions grantable to "
+                    f"{person.division} ({len(in_pool) * 100 // len(pool)}%, threshold {share:.0%}), "
+                    f"{len(held)} in all: the grant-everything pattern; grant what the work needs",
+                    employee, None, (person_related(person),))
         if ctx.base is not None:
             before = {g.permission for g in ctx.base.grants_of(employee)}
             added = set(map(PERMISSION_OF, grants)) - before
