@@ -87,6 +87,11 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
             (person_related(grantee, f"{grantee.label} reports to {grantee.manager}"
                             if grantee.manager else f"{grantee.label} has no manager"),))
 
+    def judge(judged: dict[str, Verdict], grantee: Person, by: str) -> Verdict:
+        """``verdict_of``, kept in ``judged`` (the current grantee's verdicts, by granter)."""
+        verdict = judged[by] = verdict_of(grantee, by)
+        return verdict
+
     grantee_id: str | None = None
     grantee: Person | None = None
     judged: dict[str, Verdict] = {}  # for the current grantee, by granter
@@ -102,9 +107,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         clear = True
         divisions: set[str] = set()
         for by in set(map(GRANTER_OF, grants)):
-            verdict = judged.get(by)
-            if verdict is None:
-                verdict = judged[by] = verdict_of(grantee, by)
+            verdict = judged.get(by) or judge(judged, grantee, by)
             if verdict[1] is not None:
                 clear = False
                 break
@@ -117,9 +120,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                 continue
         for g in grants:
             by = g.granted_by
-            verdict = judged.get(by)
-            if verdict is None:
-                verdict = judged[by] = verdict_of(grantee, by)
+            verdict = judged.get(by) or judge(judged, grantee, by)
             granter, chain_problem = verdict
             if granter is None:
                 continue  # unknown-granter says so
