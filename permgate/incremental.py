@@ -359,9 +359,9 @@ def _people_columns(value: object) -> dict[str, list[str]] | None:
     for name, column in columns.items():
         if len(column) != count:
             return None
-        text = value[name]
         if name in _NUMBERS:
-            if not (text.replace(_SEP, "").isascii() and text.replace(_SEP, "").isdigit()) or "" in column:
+            digits = value[name].replace(_SEP, "")
+            if not (digits.isascii() and digits.isdigit()) or "" in column:
                 return None
         elif name not in _NULLABLE and "" in column:
             return None
