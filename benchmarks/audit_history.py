@@ -12,7 +12,7 @@ with ``git fast-import`` (seconds, not the minutes of 1000 ``git commit`` calls)
 
 The script keeps its own ground truth (which (employee, permission) violation entered
 and left at which commit, computed from the generated data with plain PyYAML), runs
-``permgate.audit.audit`` and compares: every window must match exactly.  Then it prints
+``permgate.analysis.audit.audit`` and compares: every window must match exactly.  Then it prints
 the timings; pass ``--cli`` to also time the command line end to end.
 """
 
@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         truth = build(out, args.employees, args.commits, args.seed)
         print(f"built {out}: gen_org {truth['gen_seconds']:.1f} s, fast-import {truth['import_seconds']:.1f} s")
 
-    from permgate.audit import audit
-    from permgate.gitrepo import Repo
+    from permgate.analysis.audit import audit
+    from permgate.git.repo import Repo
 
     t0 = time.perf_counter()
     cpu0 = time.process_time()

@@ -93,3 +93,16 @@ class Finding:
 
 def at_or_above(severity: str, threshold: str) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule as the user sees it: built-in, or declared by a policy."""
+
+    id: str
+    kind: str
+    severity: str
+    summary: str
+    waivable: bool
+    path: str | None = None
+    line: int | None = None

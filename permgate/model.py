@@ -190,3 +190,12 @@ class Workspace:
             seen.add(person.manager)
             person = self.people.get(person.manager)
         return chain
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path changed between two trees; ``old``/``new`` are None for added/deleted."""
+
+    status: str  # A, M, D, R (rename), T (type change)
+    old: str | None
+    new: str | None

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from permgate.audit import audit
-from permgate.gitrepo import Repo
+from permgate.analysis.audit import audit
+from permgate.git.repo import Repo
 from permgate.rules.examples import BASE
 from tests.conftest import replay_incident, run_cli
 from tests.gitutil import GitRepo

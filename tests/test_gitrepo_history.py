@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from permgate.gitrepo import Repo
+from permgate.git.repo import Repo
 from tests.gitutil import GitRepo
 
 

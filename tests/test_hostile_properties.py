@@ -33,7 +33,7 @@ from permgate.findings import SEVERITIES, Finding, Related
 from permgate.load.grants import load_grants_file
 from permgate.load.source import FsSource
 from permgate.reporters import json_format
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 from permgate.rules.examples import BASE
 from tests.conftest import run_cli, write_repo
 

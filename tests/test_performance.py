@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from permgate import cache as caching
-from permgate import engine, parallel
 from permgate.cli.progress import ProgressLine
 from permgate.config import load_config
-from permgate.engine import evaluate
+from permgate.engine import evaluation as engine
+from permgate.engine.evaluation import evaluate
 from permgate.load.bulk import Tuning
 from permgate.load.workspace import load_workspace
+from permgate.runtime import cache as caching
+from permgate.runtime import parallel
 from tests.conftest import PROJECT, run_cli
 
 BENCH = PROJECT / "benchmarks"

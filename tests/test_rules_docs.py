@@ -8,8 +8,8 @@ from pathlib import Path
 
 from permgate.docsgen import main as docsgen
 from permgate.docsgen import stale
-from permgate.ruledocs import pages
 from permgate.rules import BUILTIN_RULES, POLICY_KINDS
+from permgate.rules.docs import pages
 from tests.conftest import PROJECT, run_cli
 
 ISSUE_4_RULES = {

@@ -1,4 +1,4 @@
-"""The split check (permgate/split.py) gives the output of the whole-workspace evaluation, byte
+"""The split check (permgate/engine/chunked.py) gives the output of the whole-workspace evaluation, byte
 for byte, in every format, whatever the chunk size and the number of worker processes."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from permgate import engine, split
 from permgate.commands import check as check_command
 from permgate.commands.check import CheckSettings, run_check
+from permgate.engine import chunked as split
+from permgate.engine import evaluation as engine
 from permgate.reporters import REPORTERS
 from tests.anomaly_org import TODAY, Planted, build
 

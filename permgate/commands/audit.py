@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from permgate.audit import audit
+from permgate.analysis.audit import audit
 from permgate.commands import Outcome
 from permgate.errors import UsageError
-from permgate.gitrepo import Repo
+from permgate.git.repo import Repo
 from permgate.reporters.exposures import AUDIT_FORMATS
 
 

@@ -9,17 +9,17 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from permgate import cache as caching
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.errors import ConfigError, GitError
 from permgate.findings import Finding, at_or_above
 from permgate.model import PolicyRule, Workspace
+from permgate.runtime import cache as caching
 
 if TYPE_CHECKING:
     from permgate.config import Config
     from permgate.load.bulk import Progress, Tuning
     from permgate.load.source import FsSource
-    from permgate.parallel import Ahead
+    from permgate.runtime.parallel import Ahead
 
 # The engine, the loaders and the split are imported by ``_check`` only: a run answered
 # from the cache needs none of them (the warm run is mostly start-up).
@@ -64,7 +64,7 @@ def _prefix(root: str, fmt: str) -> str:
     """Where the grants repository sits in its git repository, for formats that need it."""
     if fmt not in _REPO_RELATIVE:
         return ""
-    from permgate.gitrepo import Repo
+    from permgate.git.repo import Repo
 
     try:
         return Repo(root).prefix
@@ -107,7 +107,7 @@ WALK_AHEAD_BYTES = 2_000_000
 def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[str], list[tuple[str, str]]]]:
     """The listing of the grants files (``grants_paths``), started now in a child when it pays."""
     from permgate.load.workspace import grants_paths
-    from permgate.parallel import Ahead
+    from permgate.runtime.parallel import Ahead
 
     try:
         big = os.stat(os.path.join(source.root, config.people)).st_size >= WALK_AHEAD_BYTES
@@ -116,17 +116,17 @@ def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[
     return Ahead(functools.partial(grants_paths, source, config), fork=big and tuning.jobs != 1)
 
 
-#: Tests set this to force tiny chunks (``permgate.split``); None: sized by the run.
+#: Tests set this to force tiny chunks (``permgate.engine.chunked``); None: sized by the run.
 CHUNK_FILES: int | None = None
 
 
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
-    from permgate import engine
     from permgate.config import load_config
+    from permgate.engine import evaluation as engine
+    from permgate.engine.chunked import check_split
     from permgate.load.bulk import no_gc
     from permgate.load.workspace import fs_source, load_frame, load_grants
     from permgate.reporters import REPORTERS, Report
-    from permgate.split import check_split
 
     config = load_config(settings.root)
     with no_gc():
@@ -140,7 +140,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         paths, refused = walk.result()
         require_policy_rules(frame.policies, config.policies)
         if engine.splittable(frame):
-            # the grants files in chunks, each loaded and judged on its own (permgate/split.py)
+            # the grants files in chunks, each loaded and judged on its own (permgate/engine/chunked.py)
             engine.check_config(frame, config)
             result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES)
             findings, files, grants = tuple(result.findings), result.files, result.grants
@@ -161,7 +161,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
 
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
-    from permgate.basemode import check_against_base
+    from permgate.change.basemode import check_against_base
     from permgate.reporters import REPORTERS, Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None

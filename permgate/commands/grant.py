@@ -21,12 +21,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from permgate.change.whatif import blocking, introduced, proposal, restrict, with_file
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import Config, load_config
 from permgate.edit.atomic import write_atomic
 from permgate.edit.insert import insert_grants
 from permgate.edit.render import new_file
-from permgate.engine import evaluate, rule_catalogue
+from permgate.engine.evaluation import evaluate, rule_catalogue
 from permgate.errors import EditError, UsageError
 from permgate.load import files
 from permgate.load.grants import grants_from_text
@@ -35,7 +36,6 @@ from permgate.load.yamldoc import decode, parse
 from permgate.model import GrantsFile, Workspace
 from permgate.reporters import Report
 from permgate.reporters.text import render
-from permgate.simulate import blocking, introduced, proposal, restrict, with_file
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _BOM = b"\xef\xbb\xbf"

@@ -19,15 +19,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from permgate.change.whatif import blocking, insertion_line, introduced, proposal, restrict, with_grant
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.commands.grant import check_id, target_file
 from permgate.config import Config, load_config
-from permgate.engine import evaluate
+from permgate.engine.evaluation import evaluate
 from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant, GrantsFile, Permission, Workspace
-from permgate.simulate import blocking, insertion_line, introduced, proposal, restrict, with_grant
 
 PLACEHOLDER_REASON = "access request, ticket ACC-00000 (permgate grantable simulation)"
 #: the expiry tried when a grant without one is refused: 30 days after the grant

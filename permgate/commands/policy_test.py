@@ -21,7 +21,7 @@ from typing import Any
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import CONFIG_NAME, Config, load_config
-from permgate.engine import evaluate
+from permgate.engine.evaluation import evaluate
 from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import files
 from permgate.load.schemas import validate

@@ -7,15 +7,15 @@ import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from permgate.audit import AuditResult, audit
+from permgate.analysis.audit import AuditResult, audit
+from permgate.analysis.matrix import access_matrix
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.config import load_config
 from permgate.edit.atomic import write_atomic
-from permgate.engine import evaluate
+from permgate.engine.evaluation import evaluate
 from permgate.errors import GitError
-from permgate.gitrepo import Repo
+from permgate.git.repo import Repo
 from permgate.load.workspace import load_workspace
-from permgate.matrix import access_matrix
 from permgate.reporters.html import HtmlReport, render_html
 
 

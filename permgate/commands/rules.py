@@ -8,13 +8,13 @@ from typing import Any
 
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.config import Config, load_config
-from permgate.engine import RuleInfo
 from permgate.errors import UsageError
+from permgate.findings import RuleInfo
 from permgate.load.source import FsSource
 from permgate.load.workspace import load_policy_files
 from permgate.model import PolicyRule
-from permgate.ruledocs import explain, known_ids
 from permgate.rules import BUILTIN_RULES, POLICY_KINDS
+from permgate.rules.docs import explain, known_ids
 
 VERSION = 1
 

@@ -9,7 +9,7 @@ from typing import Any
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.errors import UsageError
-from permgate.gitrepo import GitSource, Repo
+from permgate.git.repo import GitSource, Repo
 from permgate.load.source import FsSource, Source
 from permgate.load.workspace import load_workspace
 from permgate.model import Workspace

@@ -1,6 +1,6 @@
 """Write (or check) ``docs/rules/``: ``python -m permgate.docsgen [--check] [--out DIR]``.
 
-Pages are rendered by ``permgate.ruledocs`` from the rule modules.  ``--check`` writes
+Pages are rendered by ``permgate.rules.docs`` from the rule modules.  ``--check`` writes
 nothing and returns 1 when a page is missing, stale, or no longer belongs to a rule.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from permgate.ruledocs import pages
+from permgate.rules.docs import pages
 
 DEFAULT_OUT = os.path.join("docs", "rules")
 

@@ -7,7 +7,7 @@ path, else the full strict path); this module only decides *where* that happens:
   inherit the file list and the source, so nothing but results crosses a pipe);
 - a file the fast path accepted travels back as plain tuples, which pickle several
   times faster than ``Grant`` objects and become ``Grant`` again through one C call;
-- a file that needed the full path may be answered from the cache (``permgate.cache``),
+- a file that needed the full path may be answered from the cache (``permgate.runtime.cache``),
   keyed by its content, so a warm run re-parses only what changed.
 
 The result is in the order of ``rels`` whatever the number of workers, so findings never
@@ -25,13 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from permgate import parallel
 from permgate.errors import LoadError
 from permgate.load import canonical, files
 from permgate.load.grants import Loaded, load_grants_text
 from permgate.load.source import FsSource, Source
 from permgate.load.yamldoc import decode
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc
+from permgate.runtime import parallel
 
 #: Below this many files one process is faster than starting workers.
 PARALLEL_MIN_FILES = 3000
@@ -40,7 +40,7 @@ Progress = Callable[[int, int], None]
 
 
 class ParseCache(Protocol):
-    """What the loader needs from a cache of full-path results (``permgate.cache.Cache``)."""
+    """What the loader needs from a cache of full-path results (``permgate.runtime.cache.Cache``)."""
 
     def get(self, data: bytes, rel: str) -> Loaded | None: ...
 

@@ -2,7 +2,7 @@
 
 The loader only ever asks a ``Source`` for files by their path relative to the grants
 repository's root, so the same code reads the working tree (``FsSource``) and the base
-of a pull request or any commit in history (``GitSource``, in ``permgate.gitrepo``).
+of a pull request or any commit in history (``GitSource``, in ``permgate.git.repo``).
 Both refuse paths that leave the root.
 """
 

@@ -279,7 +279,7 @@ def load_workspace(source: Source | str, config: Config | None = None,
 def load_frame(source: Source, config: Config) -> Workspace:
     """Everything a run reads except the grants files: catalog, people, policies, waivers.
 
-    The split check (``permgate.split``) loads this once and the grants files in chunks.
+    The split check (``permgate.engine.chunked``) loads this once and the grants files in chunks.
     """
     catalog = load_catalog(source, config)
     people = load_people(source, config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 
 Renderer = Callable[[Report], str]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from permgate.audit import AuditResult, Exposure
+from permgate.analysis.audit import AuditResult, Exposure
 
 
 def _who(result: AuditResult, employee: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 from permgate.reporters.text import summary_line
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}

@@ -15,9 +15,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from permgate.audit import AuditResult
+from permgate.analysis.audit import AuditResult
+from permgate.analysis.matrix import Matrix
 from permgate.findings import Finding
-from permgate.matrix import Matrix
 from permgate.model import Workspace
 
 #: findings listed on the page at most (the rest are counted; `permgate check` lists all)

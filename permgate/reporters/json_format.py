@@ -12,8 +12,8 @@ from __future__ import annotations
 from json.encoder import encode_basestring
 
 from permgate.findings import Finding, Related, Waived
+from permgate.reporters.base import Report
 from permgate.reporters.jsontext import ITEMS, dumps_around, encode
-from permgate.reporters.report import Report
 
 VERSION = 1
 

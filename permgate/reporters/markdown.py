@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 from permgate.reporters.rulehelp import rule_doc
 
 

@@ -6,7 +6,7 @@ plus the documentation of its kind.
 
 from __future__ import annotations
 
-from permgate.engine import RuleInfo
+from permgate.findings import RuleInfo
 from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS
 from permgate.rules.base import RuleDoc
 

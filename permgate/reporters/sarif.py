@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from permgate import __version__
 from permgate.findings import Finding
+from permgate.reporters.base import Report
 from permgate.reporters.jsontext import ITEMS, Raw, dumps_around, encode
-from permgate.reporters.report import Report
 from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

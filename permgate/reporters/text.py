@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
 _BOLD = "\033[1m"

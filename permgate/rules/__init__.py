@@ -1,7 +1,7 @@
 """The rule registry: every built-in rule and every policy kind, listed explicitly.
 
 Adding a rule: write ``permgate/rules/<name>.py`` defining ``RULE`` (or ``KIND``), list
-it below, add its tests under ``tests/rules/`` and regenerate ``docs/rules/``.  A
+it below (a policy kind in ``kinds.py``), add its tests under ``tests/rules/`` and regenerate ``docs/rules/``.  A
 meta-test checks that every module here is listed and every id is unique.
 """
 
@@ -14,7 +14,6 @@ from permgate.rules import (
     duplicate_grant,
     expired_grant,
     expiry_required,
-    forbidden_owner,
     grant_depends_on_directory_change,
     granter_authority,
     invalid_file,
@@ -25,7 +24,6 @@ from permgate.rules import (
     privilege_management,
     retired_permission,
     self_grant,
-    separation_of_duties,
     stale_after_transfer,
     unknown_employee,
     unknown_granter,
@@ -34,6 +32,7 @@ from permgate.rules import (
     waiver_unused,
 )
 from permgate.rules.base import Context, PolicyKind, Rule
+from permgate.rules.kinds import POLICY_KINDS
 
 BUILTIN_RULES: tuple[Rule, ...] = (
     invalid_file.RULE,
@@ -58,10 +57,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     grant_depends_on_directory_change.RULE,
 )
 
-POLICY_KINDS: Mapping[str, PolicyKind] = {k.name: k for k in (
-    forbidden_owner.KIND,
-    separation_of_duties.KIND,
-)}
 
 BUILTIN_BY_ID: Mapping[str, Rule] = {r.id: r for r in BUILTIN_RULES}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
 
-from permgate.changeset import ChangeSet
+from permgate.change.changeset import ChangeSet
 from permgate.findings import Related, Violation
 from permgate.model import PERMISSION_OF, Grant, Permission, Person, PolicyRule, Workspace
 

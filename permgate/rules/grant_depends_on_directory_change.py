@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Person, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, person_related, policy_related
+from permgate.rules.kinds import POLICY_KINDS
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
@@ -26,8 +27,6 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
             moved[pid] = (before, after)
     if not moved:
         return
-    from permgate.rules import POLICY_KINDS  # the registry imports this module
-
     files = tuple(f for f in ws.files if f.employee in moved)
     now = dataclasses.replace(ws, files=files, problems=(), _by_employee={})
     people = dict(ws.people)

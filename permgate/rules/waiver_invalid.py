@@ -1,6 +1,6 @@
 """waiver-invalid: an entry of the waiver register that cannot be honoured.
 
-Reported by the engine's waiver step (``permgate.waivers``), after every other rule.
+Reported by the engine's waiver step (``permgate.engine.waivers``), after every other rule.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    """Nothing: waivers are judged against the other rules' findings, in ``permgate.waivers``."""
+    """Nothing: waivers are judged against the other rules' findings, in ``permgate.engine.waivers``."""
     return iter(())
 
 

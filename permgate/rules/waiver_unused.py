@@ -1,6 +1,6 @@
 """waiver-unused: an entry of the waiver register that matches no finding.
 
-Reported by the engine's waiver step (``permgate.waivers``), after every other rule.
+Reported by the engine's waiver step (``permgate.engine.waivers``), after every other rule.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from permgate.rules.waiver_invalid import SELF_GRANT, WAIVERS
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    """Nothing: waivers are judged against the other rules' findings, in ``permgate.waivers``."""
+    """Nothing: waivers are judged against the other rules' findings, in ``permgate.engine.waivers``."""
     return iter(())
 
 

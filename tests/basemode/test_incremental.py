@@ -1,4 +1,4 @@
-"""Issue 5: ``check --base`` re-evaluates only the employees a change touches (``permgate.incremental``).
+"""Issue 5: ``check --base`` re-evaluates only the employees a change touches (``permgate.change.incremental``).
 
 Every test changes a real git repository of a generated organisation and runs both paths on
 it: the incremental one and the full one (both trees loaded and evaluated whole).  The new
@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from permgate.basemode import BaseOutcome, check_against_base
-from permgate.cache import Cache
+from permgate.change.basemode import check_against_base
+from permgate.change.judge import BaseOutcome
+from permgate.runtime.cache import Cache
 from tests.conftest import GEN_ORG, gen_org, run_cli
 from tests.git_helpers import commit_all, git, init_repo
 
@@ -493,9 +494,9 @@ def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
 def _people_twice(root: Path, entry: str, cache_name: str) -> tuple[Any, Any, Any]:
     """Add ``entry`` to people.yaml and commit; then load_people's directory, and ``shared_people``'s
     first (cache miss) and second answer with a fresh cache."""
+    from permgate.change.people_cache import shared_people
     from permgate.config import load_config
-    from permgate.gitrepo import Repo
-    from permgate.incremental import shared_people
+    from permgate.git.repo import Repo
     from permgate.load.source import FsSource
     from permgate.load.workspace import load_people
 
@@ -513,7 +514,7 @@ def _people_twice(root: Path, entry: str, cache_name: str) -> tuple[Any, Any, An
 
 def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -> None:
     """The people directory read back from the cache (built lazily) is load_people's, entry by entry and in order."""
-    from permgate.incremental import LazyPeople
+    from permgate.change.people_cache import LazyPeople
 
     # a person with the optional fields, and a layout the fast path declines
     parsed, first, lazy = _people_twice(
@@ -528,7 +529,7 @@ def test_cached_people_directory_equals_the_parsed_one(repo: tuple[Path, Org]) -
 
 def test_people_the_cache_cannot_hold_are_parsed_each_run(repo: tuple[Path, Org]) -> None:
     """A name holding the cache's column separator (a line break) is never stored: parsed again, still equal."""
-    from permgate.incremental import LazyPeople
+    from permgate.change.people_cache import LazyPeople
 
     parsed, _first, again = _people_twice(
         repo[0], '- id: E900002\n  name: "two\\nlines"\n  division: corporate\n  manager: null\n', "people-cache-2")
@@ -541,7 +542,7 @@ def test_people_the_cache_cannot_hold_are_parsed_each_run(repo: tuple[Path, Org]
     {"manager": "E1"}, {"function": 7},
 ])
 def test_people_cache_entries_that_do_not_check_out_are_refused(bad: dict[str, object]) -> None:
-    from permgate.incremental import _people_columns
+    from permgate.change.people_cache import _people_columns
 
     good = {"id": "E1\nE2", "name": "A\nB", "division": "d\nd", "manager": "\nE1", "line": "3\n7",
             "column": "3\n3", "division_since": "\n", "function": "\n"}
@@ -550,9 +551,9 @@ def test_people_cache_entries_that_do_not_check_out_are_refused(bad: dict[str, o
 
 
 def test_index_is_the_same_over_workers(repo: tuple[Path, Org]) -> None:
+    from permgate.change.base_index import employee_index
     from permgate.config import load_config
-    from permgate.gitrepo import Repo
-    from permgate.incremental import employee_index
+    from permgate.git.repo import Repo
     from permgate.load.bulk import Tuning
     from permgate.load.source import FsSource
 
@@ -592,9 +593,9 @@ def test_grants_repository_in_a_subfolder(base_repo: Path, tmp_path: Path) -> No
 
 def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Org]) -> None:
     """CI bases move forward a few commits at a time: the next base's index re-loads only what differs."""
+    from permgate.change.base_index import employee_index
     from permgate.config import load_config
-    from permgate.gitrepo import Repo
-    from permgate.incremental import employee_index
+    from permgate.git.repo import Repo
     from permgate.load.source import FsSource
 
     root, org = repo

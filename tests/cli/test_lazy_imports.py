@@ -20,9 +20,9 @@ INCIDENT = PROJECT / "examples" / "incident-2023"
 
 #: modules a `check` of a valid repository must never import: other commands, the HTML
 #: report, the editors, and jsonschema (only a document the fast check cannot vouch for needs it)
-NOT_FOR_CHECK = ("jsonschema", "permgate.audit", "permgate.cli.audit", "permgate.commands.audit",
-                 "permgate.reporters.html", "permgate.reporters.exposures", "permgate.matrix",
-                 "permgate.edit", "permgate.simulate", "permgate.ruledocs", "permgate.cli.report",
+NOT_FOR_CHECK = ("jsonschema", "permgate.analysis.audit", "permgate.cli.audit", "permgate.commands.audit",
+                 "permgate.reporters.html", "permgate.reporters.exposures", "permgate.analysis.matrix",
+                 "permgate.edit", "permgate.change.whatif", "permgate.rules.docs", "permgate.cli.report",
                  "permgate.cli.grant", "permgate.cli.fmt", "permgate.reporters.sarif",
                  "permgate.reporters.markdown", "permgate.reporters.json_format")
 
@@ -45,7 +45,7 @@ def test_check_imports_only_what_it_uses(tmp_path: Path) -> None:
     code, modules = _modules_after("check", "--root", str(INCIDENT), "--today", "2023-03-16",
                                    "--cache-dir", str(tmp_path), "--format", "text")
     assert code == 1  # the incident's 114 errors: the check really ran
-    assert {"permgate.engine", "permgate.load.workspace", "permgate.reporters.text"} <= modules
+    assert {"permgate.engine.evaluation", "permgate.load.workspace", "permgate.reporters.text"} <= modules
     loaded = sorted(m for m in modules if m.split(".")[0] == "jsonschema"
                     or any(m == bad or m.startswith(bad + ".") for bad in NOT_FOR_CHECK))
     assert loaded == []
@@ -55,7 +55,7 @@ def test_a_run_answered_from_the_cache_imports_no_loader_and_no_yaml(tmp_path: P
     import shutil
     import time
 
-    from permgate.cache import RACY_SECONDS
+    from permgate.runtime.cache import RACY_SECONDS
 
     root = tmp_path / "org"
     shutil.copytree(INCIDENT, root)
@@ -63,8 +63,8 @@ def test_a_run_answered_from_the_cache_imports_no_loader_and_no_yaml(tmp_path: P
     argv = ("check", "--root", str(root), "--today", "2023-03-16", "--cache-dir", str(tmp_path / "cache"))
     first_code, first = _modules_after(*argv)
     code, modules = _modules_after(*argv)
-    assert code == first_code == 1 and "permgate.engine" in first
-    assert not {"permgate.engine", "permgate.load.workspace", "permgate.reporters.text", "yaml"} & modules
+    assert code == first_code == 1 and "permgate.engine.evaluation" in first
+    assert not {"permgate.engine.evaluation", "permgate.load.workspace", "permgate.reporters.text", "yaml"} & modules
 
 
 def test_check_loads_jsonschema_to_explain_an_invalid_file(tmp_path: Path) -> None:

@@ -539,7 +539,7 @@ def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Pat
     """--base and audit read revisions through git: a huge committed file is refused from its
     size (``git cat-file --batch-check``); its content is never asked of git."""
     from permgate.errors import LoadError
-    from permgate.gitrepo import GitSource, Repo
+    from permgate.git.repo import GitSource, Repo
     from tests.git_helpers import init_repo
 
     big = f"{DIR}/E000009.yaml"
@@ -568,7 +568,7 @@ def test_huge_blob_in_a_git_revision_is_refused_without_being_read(tmp_path: Pat
 def test_every_loader_entry_point_agrees_on_the_handmade_files(tmp_path: Path) -> None:
     """The fast path, the strict path, the bulk loader (with workers) and git give the same
     answers on every hand-made file (the corpus has the same test: tests/load/test_yaml_corpus.py)."""
-    from permgate.gitrepo import GitSource, Repo
+    from permgate.git.repo import GitSource, Repo
     from permgate.load.bulk import Tuning, load_many
     from tests.git_helpers import init_repo
 
@@ -629,7 +629,7 @@ def test_names_that_are_not_utf8_in_a_git_revision(tmp_path: Path) -> None:
     result = run_cli("check", "--root", str(root), "--base", base, "--format", "json", "--today", "2026-06-01")
     assert result.exit_code in (0, 1), result.stderr
     json.loads(result.stdout)
-    from permgate.gitrepo import GitSource, Repo
+    from permgate.git.repo import GitSource, Repo
 
     walked, refused = GitSource(Repo(str(root)), base).walk_yaml("assignments")
     assert (f"{DIR}/\\xff\\xfe.yaml", f"file {NOT_UTF8}") in refused

@@ -83,7 +83,7 @@ def _fs_loader(root: Path) -> Callable[[str], LoadResult]:
 
 
 def _git_loader(root: Path) -> Callable[[str], LoadResult]:
-    from permgate.gitrepo import GitSource, Repo
+    from permgate.git.repo import GitSource, Repo
 
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "init", "-q", str(root)], check=True)
@@ -107,7 +107,7 @@ def _bulk_loader(**tuning: Any) -> Callable[[Path], Callable[[str], LoadResult]]
         rels = [rel(name) for name in cases()]
         extra = dict(tuning)
         if extra.pop("cache", False):
-            from permgate.cache import Cache
+            from permgate.runtime.cache import Cache
 
             cache = Cache(str(root / ".cache"))
             load_many(FsSource(str(root)), rels, Config().max_file_bytes, Tuning(cache=cache))  # fill it

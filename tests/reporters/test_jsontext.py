@@ -158,7 +158,7 @@ sarif_findings = st.builds(
 @given(st.lists(sarif_findings, max_size=4), st.sampled_from(["", "sub dir/", "é/"]), st.booleans(), st.booleans())
 def test_sarif_is_what_json_dumps_makes_of_the_plain_result(found: list[Finding], prefix: str, base: bool,
                                                                with_rules: bool) -> None:
-    from permgate.engine import RuleInfo
+    from permgate.findings import RuleInfo
 
     rules = (RuleInfo("self-grant", "builtin", "error", "s", True),
              RuleInfo("granter-authority", "builtin", "warning", "g", True)) if with_rules else ()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from permgate.engine import RuleInfo
-from permgate.findings import Finding
+from permgate.findings import Finding, RuleInfo
 from permgate.reporters import REPORTERS, Report
 from permgate.rules import BUILTIN_BY_ID
 from tests.conftest import run_cli

@@ -8,7 +8,7 @@ import pytest
 
 from permgate.findings import Finding, Waived
 from permgate.reporters import text
-from permgate.reporters.report import Report
+from permgate.reporters.base import Report
 
 PLAIN = Finding("self-grant", "error", "E1 Ann granted P1 to themself", "assignments/a/E1.yaml", 5, 5, "E1", "P1")
 

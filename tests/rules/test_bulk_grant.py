@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from permgate.config import load_config
-from permgate.engine import evaluate
+from permgate.engine.evaluation import evaluate
 from permgate.load.workspace import load_workspace
 from tests.conftest import check_json, pairs
 from tests.rules.helpers import grants, settings

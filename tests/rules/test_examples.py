@@ -16,15 +16,15 @@ import pytest
 
 import permgate.rules
 from permgate.load.workspace import load_workspace
-from permgate.ruledocs import EXAMPLES_TODAY
 from permgate.rules import BUILTIN_RULES, POLICY_KINDS
 from permgate.rules.base import Example
+from permgate.rules.docs import EXAMPLES_TODAY
 from permgate.rules.examples import build
 from tests.conftest import check_json
 from tests.git_helpers import init_repo, write_files
 
 TODAY = EXAMPLES_TODAY
-NOT_RULES = {"base", "examples"}
+NOT_RULES = {"base", "examples", "kinds", "docs"}
 ALL = [(r.id, r.doc) for r in BUILTIN_RULES] + [(k.name, k.doc) for k in POLICY_KINDS.values()]
 
 

@@ -1,7 +1,7 @@
 """The scope contract (permgate/rules/base.py, ``SCOPES``): an ``employee`` rule evaluated on any
 employee-closed subset of the grants files gives exactly the full run's findings in those files.
 
-The split check (permgate/split.py) and ``--base`` rely on it.  Checked here for every built-in
+The split check (permgate/engine/chunked.py) and ``--base`` rely on it.  Checked here for every built-in
 rule and policy kind of that scope, on an organisation where each of them fires, several across
 two files of one employee, over random employee-closed partitions; and shown to fail when a
 partition is not closed.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from permgate import engine
 from permgate.config import Config, load_config
+from permgate.engine import evaluation as engine
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
 from permgate.model import Workspace

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from permgate.findings import SEVERITIES, Finding
-
-if TYPE_CHECKING:  # a type only: a run answered from the cache never imports the engine
-    from permgate.engine import RuleInfo
+from permgate.findings import SEVERITIES, Finding, RuleInfo
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from permgate.config import Config, load_config
-from permgate.engine import evaluate
+from permgate.engine.evaluation import evaluate
 from permgate.errors import ConfigError, LoadError, UsageError
-from permgate.gitrepo import Commit, GitSource, Repo
+from permgate.git.repo import Commit, GitSource, Repo
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.source import MemorySource

@@ -38,13 +38,14 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from permgate import engine, parallel
 from permgate.config import Config
+from permgate.engine import evaluation as engine
 from permgate.findings import Finding, Related
 from permgate.load import bulk
 from permgate.load.bulk import Tuning
 from permgate.load.source import Source
 from permgate.model import GrantsFile, LoadProblem, Workspace
+from permgate.runtime import parallel
 
 #: Files per chunk: small enough to balance two workers and bound their memory, large enough
 #: that the rules' set-up per chunk (settings, per-division pools) stays negligible.

@@ -10,28 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
-from permgate import parallel, waivers
-from permgate.changeset import ChangeSet
+from permgate.change.changeset import ChangeSet
 from permgate.config import Config
+from permgate.engine import waivers
 from permgate.errors import ConfigError
-from permgate.findings import Finding, Violation
+from permgate.findings import Finding, RuleInfo, Violation
 from permgate.model import Workspace
 from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """One rule as the user sees it: built-in, or declared by a policy."""
-
-    id: str
-    kind: str
-    severity: str
-    summary: str
-    waivable: bool
-    path: str | None = None
-    line: int | None = None
+from permgate.runtime import parallel
 
 
 def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
@@ -113,7 +100,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     """All findings for ``ws``, sorted by path, line, column and rule.
 
     ``base`` (the workspace at the base revision) and ``change`` (what the change touched)
-    are given in ``--base`` mode only (see ``permgate.basemode``); rules that judge a change
+    are given in ``--base`` mode only (see ``permgate.change.basemode``); rules that judge a change
     (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
     and stay silent without them.  ``jobs=1`` keeps every rule in this process.
     """
@@ -128,7 +115,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     return finish(ws, findings, config, today)
 
 
-#: The scopes the split check (``permgate.split``) knows how to divide: a rule of any other
+#: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
 #: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
 SPLIT_SCOPES = ("employee", "change", "waivers")
 

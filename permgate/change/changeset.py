@@ -4,7 +4,7 @@
 ``ChangeSet`` is the plain record of that comparison that the engine hands to every
 rule through ``Context.change`` (next to ``Context.base``, the workspace at ``REF``):
 the paths git reports as changed, both configurations and both sets of policy rules.
-No I/O here; ``permgate.basemode`` builds it.
+No I/O here; ``permgate.change.basemode`` builds it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from permgate.config import CONFIG_NAME, Config
 from permgate.model import PolicyRule
 
 if TYPE_CHECKING:  # only ``--base`` runs need git (and subprocess): a full check does not import it
-    from permgate.gitrepo import Change
+    from permgate.model import Change
 
 
 def under(path: str, folder: str) -> bool:

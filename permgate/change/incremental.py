@@ -13,7 +13,7 @@ and need not be computed::
     index of the base's assignments/ (employee -> files declaring them), cached by tree id
         -> every file of every employee of A, at both revisions (the employee closure)
     catalog, people, policies, waivers: parsed once when unchanged (people from the cache)
-        -> permgate.basemode.judge on the two employee-closed sub-workspaces
+        -> permgate.change.judge.judge on the two employee-closed sub-workspaces
 
 The closure needs the index: a file may declare an employee under another file's name (a
 misplaced or second file), and rules such as ``bulk-grant`` and ``separation-of-duties``
@@ -23,7 +23,7 @@ in the working tree, so the base's index plus the changed files gives every file
 both sides.  It is stored in the cache under the tree's git id, derived from the last one
 stored when the base moved on (``--no-cache``: built in memory each run, a full parse).
 
-Findings whose key (``basemode.finding_key``) could be shared between employees are the
+Findings whose key (``compare.finding_key``) could be shared between employees are the
 waiver register's findings about waivers without a permission (key: rule + register path);
 the employees of such waivers are added to A, so every finding with that key is computed.
 Waivers of other employees are left out of both sides (their findings are pre-existing).
@@ -43,351 +43,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
-import multiprocessing
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
-from permgate import cache as caching
-from permgate import parallel
-from permgate.basemode import BaseOutcome, Scope, judge
-from permgate.changeset import ChangeSet, under
+from permgate.change.base_index import FILE_MODES, caching_tuning, declared, employee_index
+from permgate.change.changeset import ChangeSet, under
+from permgate.change.judge import BaseOutcome, Scope, judge
+from permgate.change.people_cache import shared_people
 from permgate.config import CONFIG_NAME, Config
-from permgate.errors import ConfigError, GitError, LoadError
-from permgate.gitrepo import Change, GitSource, Pending, Repo
+from permgate.errors import ConfigError
+from permgate.git.repo import GitSource, Pending, Repo
 from permgate.load import files
-from permgate.load.bulk import PARALLEL_MIN_FILES, Tuning, available_cores, load_many, load_one, no_gc
+from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
-from permgate.load.source import FsSource, Source
+from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, Workspace
-
-#: the cache entry kind of the base index (bump when its meaning changes)
-INDEX_KIND = "declared-employees-v3"
-#: the cache entry kind that names the tree of the index stored last, per folder
-LATEST_KIND = "declared-employees-latest-v1"
-#: the cache entry kind of a parsed people directory, by git blob id
-PEOPLE_KIND = "people-v2"
-
-#: git modes of a plain file
-_FILE_MODES = ("100644", "100755")
-
-
-def declared(loaded: Loaded) -> set[str]:
-    """The employees a loaded grants file declares: its ``employee:``, or the one its problems name."""
-    gf, problems = loaded
-    out = {p.employee for p in problems if p.employee is not None}
-    if gf is not None:
-        out.add(gf.employee)
-    return out
-
-
-class BaseIndex:
-    """What the incremental run needs to know about the base's whole assignments folder.
-
-    Stored as text, one JSON array ``[employee, path, ...]`` a line, so that a run looks up
-    the few employees it needs with a string search instead of parsing 100,000 entries.
-    """
-
-    def __init__(self, lines: str, odd: list[str], how: str) -> None:
-        #: "\n" + one line per employee + "\n"
-        self.lines = lines
-        #: entries that are not plain files (symlinks, submodules): the working tree may read a
-        #: symlink's target where the base refuses it, so they are not the same on both sides
-        self.odd = odd
-        #: ``cached``, ``built`` (and stored) or ``memory`` (built, no cache)
-        self.how = how
-
-    @staticmethod
-    def encode(employees: dict[str, list[str]]) -> str:
-        return "\n" + "".join(json.dumps([e, *paths]) + "\n" for e, paths in sorted(employees.items()))
-
-    def files_of(self, employee: str) -> list[str] | None:
-        """The files declaring ``employee`` at the base; None when the index does not check out."""
-        needle = "\n" + json.dumps([employee])[:-1]
-        at = self.lines.find(needle + ",")
-        if at < 0:
-            at = self.lines.find(needle + "]")
-            if at < 0:
-                return []
-        end = self.lines.find("\n", at + 1)
-        try:
-            row = json.loads(self.lines[at + 1:end])
-        except ValueError:
-            return None
-        if not isinstance(row, list) or row[:1] != [employee] or any(type(p) is not str for p in row):
-            return None
-        return row[1:]
-
-
-def _from_json(value: object) -> BaseIndex | None:
-    if not isinstance(value, dict):
-        return None
-    lines, odd = value.get("lines"), value.get("odd")
-    if type(lines) is not str or not lines.startswith("\n") or not lines.endswith("\n") \
-            or not isinstance(odd, list) or any(type(p) is not str for p in odd):
-        return None
-    return BaseIndex(lines, odd, "cached")
-
-
-def _key(*parts: str) -> str:
-    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
-
-
-class _BaseView(GitSource):
-    """The base's tree, whose files git reports unchanged read from the working tree instead.
-
-    Those bytes are the base's (that is what "unchanged" means), and reading them from the
-    file system is several times cheaper than from git's object store; a changed file, or one
-    the file system cannot give, is read from git.
-    """
-
-    def __init__(self, repo: Repo, commit: str, tree: dict[str, tuple[str, str]], root: str,
-                 changed: set[str]) -> None:
-        super().__init__(repo, commit, tree=tree)
-        self.root = root
-        self.changed = changed
-
-    def prefetch(self, rels: list[str]) -> None:
-        super().prefetch([r for r in rels if r in self.changed])
-
-    def read_bytes(self, rel: str, max_bytes: int) -> bytes:
-        if rel not in self.changed and self._tree.get(rel, ("",))[0] in _FILE_MODES:
-            try:
-                return files.read_walked(self.root, rel, max_bytes)
-            except LoadError:
-                pass  # what the base says about it, below
-        return super().read_bytes(rel, max_bytes)
-
-
-def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,
-                   tuning: Tuning | None = None, root: str | None = None,
-                   changed: set[str] | None = None) -> BaseIndex | None:
-    """The index of ``commit``'s assignments folder (from the cache, keyed by the folder's git
-    id, or built by loading every file there); None when the folder does not exist there.
-
-    With ``root`` and ``changed`` (the paths git reports changed in the working tree at
-    ``root``), unchanged files are read from the working tree (``_BaseView``)."""
-    tree = repo.tree_id(commit, config.assignments)
-    if tree is None:
-        return None
-    where = _key(repo.prefix, config.assignments, str(config.max_file_bytes))
-    key = _key(tree, where)
-    if cache is not None:
-        hit = _from_json(cache.get_index(INDEX_KIND, key))
-        if hit is not None:
-            return hit
-        derived = _derive(repo, commit, config, cache, where, tree, root, changed)
-        if derived is not None:
-            cache.put_index(INDEX_KIND, key, {"lines": derived.lines, "odd": derived.odd})
-            cache.put_index(LATEST_KIND, where, {"tree": tree})
-            return derived
-    tree_entries = repo.entries(commit, [config.assignments])
-    source = (GitSource(repo, commit, tree=tree_entries) if root is None or changed is None
-              else _BaseView(repo, commit, tree_entries, root, changed))
-    paths, _refused = source.walk_yaml(config.assignments)
-    index: dict[str, list[str]] = {}
-    for rel, employees in zip(paths, _declared_many(source, paths, config.max_file_bytes, tuning), strict=True):
-        for employee in employees:
-            index.setdefault(employee, []).append(rel)
-    odd = sorted(rel for rel, (mode, _sha) in source.entries() if mode not in _FILE_MODES)
-    lines = BaseIndex.encode(index)
-    if cache is None:
-        return BaseIndex(lines, odd, "memory")
-    cache.put_index(INDEX_KIND, key, {"lines": lines, "odd": odd})
-    cache.put_index(LATEST_KIND, where, {"tree": tree})
-    return BaseIndex(lines, odd, "built")
-
-
-#: a derived index re-loads the files that differ; past this many, a full build is as cheap
-DERIVE_MAX_FILES = 20_000
-
-
-def _derive(repo: Repo, commit: str, config: Config, cache: caching.Cache, where: str, tree: str,
-            root: str | None, changed: set[str] | None) -> BaseIndex | None:
-    """The index of ``tree`` from the last one stored for this folder (a CI base moves forward a
-    few commits at a time): the files that differ between the two trees re-loaded, the rest kept."""
-    latest = cache.get_index(LATEST_KIND, where)
-    old_tree = latest.get("tree") if isinstance(latest, dict) else None
-    if type(old_tree) is not str or old_tree == tree:
-        return None
-    old = _from_json(cache.get_index(INDEX_KIND, _key(old_tree, where)))
-    if old is None:
-        return None
-    try:
-        diff = repo.diff_trees(old_tree, tree)
-    except GitError:
-        return None  # the old tree is gone (a rewritten history): build afresh
-    if len(diff) > DERIVE_MAX_FILES:
-        return None
-    folder = config.assignments.strip("/") + "/"
-    employees: dict[str, list[str]] = {}
-    for line in old.lines.split("\n"):
-        if line:
-            row = json.loads(line)
-            if not isinstance(row, list) or len(row) < 2 or any(type(x) is not str for x in row):
-                return None
-            employees[row[0]] = row[1:]
-    gone = {folder + path for path, *_ in diff}
-    for employee in [e for e, paths in employees.items() if gone.intersection(paths)]:
-        kept = [p for p in employees[employee] if p not in gone]
-        if kept:
-            employees[employee] = kept
-        else:
-            del employees[employee]
-    now = {folder + path: (mode, sha) for path, _old_mode, mode, sha in diff if mode != "000000"}
-    source = (GitSource(repo, commit, tree=now) if root is None or changed is None
-              else _BaseView(repo, commit, now, root, changed))
-    paths, _refused = source.walk_yaml(config.assignments)
-    for rel, declared_here in zip(paths, _declared_many(source, paths, config.max_file_bytes, Tuning(jobs=1)),
-                                  strict=True):
-        for employee in declared_here:
-            employees[employee] = sorted([*employees.get(employee, ()), rel])
-    odd = sorted({p for p in old.odd if p not in gone}
-                 | {p for p, (mode, _sha) in now.items() if mode not in _FILE_MODES})
-    return BaseIndex(BaseIndex.encode(employees), odd, "derived")
-
-
-# Set in the parent just before the workers fork; they inherit it (as in ``permgate.load.bulk``).
-_job: tuple[Source, list[str], int, Tuning] | None = None
-
-
-def _declared_span(span: tuple[int, int]) -> list[tuple[str, ...]]:
-    assert _job is not None
-    source, rels, max_bytes, tuning = _job
-    return [tuple(sorted(declared(load_one(source, rel, max_bytes, tuning)))) for rel in rels[span[0]:span[1]]]
-
-
-def _declared_many(source: Source, rels: list[str], max_bytes: int,
-                   tuning: Tuning | None) -> list[tuple[str, ...]]:
-    """``declared`` of every file of ``rels``, loaded as ``load_many`` loads them, over the cores:
-    only the employee ids cross the pipe, not the grants."""
-    global _job
-    tuning = tuning or Tuning()
-    worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    jobs = tuning.jobs
-    if jobs is None:
-        jobs = available_cores() if len(rels) >= PARALLEL_MIN_FILES else 1
-    size = max(50, min(2000, len(rels) // (jobs * 4) or 1))
-    spans = [(i, min(i + size, len(rels))) for i in range(0, len(rels), size)]
-    _job = (source, rels, max_bytes, worker_tuning)
-    try:
-        with no_gc():
-            if jobs <= 1 or not parallel.can_fork():
-                return [e for span in spans for e in _declared_span(span)]
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                return [e for chunk in pool.imap(_declared_span, spans) for e in chunk]
-    finally:
-        _job = None
-
-
-#: the people directory's fields, in ``Person`` order (the location is its line and column)
-_PEOPLE_COLUMNS = ("id", "name", "division", "manager", "line", "column", "division_since", "function")
-#: fields that may be None (stored as ""; the schema gives none of them an empty value)
-_NULLABLE = frozenset({"manager", "division_since", "function"})
-#: fields stored as decimal numbers
-_NUMBERS = frozenset({"line", "column"})
-#: what separates the values of a column in the cache: one string per column decodes many
-#: times faster than a JSON list of 100,000 strings.  A directory with a value that holds
-#: it (or an empty value) is not stored, and is parsed on every run.
-_SEP = "\n"
-
-
-class LazyPeople(Mapping[str, Person]):
-    """The people directory from its cached columns: each ``Person`` is built when first asked for.
-
-    Equal, entry by entry and in order, to what ``load_people`` returned when the entry was
-    stored (only a directory ``load_people`` accepted is stored); 100,000 people cost a
-    fraction of a parse, and a run that asks for a few hundred builds only those.
-    """
-
-    def __init__(self, rel: str, columns: dict[str, list[str]]) -> None:
-        self._rel = rel
-        self._columns = [columns[c] for c in _PEOPLE_COLUMNS]
-        self._row = dict(zip(columns["id"], range(len(columns["id"])), strict=True))
-        self._built: dict[str, Person] = {}
-
-    def __getitem__(self, key: str) -> Person:
-        person = self._built.get(key)
-        if person is None:
-            i = self._row[key]
-            pid, name, division, manager, line, column, since, function = (c[i] for c in self._columns)
-            person = self._built[key] = Person(pid, name, division, manager or None,
-                                               Loc(self._rel, int(line), int(column)), since or None,
-                                               function or None)
-        return person
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._row
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._row)
-
-    def __len__(self) -> int:
-        return len(self._row)
-
-
-def _people_encoded(people: Mapping[str, Person], rel: str) -> dict[str, str] | None:
-    """The cache entry of ``people`` (``load_people``'s result for ``rel``): one string per
-    column; None when a value cannot be stored so (see ``_SEP``)."""
-    values = list(people.values())
-    if not values or any(p.loc.path != rel for p in values):
-        return None
-    columns = {"id": [p.id for p in values], "name": [p.name for p in values],
-               "division": [p.division for p in values], "manager": [p.manager or "" for p in values],
-               "line": [str(p.loc.line) for p in values], "column": [str(p.loc.column) for p in values],
-               "division_since": [p.division_since or "" for p in values],
-               "function": [p.function or "" for p in values]}
-    if any(p.manager == "" or p.division_since == "" or p.function == "" for p in values):
-        return None  # "" stands for None
-    encoded = {name: _SEP.join(column) for name, column in columns.items()}
-    if any(text.count(_SEP) != len(values) - 1 for text in encoded.values()):
-        return None  # a value holds the separator
-    return encoded if _people_columns(encoded) is not None else None
-
-
-def _people_columns(value: object) -> dict[str, list[str]] | None:
-    """The columns of a cache entry written by ``_people_encoded``; None when it does not check out."""
-    if not isinstance(value, dict) or set(value) != set(_PEOPLE_COLUMNS) \
-            or not all(type(v) is str for v in value.values()):
-        return None
-    columns: dict[str, list[str]] = {name: text.split(_SEP) for name, text in value.items()}
-    ids = columns["id"]
-    count = len(ids)
-    for name, column in columns.items():
-        if len(column) != count:
-            return None
-        if name in _NUMBERS:
-            digits = value[name].replace(_SEP, "")
-            if not (digits.isascii() and digits.isdigit()) or "" in column:
-                return None
-        elif name not in _NULLABLE and "" in column:
-            return None
-    if len(set(ids)) != count:
-        return None
-    return columns
-
-
-def shared_people(source: FsSource, config: Config, blob: str,
-                  cache: caching.Cache | None) -> Mapping[str, Person]:
-    """The people directory (unchanged at both revisions, git blob ``blob``): from the cache, or parsed."""
-    key = _key(blob, config.people)
-    if cache is not None:
-        columns = _people_columns(cache.get_index(PEOPLE_KIND, key))
-        if columns is not None:
-            return LazyPeople(config.people, columns)
-    people = load_people(source, config)
-    if cache is not None:
-        encoded = _people_encoded(people, config.people)
-        if encoded is not None:
-            cache.put_index(PEOPLE_KIND, key, encoded)
-    return people
-
+from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace
+from permgate.runtime import cache as caching
 
 #: what the walk of the assignments folder says of a file that is not YAML (both sides word it so)
 NOT_GRANTS = "not a grants file: only .yaml and .yml files belong here"
+
+
 #: hidden files the walk skips but that change how git sees the others
 _GIT_FILES = (".gitignore", ".gitattributes")
 
@@ -502,7 +180,7 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         gate.append(config.waivers_path)
     base_entries = repo.entries(commit, [*gate, *base_changed])
     # the base reads what git holds, the working tree follows a symlink: only plain files are the same
-    odd = sorted(p for p, (mode, _sha) in base_entries.items() if mode not in _FILE_MODES)
+    odd = sorted(p for p, (mode, _sha) in base_entries.items() if mode not in FILE_MODES)
     if odd:
         return f"{odd[0]} is a symlink or submodule at {ref}"
     if any(p not in base_entries for p in [config.catalog, config.people, *base_changed]):
@@ -650,8 +328,3 @@ def _load_at(repo: Repo, commit: str, label: str, entries: dict[str, tuple[str, 
     source = GitSource(repo, commit, label, entries)
     source.prefetch(rels)
     return load_many(source, rels, max_bytes, Tuning(jobs=1))
-
-
-def caching_tuning(cache: caching.Cache | None) -> Tuning:
-    """How to build the index: over the cores, with the parse cache of single files."""
-    return Tuning(cache=cache)

@@ -13,18 +13,10 @@ from dataclasses import dataclass
 
 from permgate.errors import GitError, LoadError
 from permgate.load import files
+from permgate.model import Change
 
 #: git's id of the empty tree, a base for a repository's first commit
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One path changed between two trees; ``old``/``new`` are None for added/deleted."""
-
-    status: str  # A, M, D, R (rename), T (type change)
-    old: str | None
-    new: str | None
 
 
 @dataclass(frozen=True)

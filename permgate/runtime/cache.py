@@ -6,7 +6,7 @@ Two kinds of entries live under ``<cache dir>/<code fingerprint>/``:
   layout are read by the fast path, which is as quick as reading a cache entry), keyed
   by the file's path and content;
 - ``index/``: facts derived from a git tree and keyed by its id, such as which grants
-  files declare which employee in a revision's ``assignments/`` (``permgate.incremental``);
+  files declare which employee in a revision's ``assignments/`` (``permgate.change.incremental``);
 - ``runs/``: the whole output of ``permgate check`` for one tree, keyed by the command's
   settings and the path, size, modification and change time and inode of every file
   under the root (``.git`` aside), so an unchanged tree is answered without reading it.
@@ -154,7 +154,7 @@ class Cache:
         with contextlib.suppress(ValueError):  # text JSON cannot carry (lone surrogates): not cached
             self._write(self._file_path(key), value)
 
-    # -- indexes: derived facts about a git tree, keyed by its id (``permgate.incremental``) -----
+    # -- indexes: derived facts about a git tree, keyed by its id (``permgate.change.incremental``) -----
 
     def _index_path(self, kind: str, key: str) -> str:
         return os.path.join(self.base, "index", kind, key[:2], key[2:] + ".json")
@@ -284,3 +284,8 @@ def _loaded_from_json(rel: str, value: dict[str, Any]) -> Loaded:
         gf = GrantsFile(rel, employee, Loc(rel, _int(f["loc"][0]), _int(f["loc"][1])), grants)
     problems = [LoadProblem(rel, _int(ln), _int(col), _str(msg), _opt(emp)) for ln, col, msg, emp in value["problems"]]
     return gf, problems
+
+
+def entry_key(*parts: str) -> str:
+    """A cache key made of ``parts`` (ids, paths, numbers), for ``get_index``/``put_index``."""
+    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()

@@ -9,14 +9,13 @@ change introduces.  Every rule, present or future, applies to a proposal automat
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 
-from permgate.changeset import ChangeSet
+from permgate.change.changeset import ChangeSet
+from permgate.change.compare import split_new
 from permgate.config import Config
 from permgate.findings import Finding
-from permgate.gitrepo import Change
-from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Workspace
+from permgate.model import Change, Grant, GrantsFile, LoadProblem, Loc, Workspace
 
 #: how the base of a proposal is named in messages of rules that judge a change
 PROPOSAL_BASE = "the repository before this grant"
@@ -73,34 +72,13 @@ def insertion_line(gf: GrantsFile | None, permission: str) -> int:
     return last.line + (5 if last.expires else 4)
 
 
-def _key(f: Finding) -> tuple[str, str | None, str | None]:
-    return (f.rule, f.employee, f.permission)
-
-
 def introduced(before: Iterable[Finding], after: Iterable[Finding],
                new_locations: Collection[tuple[str, int]] = ()) -> list[Finding]:
-    """The findings of ``after`` that ``before`` does not have, keyed by (rule, employee, permission).
-
-    When a key occurs in both, only the surplus is new: findings at ``new_locations``
-    (the proposed entries' lines) first, then the last ones.
-    """
-    counts = Counter(_key(f) for f in before)
-    groups: dict[tuple[str, str | None, str | None], list[Finding]] = defaultdict(list)
-    for f in after:
-        groups[_key(f)].append(f)
-    out: list[Finding] = []
-    for key, found in groups.items():
-        extra = len(found) - counts[key]
-        if extra <= 0:
-            continue
-        if counts[key] == 0:
-            out.extend(found)
-            continue
-        at_new = [f for f in found if (f.path, f.line) in new_locations]
-        rest = [f for f in found if (f.path, f.line) not in new_locations]
-        out.extend((at_new + rest[::-1])[:extra])
-    out.sort(key=Finding.sort_key)
-    return out
+    """The findings of ``after`` that ``before`` does not have, by the key ``check --base`` uses
+    (``compare.finding_key``, the proposal's files counted as changed); where a key occurs in
+    both, only the surplus is new, findings at ``new_locations`` (the proposed lines) first."""
+    paths = frozenset(path for path, _line in new_locations)
+    return split_new(list(after), list(before), paths, prefer_new=frozenset(new_locations))[0]
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
