@@ -156,7 +156,8 @@ class Workspace:
     settings_locs: Mapping[str, Loc] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     waivers_path: str | None = None
-    _by_employee: dict[str, list[Grant]] = field(default_factory=dict, repr=False, compare=False)
+    # caches built on first use; init=False, so every construction and dataclasses.replace starts them empty
+    _by_employee: dict[str, list[Grant]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def iter_grants(self) -> Iterator[Grant]:

@@ -26,7 +26,7 @@ def restrict(ws: Workspace, employees: Collection[str]) -> Workspace:
     files = tuple(f for f in ws.files if f.employee in employees)
     paths = {f.path for f in files}
     problems = tuple(p for p in ws.problems if p.path in paths or p.employee in employees)
-    return dataclasses.replace(ws, files=files, problems=problems, _by_employee={})
+    return dataclasses.replace(ws, files=files, problems=problems)
 
 
 def with_file(ws: Workspace, path: str, gf: GrantsFile | None, problems: Iterable[LoadProblem] = ()) -> Workspace:
@@ -36,7 +36,7 @@ def with_file(ws: Workspace, path: str, gf: GrantsFile | None, problems: Iterabl
         files.append(gf)
     files.sort(key=lambda f: f.path)
     kept = [p for p in ws.problems if p.path != path]
-    return dataclasses.replace(ws, files=tuple(files), problems=(*kept, *problems), _by_employee={})
+    return dataclasses.replace(ws, files=tuple(files), problems=(*kept, *problems))
 
 
 def with_grant(ws: Workspace, gf: GrantsFile | None, path: str, employee: str, grant: Grant) -> Workspace:

@@ -146,7 +146,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
             findings, files, grants = tuple(result.findings), result.files, result.grants
         else:  # a rule the split cannot divide: the whole workspace at once
             grants_files, problems = load_grants(source, config, tuning=tuning)
-            ws = dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems), _by_employee={})
+            ws = dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems))
             findings = tuple(engine.evaluate(ws, config, today, jobs=settings.jobs))
             files, grants = _file_count(ws), sum(len(f.grants) for f in ws.files)
     report = Report(

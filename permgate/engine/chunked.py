@@ -129,7 +129,7 @@ def _sub_workspace(frame: Workspace, loaded: list[tuple[GrantsFile | None, list[
         problems.extend(file_problems)
         if gf is not None:
             files.append(gf)
-    return dataclasses.replace(frame, files=tuple(files), problems=tuple(problems), _by_employee={})
+    return dataclasses.replace(frame, files=tuple(files), problems=tuple(problems))
 
 
 def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
@@ -260,8 +260,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
         loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
         findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
 
-    waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files),
-                                    _by_employee={})
+    waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files))
     counted = sum(r.files for r in finished) + (len({path for path, _ in refused} - set(paths)) if refused else 0)
     return SplitResult(
         findings=engine.finish(waiver_ws, findings, config, today),

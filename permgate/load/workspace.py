@@ -273,7 +273,7 @@ def load_workspace(source: Source | str, config: Config | None = None,
     config = config if config is not None else load_config(source)
     frame = load_frame(source, config)
     grants_files, problems = load_grants(source, config, employees, tuning)
-    return dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems), _by_employee={})
+    return dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems))
 
 
 def load_frame(source: Source, config: Config) -> Workspace:

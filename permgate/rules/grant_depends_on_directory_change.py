@@ -28,11 +28,11 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     if not moved:
         return
     files = tuple(f for f in ws.files if f.employee in moved)
-    now = dataclasses.replace(ws, files=files, problems=(), _by_employee={})
+    now = dataclasses.replace(ws, files=files, problems=())
     people = dict(ws.people)
     for pid, (before, after) in moved.items():
         people[pid] = after._replace(division=before.division)
-    reverted = dataclasses.replace(now, people=people, _by_employee={})
+    reverted = dataclasses.replace(now, people=people)
     seen: set[tuple[str, int, int]] = set()
     for policy in ctx.policies:
         kind = POLICY_KINDS.get(policy.kind)

@@ -177,3 +177,21 @@ def test_policies_folder_without_rules_is_an_error(make_repo: Callable[..., Path
         policy.unlink()
     (root / "policies" / "notes.yaml").write_text("---\n# rules moved elsewhere\nrules: []\n")
     assert error_of(root).startswith("Error: policies:1:1: no policy rules are declared in the policies folder")
+
+
+def test_a_replaced_workspace_never_carries_the_caches_of_the_one_it_came_from(
+        make_repo: Callable[..., Path]) -> None:
+    """The per-employee index is built on first use; ``dataclasses.replace`` with other files must
+    start it empty (held by ``init=False``, not by callers remembering to reset it)."""
+    import dataclasses
+
+    from permgate.config import load_config
+    from permgate.load.workspace import load_workspace
+
+    root = make_repo()
+    ws = load_workspace(str(root), load_config(str(root)))
+    someone = ws.files[0].employee
+    assert ws.grants_of(someone)  # the index is built
+    emptied = dataclasses.replace(ws, files=())
+    assert emptied.grants_of(someone) == []
+    assert list(emptied.iter_grants()) == []

@@ -57,7 +57,7 @@ def _part(ws: Workspace, groups: Sequence[tuple[list[str], list[int]]]) -> Works
     indexes = sorted(i for _, ix in groups for i in ix)  # the files in the run's order
     paths = {p for ps, _ in groups for p in ps}
     return dataclasses.replace(ws, files=tuple(ws.files[i] for i in indexes),
-                               problems=tuple(p for p in ws.problems if p.path in paths), _by_employee={})
+                               problems=tuple(p for p in ws.problems if p.path in paths))
 
 
 def _union(ws: Workspace, config: Config, assignment: Sequence[int]) -> list[Key]:
