@@ -138,16 +138,6 @@ def settings_of(ws: Workspace, rule_id: str) -> Mapping[str, Any]:
     return ws.settings.get(rule_id, {})
 
 
-def protected_owners(ws: Workspace) -> dict[str, PolicyRule]:
-    """Divisions whose permissions a ``forbidden-owner`` rule protects, with the first such rule."""
-    out: dict[str, PolicyRule] = {}
-    for p in ws.policies:
-        if p.kind == "forbidden-owner":
-            for d in p.params.get("owner_divisions", ()):
-                out.setdefault(d, p)
-    return out
-
-
 def date(text: str) -> dt.date:
     """A YYYY-MM-DD value the schema already validated."""
     return dt.date.fromisoformat(text)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from permgate.findings import Related, Violation
 from permgate.model import PERMISSION_OF, GrantsFile, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, person_related, settings_of
+from permgate.rules.forbidden_owner import forbidden_to
 
 DEFAULT_SHARE = 0.8
 DEFAULT_MIN_GRANTS = 10
@@ -23,9 +24,7 @@ DEFAULT_MAX_ADDED = 25
 
 def grantable(ws: Workspace, division: str) -> frozenset[str]:
     """Permissions a person of ``division`` may hold at all."""
-    forbidden_owners = {o for p in ws.policies if p.kind == "forbidden-owner"
-                        and division in p.params.get("grantee_divisions", ())
-                        for o in p.params.get("owner_divisions", ())}
+    forbidden_owners = forbidden_to(ws, division)
     return frozenset(pid for pid, p in ws.catalog.items()
                      if not p.retired and p.owner_division not in forbidden_owners)
 

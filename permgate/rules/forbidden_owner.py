@@ -22,6 +22,25 @@ from permgate.rules.base import (
     policy_related,
 )
 
+#: the policy kind's name, as policies declare it
+NAME = "forbidden-owner"
+
+
+def protected_owners(ws: Workspace) -> dict[str, PolicyRule]:
+    """Divisions whose permissions a ``forbidden-owner`` rule protects, with the first such rule."""
+    out: dict[str, PolicyRule] = {}
+    for p in ws.policies:
+        if p.kind == NAME:
+            for d in p.params.get("owner_divisions", ()):
+                out.setdefault(d, p)
+    return out
+
+
+def forbidden_to(ws: Workspace, division: str) -> frozenset[str]:
+    """The owning divisions whose permissions ``forbidden-owner`` rules forbid to ``division``."""
+    return frozenset(o for p in ws.policies if p.kind == NAME and division in p.params.get("grantee_divisions", ())
+                     for o in p.params.get("owner_divisions", ()))
+
 
 def check(ws: Workspace, rule: PolicyRule, ctx: Context) -> Iterator[Violation]:
     owners = frozenset(rule.params["owner_divisions"])
@@ -46,7 +65,7 @@ def check(ws: Workspace, rule: PolicyRule, ctx: Context) -> Iterator[Violation]:
 
 
 KIND = PolicyKind(
-    name="forbidden-owner",
+    name=NAME,
     summary="Permissions owned by some divisions must not be granted to people in others",
     check=check,
     params={

@@ -24,9 +24,9 @@ from permgate.rules.base import (
     permission_related,
     person_related,
     policy_related,
-    protected_owners,
     settings_of,
 )
+from permgate.rules.forbidden_owner import protected_owners
 
 
 def delegations(ws: Workspace) -> dict[str, tuple[frozenset[str], frozenset[str]]]:

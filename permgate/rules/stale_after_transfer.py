@@ -15,9 +15,9 @@ from permgate.rules.base import (
     permission_related,
     person_related,
     policy_related,
-    protected_owners,
     what,
 )
+from permgate.rules.forbidden_owner import protected_owners
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:

@@ -25,11 +25,11 @@ from permgate.rules.base import (
     permission_related,
     person_related,
     policy_related,
-    protected_owners,
     settings_of,
     what,
     who,
 )
+from permgate.rules.forbidden_owner import protected_owners
 from tests.conftest import gen_org, needs_shared
 
 ALPHABET = "AZBC019-_ xé\n.(Ǆ"
