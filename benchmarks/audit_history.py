@@ -4,7 +4,7 @@
     python benchmarks/audit_history.py [--employees 10000] [--commits 1000] [--seed 7] [--out DIR]
 
 Builds (once per parameters, under benchmarks/out/ by default) a git repository whose
-first commit is an organisation written by ``../shared/bench/gen_org.py`` plus the
+first commit is an organisation written by the reference generator (``benchmarks/gen_org.py --reference``) plus the
 shipped policies, followed by ``--commits - 1`` commits, one per day, each editing one
 to three grants files: grants added and removed, distribution permissions granted to
 retail-sales people (violations planted) and later removed.  The history is written
@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
-GEN_ORG = PROJECT.parent / "shared" / "bench" / "gen_org.py"
+GEN_ORG = PROJECT / "benchmarks" / "gen_org.py"  # with --reference: the reference generator's bytes
 POLICY = PROJECT / "policies" / "unbundling.yaml"
 START = dt.datetime(2021, 1, 4, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -57,7 +57,7 @@ def build(out: Path, employees: int, commits: int, seed: int) -> dict[str, objec
     org = out / "org"
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(GEN_ORG), "--employees", str(employees), "--out", str(org),
-                    "--seed", str(seed)], check=True, capture_output=True)
+                    "--seed", str(seed), "--reference"], check=True, capture_output=True)
     t_gen = time.perf_counter() - t0
     people = yaml.load((org / "people.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     catalog = yaml.load((org / "catalog.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

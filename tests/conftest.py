@@ -18,7 +18,11 @@ from permgate.rules.examples import BASE, build
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
-GEN_ORG = SHARED / "bench" / "gen_org.py"
+#: the reference organisation generator; the project's copy with ``--reference`` writes the same bytes
+#: (``tests/e2e/test_gen_org.py`` compares the two when ../shared is there), so tests never skip for it
+SHARED_GEN_ORG = SHARED / "bench" / "gen_org.py"
+GEN_ORG = PROJECT / "benchmarks" / "gen_org.py"
+REFERENCE = ("--reference",)
 UNBUNDLING_POLICY = PROJECT / "policies" / "unbundling.yaml"
 
 
@@ -70,8 +74,9 @@ def pairs(doc: dict[str, Any], rule: str | None = None) -> set[tuple[str, str, i
 
 
 def gen_org(out: Path, employees: int, seed: int, violations: int | None = None) -> dict[str, Any]:
-    """Run the shared reference generator and add the shipped policies."""
-    cmd = [sys.executable, str(GEN_ORG), "--employees", str(employees), "--out", str(out), "--seed", str(seed)]
+    """Run the reference generator (the project's copy, ``--reference``) and add the shipped policies."""
+    cmd = [sys.executable, str(GEN_ORG), "--employees", str(employees), "--out", str(out), "--seed", str(seed),
+           *REFERENCE]
     if violations is not None:
         cmd += ["--violations", str(violations)]
     subprocess.run(cmd, check=True, capture_output=True)
@@ -81,9 +86,8 @@ def gen_org(out: Path, employees: int, seed: int, violations: int | None = None)
     return expected
 
 
-needs_shared = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/gen_org.py is not beside the project")
 
-__all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "needs_shared", "pairs", "run_cli", "write_repo"]
+__all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "pairs", "run_cli", "write_repo"]
 _ = os
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT, needs_shared
+from tests.conftest import PROJECT
 
 
-@needs_shared
 @pytest.mark.parametrize("seed", [11, 29])
 def test_every_exposure_window_matches_the_ground_truth(tmp_path: Path, seed: int) -> None:
     proc = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / "audit_history.py"), "--employees", "300",

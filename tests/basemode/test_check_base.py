@@ -17,7 +17,7 @@ import yaml
 
 from permgate.rules import BUILTIN_RULES
 from permgate.rules.examples import BASE, build
-from tests.conftest import GEN_ORG, SHARED, gen_org, needs_shared, pairs, run_cli
+from tests.conftest import SHARED, gen_org, pairs, run_cli
 from tests.git_helpers import commit_all, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
@@ -54,8 +54,6 @@ def line_of(text: str, needle: str) -> int:
 def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A gen_org organisation in git; the working tree adds one bad grant, transfers one
     distribution employee into retail-sales (moving their file) and deletes the policy file."""
-    if not GEN_ORG.exists():
-        pytest.skip("../shared/bench/gen_org.py is not beside the project")
     root = tmp_path_factory.mktemp("org") / "grants"
     expected = gen_org(root, employees=EMPLOYEES, seed=SEED)
     (root / "expected.json").unlink()
@@ -119,7 +117,6 @@ def org_change(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "new": new, "preexisting": preexisting, "bad": (seller_path, bad_line)}
 
 
-@needs_shared
 def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dict[str, Any]) -> None:
     code, doc = check_base(org_change["root"], "main")
     assert code == 1
@@ -140,7 +137,6 @@ def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dic
     assert f"{POLICY} is deleted: rule `{DTRS}` (forbidden-owner, error) is removed" in policy["message"]
 
 
-@needs_shared
 def test_sarif_and_github_point_at_the_grant_lines(org_change: dict[str, Any]) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema_path = SHARED / "schemas" / "sarif-schema-2.1.0.json"

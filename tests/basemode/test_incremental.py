@@ -22,14 +22,13 @@ import yaml
 from permgate.change.basemode import check_against_base
 from permgate.change.judge import BaseOutcome
 from permgate.runtime.cache import Cache
-from tests.conftest import GEN_ORG, gen_org, run_cli
+from tests.conftest import gen_org, run_cli
 from tests.git_helpers import commit_all, git, init_repo
 
 TODAY = dt.date(2026, 6, 1)
 WAIVERS = "policies/waivers.yaml"
 DTRS = "distribution-to-retail-sales"
 
-pytestmark = pytest.mark.skipif(not GEN_ORG.exists(), reason="../shared/bench/gen_org.py is not beside the project")
 
 
 class Org:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT, gen_org, needs_shared, run_cli
+from tests.conftest import PROJECT, gen_org, run_cli
 
 INCIDENT = PROJECT / "examples" / "incident-2023"
 
@@ -101,7 +101,6 @@ def test_unknown_employee_or_no_manager_is_a_usage_error(make_repo: Callable[...
                                                     "with --by\n")
 
 
-@needs_shared
 def test_only_the_employees_own_files_are_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulation scales with one person's grants, not with the organisation."""
     from permgate.load import workspace

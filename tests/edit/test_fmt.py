@@ -10,7 +10,7 @@ import pytest
 from permgate.edit.fmt import format_text
 from permgate.errors import EditError
 from permgate.load.yamldoc import parse
-from tests.conftest import PROJECT, gen_org, needs_shared
+from tests.conftest import PROJECT, gen_org
 
 CANONICAL = """\
 ---
@@ -198,7 +198,6 @@ def test_shipped_examples_are_canonical() -> None:
         assert format_text(text, str(p)) == text, p
 
 
-@needs_shared
 def test_every_file_of_a_generated_org_is_canonical_and_round_trips(tmp_path: Path) -> None:
     gen_org(tmp_path, 200, seed=8181)
     paths = sorted(tmp_path.glob("assignments/*/*.yaml"))

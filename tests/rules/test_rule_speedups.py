@@ -30,7 +30,7 @@ from permgate.rules.base import (
     who,
 )
 from permgate.rules.forbidden_owner import protected_owners
-from tests.conftest import gen_org, needs_shared
+from tests.conftest import gen_org
 
 ALPHABET = "AZBC019-_ xé\n.(Ǆ"
 
@@ -87,7 +87,6 @@ def _granter_authority_oracle(ws: Workspace) -> Iterator[Violation]:
             yield grant_violation(g, "; ".join(reasons) + f"; granted on {g.granted_on}", tuple(related))
 
 
-@needs_shared
 def test_fast_rules_equal_the_plain_loops(tmp_path: Path) -> None:
     root = tmp_path / "org"
     gen_org(root, 300, 11, violations=30)
