@@ -10,13 +10,9 @@ No I/O here; ``permgate.change.basemode`` builds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from permgate.config import CONFIG_NAME, Config
-from permgate.model import PolicyRule
-
-if TYPE_CHECKING:  # only ``--base`` runs need git (and subprocess): a full check does not import it
-    from permgate.model import Change
+from permgate.model import Change, PolicyRule
 
 
 def under(path: str, folder: str) -> bool:

@@ -9,16 +9,13 @@ each such change; this rule reports them when the change edits no grants, and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from permgate.change.changeset import ChangeSet
 from permgate.config import CONFIG_NAME, Config
 from permgate.findings import Related, Violation
-from permgate.model import Loc, PolicyRule, Waiver, Workspace
+from permgate.model import Change, Loc, PolicyRule, Waiver, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
-
-if TYPE_CHECKING:  # a full check needs no git: the rule reads changes only in --base mode
-    from permgate.model import Change
 
 _RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
 
