@@ -3,23 +3,43 @@
 A verdict heading with the counts, a table of the (new) findings with file:line, the
 explanations of the rules that fired, and in ``--base`` mode the pre-existing count.
 Every value from the repository is HTML-escaped (and ``|`` in table cells), so a grants
-file cannot inject markup into the comment.
+file cannot inject markup into the comment; a backtick span becomes ``<code>`` so that its
+escaped characters show as themselves (inside backticks ``&quot;`` would show literally).
+
+GitHub drops a job summary over 1 MiB whole, so the table stops before ``MAX_BYTES``: the rest
+is counted per rule under it, with a note of how many rows were left out.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from collections import Counter
 
 from permgate.reporters.base import Report
 from permgate.reporters.rulehelp import rule_doc
 
+#: a job summary GitHub keeps is at most 1 MiB; the table stops short of this, leaving room for the rest
+MAX_BYTES = 900 * 1024
+_SPAN = re.compile(r"`([^`\n]+)`")
 
-def _cell(text: str) -> str:
+
+def _escaped(text: str) -> str:
     return html.escape(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
 
 
+def _cell(text: str) -> str:
+    out, at = [], 0
+    for m in _SPAN.finditer(text):
+        out.append(_escaped(text[at:m.start()]))
+        out.append(f"<code>{_escaped(m.group(1))}</code>")
+        at = m.end()
+    out.append(_escaped(text[at:]))
+    return "".join(out)
+
+
 def _code(text: str) -> str:
-    return f"<code>{_cell(text)}</code>"
+    return f"<code>{_escaped(text)}</code>"
 
 
 def _plural(n: int, word: str) -> str:
@@ -41,12 +61,30 @@ def render(report: Report) -> str:
                    f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
     if report.findings:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
+        size = sum(len(line.encode("utf-8")) + 1 for line in out)
+        shown = 0
         for f in report.findings:
             where = f"{report.path_prefix}{f.path}:{f.line}"
             severity = f.severity if f.waived is None else f"waived {f.severity}"
             message = f.message if f.waived is None else (
                 f"{f.message} (waived by {f.waived.approved_by} until {f.waived.expires}, ticket {f.waived.ticket})")
-            out.append(f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |")
+            row = f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |"
+            size += len(row.encode("utf-8")) + 1
+            if size > MAX_BYTES:
+                break
+            out.append(row)
+            shown += 1
+        left = report.findings[shown:]
+        if left:
+            out += ["", f"**{_plural(len(left), 'more finding')} not listed**: a job summary over 1 MiB is "
+                    "dropped whole. Every finding is in the text, JSON and SARIF reports. Not listed, by rule:", "",
+                    "| Rule | Errors | Warnings | Notes | Waived |", "|---|---:|---:|---:|---:|"]
+            by_rule: dict[str, Counter[str]] = {}
+            for f in left:
+                by_rule.setdefault(f.rule, Counter())["waived" if f.waived is not None else f.severity] += 1
+            for rid in sorted(by_rule):
+                n = by_rule[rid]
+                out.append(f"| {_code(rid)} | {n['error']} | {n['warning']} | {n['note']} | {n['waived']} |")
         fired = []
         seen: set[str] = set()
         for f in report.findings:

@@ -5,6 +5,10 @@ entry per rule in force, with its help taken from the rule docs; one result per 
 located at its line and column, with the catalog, people and policy lines behind it as
 ``relatedLocations``.  Paths are relative to the git repository's top level (the grants
 repository may be a folder in it), percent-encoded as URI references.
+
+Code scanning takes at most 25,000 results a run: past ``MAX_RESULTS`` the most severe are
+kept (errors, then warnings, then notes, then waived, each in the findings' order) and a
+tool notification plus ``properties.omitted`` say how many of each rule were left out.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+#: GitHub's ``security-severity`` (0-10; 7 and above is "high") for a rule's effective severity
+_SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "2.0"}
+#: results code scanning accepts in one run
+MAX_RESULTS = 25_000
+_RANK = {"error": 0, "warning": 1, "note": 2}
 #: where ``runs[0].results`` and its items sit in the indented document
 _RESULTS_PAD = " " * 6
 _RESULT_PAD = " " * 8
@@ -84,12 +93,23 @@ def render(report: Report) -> str:
             "fullDescription": {"text": doc.flags if doc is not None else info.summary},
             "help": {"text": help_text(info), "markdown": help_markdown(info)},
             "defaultConfiguration": {"level": _LEVEL[info.severity]},
-            "properties": {"kind": info.kind, "waivable": info.waivable},
+            "properties": {"kind": info.kind, "waivable": info.waivable,
+                           "security-severity": _SECURITY_SEVERITY[info.severity],
+                           "tags": ["security", "access-governance", info.kind]},
         }
         rules.append(entry)
     # each result is written as soon as it is built: the dicts of a large run never all exist at once
     results: list[str] = []
-    for f in report.findings:
+    findings = report.findings
+    omitted: dict[str, int] = {}
+    if len(findings) > MAX_RESULTS:
+        order = sorted(range(len(findings)),
+                       key=lambda i: (_RANK[findings[i].severity] if findings[i].waived is None else 3, i))
+        kept = sorted(order[:MAX_RESULTS])
+        for i in order[MAX_RESULTS:]:
+            omitted[findings[i].rule] = omitted.get(findings[i].rule, 0) + 1
+        findings = tuple(findings[i] for i in kept)
+    for f in findings:
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": _LEVEL[f.severity],
@@ -126,6 +146,15 @@ def render(report: Report) -> str:
         "results": ITEMS,
         "properties": {"summary": report.summary()},
     }
+    if omitted:
+        left = sum(omitted.values())
+        run["properties"]["omitted"] = {"results": left, "by_rule": dict(sorted(omitted.items()))}
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [{
+            "level": "warning",
+            "message": {"text": f"{left} of {len(report.findings)} findings are not in this file: code scanning "
+                                f"takes {MAX_RESULTS} results a run. The most severe are kept; the text and JSON "
+                                "reports list every finding."},
+        }]}]
     sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     # as json.dumps(sarif, indent=2, sort_keys=True, ensure_ascii=False) writes it
     return dumps_around(sarif, results, _RESULTS_PAD, end="\n")

@@ -58,3 +58,28 @@ def test_cli_annotations_point_at_the_grant_line(make_repo: Callable[..., Path])
     assert lines[0] == f"::group::{F2}"
     assert any(line.startswith(f"::error file={F2},line=4,col=5,title=distribution-to-retail-sales::P002 ")
                for line in lines)
+
+
+def test_past_the_cap_errors_are_annotated_first_and_the_rest_stay_in_the_log() -> None:
+    from permgate.reporters.github import MAX_ANNOTATIONS
+
+    notes = tuple(Finding("expired-grant", "note", f"n{i}", f"assignments/a{i:03}.yaml", 2, 5) for i in range(60))
+    errors = tuple(Finding("self-grant", "error", f"e{i}", f"assignments/b{i:03}.yaml", 7, 5) for i in range(3))
+    out = REPORTERS["github"](Report(findings=notes + errors, files=63, grants=63)).splitlines()
+    commands = [line for line in out if line.startswith(("::error", "::warning", "::notice"))]
+    assert len(commands) == MAX_ANNOTATIONS == 50
+    # the three errors, then the first 46 notes in the findings' order, then the closing notice
+    assert [c.split("::")[2] for c in commands if c.startswith("::error")] == ["e0", "e1", "e2"]
+    assert "::notice file=assignments/a045.yaml,line=2,col=5,title=expired-grant::n45" in commands
+    assert not any("a046.yaml" in c for c in commands)
+    assert "- assignments/a046.yaml:2:5: note[expired-grant] n46" in out
+    assert "- assignments/a059.yaml:2:5: note[expired-grant] n59" in out
+    assert commands[-1].startswith("::notice title=permgate::14 more findings are not annotated (14 notes)")
+    assert out[-1] == "3 errors, 0 warnings, 60 notes in 63 grants files (63 grants)"
+
+
+def test_at_the_cap_every_finding_is_annotated_and_no_notice_is_added() -> None:
+    findings = tuple(Finding("expired-grant", "note", f"n{i}", f"assignments/a{i:03}.yaml", 2, 5) for i in range(50))
+    out = REPORTERS["github"](Report(findings=findings, files=50, grants=50)).splitlines()
+    assert sum(line.startswith("::notice file=") for line in out) == 50
+    assert not any(line.startswith("::notice title=permgate") or line.startswith("- ") for line in out)

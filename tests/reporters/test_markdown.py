@@ -56,3 +56,34 @@ def test_base_mode_says_what_was_compared_and_counts_preexisting(tmp_path: Path)
     assert lines[4].endswith("</code>): 2 findings already existed there and are not listed.")
     assert "| error | <code>duplicate-grant</code> | <code>assignments/retail-sales/E000002.yaml:16</code> |" in \
         result.stdout
+
+
+def test_backtick_spans_become_code_so_escaped_characters_show_as_themselves() -> None:
+    from permgate.findings import Finding
+    from permgate.reporters import REPORTERS, Report
+
+    f = Finding("self-grant", "error", 'rule `a"<b>` and "c"', "assignments/x.yaml", 4, 5)
+    out = REPORTERS["markdown"](Report(findings=(f,), files=1, grants=1))
+    row = next(line for line in out.splitlines() if line.startswith("| error"))
+    assert row.endswith("| rule <code>a&quot;&lt;b&gt;</code> and &quot;c&quot; |")
+    assert "`" not in row
+
+
+def test_a_large_report_stays_under_github_s_summary_limit_and_counts_what_it_left_out() -> None:
+    from permgate.findings import Finding
+    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters.markdown import MAX_BYTES
+
+    findings = tuple(Finding("missing-justification" if i % 3 else "expired-grant", "warning" if i % 3 else "note",
+                             "x" * 200, f"assignments/r/E{i:06}.yaml", 4, 5) for i in range(20_000))
+    out = REPORTERS["markdown"](Report(findings=findings, files=20_000, grants=20_000))
+    assert len(out.encode("utf-8")) < 1024 * 1024
+    rows = [line for line in out.splitlines() if line.startswith("| warning") or line.startswith("| note")]
+    assert 0 < len(rows) < 20_000 and len(out.encode()) > MAX_BYTES // 2
+    last_shown = len(rows) - 1
+    assert f"<code>assignments/r/E{last_shown:06}.yaml:4</code>" in rows[-1]
+    left = 20_000 - len(rows)
+    assert f"**{left} more findings not listed**" in out
+    expired_left = sum(1 for i in range(len(rows), 20_000) if i % 3 == 0)
+    assert f"| <code>expired-grant</code> | 0 | 0 | {expired_left} | 0 |" in out
+    assert f"| <code>missing-justification</code> | 0 | {left - expired_left} | 0 | 0 |" in out

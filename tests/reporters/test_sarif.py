@@ -89,7 +89,8 @@ def test_one_rule_entry_per_rule_with_help_from_the_docs(make_repo: Callable[...
     assert self_grant.doc.why in by_id["self-grant"]["help"]["text"]
     assert self_grant.doc.fix in by_id["self-grant"]["help"]["markdown"]
     policy = by_id["distribution-to-retail-sales"]
-    assert policy["properties"] == {"kind": "forbidden-owner", "waivable": False}
+    assert policy["properties"] == {"kind": "forbidden-owner", "waivable": False, "security-severity": "8.0",
+                                    "tags": ["security", "access-governance", "forbidden-owner"]}
     assert "declared at policies/unbundling.yaml:3" in policy["help"]["text"]
     assert "Legal unbundling" in policy["help"]["text"]  # the kind's documentation
     assert policy["defaultConfiguration"] == {"level": "error"}
@@ -122,3 +123,30 @@ def test_output_is_deterministic(make_repo: Callable[..., Path]) -> None:
     a = run_cli("check", "--root", str(root), "--format", "sarif", "--today", "2026-06-01").stdout
     b = run_cli("check", "--root", str(root), "--format", "sarif", "--today", "2026-06-01").stdout
     assert a == b
+
+
+def test_past_code_scanning_s_limit_the_most_severe_results_are_kept_and_the_rest_counted(
+        monkeypatch: Any) -> None:
+    from permgate.findings import Finding
+    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters import sarif as sarif_module
+
+    monkeypatch.setattr(sarif_module, "MAX_RESULTS", 5)
+    findings = tuple(Finding("expired-grant", "note", f"n{i}", f"assignments/a{i}.yaml", 2, 5) for i in range(6)) + (
+        Finding("self-grant", "error", "e0", "assignments/b.yaml", 7, 5),
+        Finding("self-grant", "error", "e1", "assignments/c.yaml", 7, 5))
+    doc = json.loads(REPORTERS["sarif"](Report(findings=findings, files=8, grants=8)))
+    validate(doc)
+    run = doc["runs"][0]
+    assert [r["message"]["text"] for r in run["results"]] == ["n0", "n1", "n2", "e0", "e1"]
+    assert run["properties"]["omitted"] == {"results": 3, "by_rule": {"expired-grant": 3}}
+    note = run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert note.startswith("3 of 8 findings are not in this file")
+
+
+def test_rules_carry_security_severity_and_tags(make_repo: Callable[..., Path]) -> None:
+    doc = sarif_of(make_repo())
+    rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["distribution-to-retail-sales"]["properties"]["security-severity"] == "8.0"
+    assert rules["distribution-to-retail-sales"]["properties"]["tags"] == ["security", "access-governance",
+                                                                           "forbidden-owner"]
