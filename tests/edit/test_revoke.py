@@ -160,3 +160,59 @@ def test_incident_revoke_on_the_commit_before_removal_removes_exactly_the_five(
         before = git("show", f"{log[-2][0]}:assignments/retail-sales/{e}.yaml").splitlines(keepends=True)
         assert before[240] == "  - permission: P083\n"
         assert "".join(before[:240] + before[244:]) == (work / f"assignments/retail-sales/{e}.yaml").read_text("utf-8")
+
+
+BULK = """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "billing desk, ticket ACC-00101"
+    expires: 2026-03-01
+  - permission: P002
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "liaison, ticket ACC-00102"
+  - permission: P003
+    granted_by: E000002
+    granted_on: 2026-01-05
+    reason: "hr, ticket ACC-00103"
+    expires: 2027-03-01
+"""
+
+
+def test_revoke_expired_removes_only_grants_expired_at_today(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({F2: BULK})
+    dry = run_cli("revoke", "--expired", "--today", "2026-06-01", "--dry-run", "--root", str(root))
+    assert dry.exit_code == 0, dry.output
+    assert (root / F2).read_text("utf-8") == BULK
+    result = run_cli("revoke", "--expired", "--today", "2026-06-01", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"{F2}:4-8: removed P001 from E000002")
+    assert "removed 1 grant (expired) from 1 file" in result.stdout
+    text = (root / F2).read_text("utf-8")
+    assert "P001" not in text and "P002" in text and "P003" in text
+
+
+def test_revoke_rule_removes_every_grant_the_rule_flags_and_nothing_else(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({F2: BULK})
+    result = run_cli("revoke", "--rule", "self-grant", "--today", "2026-06-01", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"{F2}:13-17: removed P003 from E000002")
+    text = (root / F2).read_text("utf-8")
+    assert "P003" not in text and "P001" in text and "P002" in text
+    flags = run_cli("check", "--root", str(root), "--format", "json", "--today", "2026-06-01").stdout
+    assert '"self-grant"' not in flags
+
+
+def test_revoke_filters_narrow_each_other_and_one_is_needed(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({F2: BULK})
+    none = run_cli("revoke", "P002", "--expired", "--today", "2026-06-01", "--root", str(root))
+    assert "no grant of P002 (expired) to remove" in none.stdout
+    assert (root / F2).read_text("utf-8") == BULK
+    bare = run_cli("revoke", "--root", str(root))
+    assert bare.exit_code == 2 and "a PERMISSION, --expired or --rule RULE" in bare.output
+    unknown = run_cli("revoke", "--rule", "no-such-rule", "--root", str(root))
+    assert unknown.exit_code == 2 and "--rule no-such-rule: no such rule" in unknown.output
