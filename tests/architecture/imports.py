@@ -28,7 +28,7 @@ def _targets(node: ast.AST, here: str, known: dict[str, Path], package: str) -> 
         base = node.module or ""
         if node.level:  # relative: resolve against this module's package
             pkg = here.split(".")
-            if here not in known or not known[here].name == "__init__.py":
+            if here not in known or known[here].name != "__init__.py":
                 pkg = pkg[:-1]
             pkg = pkg[:len(pkg) - node.level + 1]
             base = ".".join([*pkg, base] if base else pkg)

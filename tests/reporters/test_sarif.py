@@ -132,9 +132,9 @@ def test_past_code_scanning_s_limit_the_most_severe_results_are_kept_and_the_res
     from permgate.reporters import sarif as sarif_module
 
     monkeypatch.setattr(sarif_module, "MAX_RESULTS", 5)
-    findings = tuple(Finding("expired-grant", "note", f"n{i}", f"assignments/a{i}.yaml", 2, 5) for i in range(6)) + (
-        Finding("self-grant", "error", "e0", "assignments/b.yaml", 7, 5),
-        Finding("self-grant", "error", "e1", "assignments/c.yaml", 7, 5))
+    notes = [Finding("expired-grant", "note", f"n{i}", f"assignments/a{i}.yaml", 2, 5) for i in range(6)]
+    findings = (*notes, Finding("self-grant", "error", "e0", "assignments/b.yaml", 7, 5),
+                Finding("self-grant", "error", "e1", "assignments/c.yaml", 7, 5))
     doc = json.loads(REPORTERS["sarif"](Report(findings=findings, files=8, grants=8)))
     validate(doc)
     run = doc["runs"][0]
