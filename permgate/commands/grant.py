@@ -100,9 +100,14 @@ def run_grant(s: GrantSettings) -> Outcome:
         raise UsageError("name at least one PERMISSION to grant")
     today = s.today or dt.date.today()
     on = s.on or today
+    if s.expires is not None and s.expires <= on:
+        raise UsageError(f"--expires {s.expires.isoformat()} is not after the grant date {on.isoformat()}: "
+                         "a grant must be in force for at least a day")
     config = load_config(s.root)
     scope = {s.employee}
     ws = load_workspace(s.root, config, None if s.full else scope)
+    if s.employee not in ws.people:  # as `grantable` says it: no file for someone nobody knows
+        raise UsageError(f"{s.employee} is not in {config.people}; add them before granting anything")
     if not s.full:
         ws = restrict(ws, scope)
     grants: list[dict[str, str]] = []

@@ -141,11 +141,6 @@ def test_builtin_rules_apply_to_the_proposal(make_repo: Callable[..., Path]) -> 
                      *DAY)
     assert (result.exit_code, result.stdout.splitlines()[0]) == (
         1, f"{f}:8:5: error[self-grant] E000002 Ben Baker granted P003 hr.read to themself on 2026-11-27")
-    result = run_cli("grant", "E000077", "P003", "--by", "E000001", "--reason", "ticket ACC-1", "--root", str(root),
-                     *DAY)
-    assert (result.exit_code, result.stdout.splitlines()[0]) == (
-        1, "assignments/E000077.yaml:2:1: error[unknown-employee] E000077 is not in people.yaml; the 1 grant(s) in "
-           "this file cannot be checked against a division")
     assert snapshot(root) == before
 
 
@@ -237,3 +232,23 @@ def test_byte_order_mark_and_crlf_are_kept(make_repo: Callable[..., Path]) -> No
     assert (root / f).read_bytes() == original + (
         b'  - permission: P003\r\n    granted_by: E000001\r\n    granted_on: 2026-11-27\r\n'
         b'    reason: "ticket ACC-00112"\r\n')
+
+
+def test_an_expiry_not_after_the_grant_date_and_an_unknown_employee_are_refused(
+        make_repo: Callable[..., Path]) -> None:
+    root = make_repo({})
+    before = snapshot(root)
+    for expires in ("2026-11-27", "2026-11-01"):
+        result = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "hr, ticket ACC-00111",
+                         "--expires", expires, "--root", str(root), *DAY)
+        assert result.exit_code == 2
+        assert result.stderr == (f"Error: --expires {expires} is not after the grant date 2026-11-27: a grant must "
+                                 "be in force for at least a day\n")
+    result = run_cli("grant", "E009999", "P003", "--by", "E000001", "--reason", "hr, ticket ACC-00111",
+                     "--root", str(root), *DAY)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: E009999 is not in people.yaml; add them before granting anything\n"
+    assert snapshot(root) == before
+    ok = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "hr, ticket ACC-00111",
+                 "--expires", "2026-11-28", "--root", str(root), *DAY)
+    assert ok.exit_code == 0, ok.stdout
