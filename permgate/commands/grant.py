@@ -37,7 +37,8 @@ from permgate.model import GrantsFile, Workspace
 from permgate.reporters import Report
 from permgate.reporters.text import render
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# fullmatch: ``$`` would also match before a final "\n" (an id `E1\n` is not E1)
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -57,7 +58,7 @@ class GrantSettings:
 
 
 def check_id(value: str, what: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise UsageError(f"{what} `{value}` is not an id (letters, digits, '.', '_', ':' or '-', e.g. E000123 or P083)")
     return value
 
