@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from permgate.change.whatif import blocking, introduced, proposal, restrict, with_file
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import Config, load_config
-from permgate.edit.atomic import write_atomic
+from permgate.edit.atomic import check_writable, write_inside
 from permgate.edit.insert import insert_grants
 from permgate.edit.render import new_file
 from permgate.engine.evaluation import evaluate, rule_catalogue
@@ -113,6 +113,7 @@ def run_grant(s: GrantSettings) -> Outcome:
             g["expires"] = s.expires.isoformat()
         grants.append(g)
     path, gf = target_file(ws, config, s.employee)
+    check_writable(s.root, path)  # a symlinked division folder is refused before any verdict
     data, lines = proposed_text(s.root, config, ws, s.employee, path, gf, list(grants))
     new_gf, problems = grants_from_text(decode(data, path), path)
     after_ws = with_file(ws, path, new_gf, problems)
@@ -136,6 +137,6 @@ def run_grant(s: GrantSettings) -> Outcome:
     if s.dry_run:
         out += f"Dry run: would add {where}. Nothing written.\n"
         return Outcome(out, EXIT_CLEAN)
-    write_atomic(os.path.join(s.root, path), data)
+    write_inside(s.root, path, data)
     out += f"Added {where}.\n"
     return Outcome(out, EXIT_CLEAN)
