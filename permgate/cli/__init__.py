@@ -29,8 +29,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "who-can": ("who_can", "who_can",
                 "Every holder of PERMISSION, with file:line, division, granter, date and expiry."),
     "revoke": ("revoke", "revoke",
-               "Remove every grant of PERMISSION (optionally only in a division or of one employee) from the\n"
-               "grants files, changing no other byte; print what was removed."),
+               "Remove every grant of PERMISSION, every --expired grant, or every grant --rule RULE flags (each\n"
+               "filter narrows the others; optionally only in a division or of one employee) from the grants files,\n"
+               "changing no other byte; print what was removed. Try --dry-run first."),
     "report": ("report", "report",
                "Write an HTML access report: the access matrix, the findings and the exposure timeline."),
     "rules": ("rules", "rules",

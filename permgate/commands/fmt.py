@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from permgate.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
-from permgate.edit.atomic import write_atomic
+from permgate.edit.atomic import write_inside
 from permgate.edit.fmt import format_text
 from permgate.errors import EditError, LoadError
 from permgate.load import files
@@ -60,6 +60,15 @@ def _read(full: str, shown: str, max_bytes: int) -> bytes:
         raise EditError(shown, err.line, err.column, err.detail) from None
 
 
+def _under_root(root: str, full: str, shown: str) -> str:
+    """``full`` as a path relative to ``root``; an ``EditError`` if it lies outside (fmt writes
+    only inside the repository root, as ``grant`` and ``revoke`` do)."""
+    rel = os.path.relpath(os.path.abspath(full), os.path.abspath(root))
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        raise EditError(shown, 1, 1, "is outside the repository root (--root); permgate writes only inside it")
+    return rel
+
+
 def run_fmt(s: FmtSettings) -> Outcome:
     config = load_config(s.root)
     changed: list[str] = []
@@ -83,12 +92,17 @@ def run_fmt(s: FmtSettings) -> Outcome:
         if formatted == data:
             same += 1
             continue
-        changed.append(shown)
         if s.check:
             out.append(f"would reformat {one_line(shown)}")
         else:
-            write_atomic(full, formatted)
+            try:
+                write_inside(s.root, _under_root(s.root, full, shown), formatted)
+            except EditError as err:
+                refused.append(shown)
+                out.append(f"{one_line(err.path)}:{err.line}:{err.column}: cannot format: {one_line(err.detail)}")
+                continue
             out.append(f"reformatted {one_line(shown)}")
+        changed.append(shown)
     verb = "would be reformatted" if s.check else "reformatted"
     out.append(f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {same} already canonical"
                + (f", {len(refused)} cannot be formatted" if refused else ""))

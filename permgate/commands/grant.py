@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from permgate.change.whatif import blocking, introduced, proposal, restrict, with_file
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import Config, load_config
-from permgate.edit.atomic import write_atomic
+from permgate.edit.atomic import check_writable, write_inside
 from permgate.edit.insert import insert_grants
 from permgate.edit.render import new_file
 from permgate.engine.evaluation import evaluate, rule_catalogue
@@ -37,7 +37,8 @@ from permgate.model import GrantsFile, Workspace
 from permgate.reporters import Report
 from permgate.reporters.text import render
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# fullmatch: ``$`` would also match before a final "\n" (an id `E1\n` is not E1)
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -57,7 +58,7 @@ class GrantSettings:
 
 
 def check_id(value: str, what: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise UsageError(f"{what} `{value}` is not an id (letters, digits, '.', '_', ':' or '-', e.g. E000123 or P083)")
     return value
 
@@ -117,6 +118,7 @@ def run_grant(s: GrantSettings) -> Outcome:
             g["expires"] = s.expires.isoformat()
         grants.append(g)
     path, gf = target_file(ws, config, s.employee)
+    check_writable(s.root, path)  # a symlinked division folder is refused before any verdict
     data, lines = proposed_text(s.root, config, ws, s.employee, path, gf, list(grants))
     new_gf, problems = grants_from_text(decode(data, path), path)
     after_ws = with_file(ws, path, new_gf, problems)
@@ -140,6 +142,6 @@ def run_grant(s: GrantSettings) -> Outcome:
     if s.dry_run:
         out += f"Dry run: would add {where}. Nothing written.\n"
         return Outcome(out, EXIT_CLEAN)
-    write_atomic(os.path.join(s.root, path), data)
+    write_inside(s.root, path, data)
     out += f"Added {where}.\n"
     return Outcome(out, EXIT_CLEAN)

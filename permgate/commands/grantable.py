@@ -23,6 +23,7 @@ from permgate.change.whatif import blocking, insertion_line, introduced, proposa
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.commands.grant import check_id, target_file
 from permgate.config import Config, load_config
+from permgate.dates import add_days
 from permgate.engine.evaluation import evaluate
 from permgate.errors import UsageError
 from permgate.findings import Finding
@@ -106,7 +107,7 @@ def judge(sim: Simulator, perm: Permission, expires: dt.date | None, retired_sev
     verdict = Verdict(perm, found)
     if verdict.grantable or expires is not None:
         return verdict
-    retry = Verdict(perm, sim.try_grant(perm.id, sim.today + dt.timedelta(days=TRIAL_EXPIRY_DAYS)), True)
+    retry = Verdict(perm, sim.try_grant(perm.id, add_days(sim.today, TRIAL_EXPIRY_DAYS)), True)
     # an expiry that removes some errors but not all: the remaining ones are what excludes it
     return retry if retry.errors < verdict.errors else verdict
 

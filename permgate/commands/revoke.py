@@ -9,14 +9,13 @@ waived findings excepted); in a division; of one employee.  At least one of the 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from dataclasses import dataclass
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.commands.who_can import resolve_permission, unread_warnings
 from permgate.config import Config, load_config
-from permgate.edit.atomic import write_atomic
+from permgate.edit.atomic import check_writable, write_inside
 from permgate.edit.revoke import Removal, remove_entries
 from permgate.errors import UsageError
 from permgate.load import files
@@ -75,12 +74,13 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
     planned: list[tuple[str, bytes, list[Removal]]] = []
     by_path = {f.path: f for f in ws.files}
     for rel in sorted(chosen):
+        check_writable(root, rel)  # no write through a symlink: refused before any file is written
         content = files.read_bytes(root, rel, config.max_file_bytes)
         new, removals = remove_entries(content, rel, chosen[rel], by_path[rel].grants, config.max_file_bytes)
         planned.append((rel, new, removals))
     if not settings.dry_run:
         for rel, new, _ in planned:
-            write_atomic(os.path.realpath(os.path.join(root, rel)), new)
+            write_inside(root, rel, new)
 
     verb = "would remove" if settings.dry_run else "removed"
     out: list[str] = []

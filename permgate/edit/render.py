@@ -27,8 +27,9 @@ ITEM_INDENT = 2
 KEY_OFFSET = 2
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# whole-value matches (fullmatch): with ``match``, ``$`` also matches before a final "\n"
+_SAFE_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # characters a YAML double-quoted scalar may hold as they are (YAML 1.1 printable, minus
 # the line breaks NEL, LS and PS that a reader would fold)
 _PRINTABLE = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -58,14 +59,14 @@ def id_value(value: str) -> str:
 
     (A plain date-like id stays text: the strict loader keeps timestamps as their text.)
     """
-    if _SAFE_PLAIN.match(value) and resolve_tag(value) in (None, _TIMESTAMP):
+    if _SAFE_PLAIN.fullmatch(value) and resolve_tag(value) in (None, _TIMESTAMP):
         return value
     return double_quoted(value)
 
 
 def scalar(key: str, value: str) -> str:
     """The canonical spelling of the value of ``key``."""
-    if key in DATE_KEYS and _DATE.match(value):
+    if key in DATE_KEYS and _DATE.fullmatch(value):
         return value  # the strict loader keeps dates as their text
     if key in ID_KEYS:
         return id_value(value)

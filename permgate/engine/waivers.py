@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from permgate.dates import add_days
 from permgate.findings import Finding, Related, Violation, Waived
 from permgate.model import Waiver, Workspace
 
@@ -57,7 +58,7 @@ def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: 
     if expires < approved:
         problems.append(f"expires {w.expires} is before approved_on {w.approved_on}")
     elif (expires - approved).days > max_days:
-        latest = (approved + dt.timedelta(days=max_days)).isoformat()
+        latest = add_days(approved, max_days).isoformat()
         problems.append(f"expires {w.expires} is more than {max_days} days after approved_on "
                         f"{w.approved_on} (at most {latest})")
     return problems

@@ -138,8 +138,12 @@ class _Compiler:
         if key == "$ref":
             return self.ref(value)
         if key == "pattern":
+            # jsonschema searches; a whole-string match is a search match as well, so vouching
+            # only for full matches stays sufficient, and a value with an unintended tail
+            # (``E1\n`` against ``^...$``, where Python's ``$`` matches before a final newline)
+            # is always left to jsonschema and the schema's own anchors
             rx = re.compile(value)
-            return lambda v: not isinstance(v, str) or rx.search(v) is not None
+            return lambda v: not isinstance(v, str) or rx.fullmatch(v) is not None
         if key == "minLength":
             n = int(value)
             return lambda v: not isinstance(v, str) or len(v) >= n

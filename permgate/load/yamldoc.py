@@ -141,7 +141,13 @@ class Document:
 
 
 def decode(data: bytes, path: str) -> str:
-    """UTF-8 text of ``data``; a UTF-8 byte-order mark is dropped, anything else refused."""
+    """UTF-8 text of ``data``; a UTF-8 byte-order mark is dropped, anything else refused.
+
+    Every input file permgate reads is decoded here, so this is also where the characters
+    that YAML readers disagree on are refused: NEL (U+0085), LS (U+2028) and PS (U+2029)
+    end a line for PyYAML (YAML 1.1) but not for YAML 1.2 readers, so one file would hold
+    different data for different readers (a second grant, a comment that hides one).
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
@@ -155,13 +161,40 @@ def decode(data: bytes, path: str) -> str:
         raise LoadError(path, line, column, "file contains NUL bytes (UTF-16 or UTF-32 without a byte-order "
                         "mark?); grants data must be UTF-8")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
         raise LoadError(
             path, line, column, f"file is not valid UTF-8 (byte 0x{data[err.start]:02x})"
         ) from None
+    if not data.isascii():
+        disputed = _DISPUTED_BREAK.search(text)
+        if disputed is not None:
+            raise _disputed_break(text, disputed.start(), path)
+    return text
+
+
+#: NEL, LS and PS: line breaks to YAML 1.1 (PyYAML), ordinary text to YAML 1.2 readers.
+_DISPUTED_BREAK = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_YAML12_BREAK = re.compile("\r\n|\r|\n")
+
+
+def _disputed_break(text: str, offset: int, path: str) -> LoadError:
+    """The refusal of the disputed line break at ``offset``, located as YAML 1.2 counts lines.
+
+    Only LF, CRLF and CR end a line here: the character is on the line a YAML 1.2 reader
+    (and an editor, and git) shows it on; its column counts characters from 1.
+    """
+    line, start = 1, 0
+    for brk in _YAML12_BREAK.finditer(text, 0, offset):
+        line, start = line + 1, brk.end()
+    char = text[offset]
+    return LoadError(path, line, offset - start + 1,
+                     f"U+{ord(char):04X} ({_BREAK_NAMES[char]}) is a line break to YAML 1.1 readers but not to "
+                     "YAML 1.2 readers, so they would read different data; remove it (or write it as an escape "
+                     "in double quotes)")
 
 
 def parse(text: str, path: str) -> Document:

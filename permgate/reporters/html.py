@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from permgate.analysis.audit import AuditResult
 from permgate.analysis.matrix import Matrix
+from permgate.dates import add_days
 from permgate.findings import Finding
 from permgate.model import Workspace
 
@@ -131,10 +132,10 @@ def _timeline_html(report: HtmlReport) -> str:
         return (f'<p class="ok">No grant that violates the current policies was ever on the branch '
                 f'({result.commits} commits walked).</p>')
     end_of = {id(e): dt.date.fromisoformat(e.removed.date) if e.removed else
-              dt.date.fromisoformat(e.introduced.date) + dt.timedelta(days=e.days) for e in result.exposures}
+              add_days(dt.date.fromisoformat(e.introduced.date), e.days) for e in result.exposures}
     start = min(dt.date.fromisoformat(e.introduced.date) for e in result.exposures)
-    end = max(max(end_of.values()), start + dt.timedelta(days=1))
-    span = (end - start).days
+    end = max(max(end_of.values()), add_days(start, 1))
+    span = max((end - start).days, 1)  # 1 when every window starts on 9999-12-31
 
     def pos(day: dt.date) -> float:
         return 100.0 * (day - start).days / span

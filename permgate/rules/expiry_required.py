@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from permgate.dates import add_days
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import (
@@ -26,7 +27,6 @@ DEFAULT_MAX_DAYS = 180
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     max_days = int(settings_of(ws, "expiry-required").get("max_days", DEFAULT_MAX_DAYS))
     sensitive = {pid: perm for pid, perm in ws.catalog.items() if perm.sensitive}
-    span = dt.timedelta(days=max_days)
     dates: dict[str, dt.date] = {}  # grants share dates: parse each string once
 
     def parsed(text: str) -> dt.date:
@@ -37,7 +37,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
 
     for g in grants_of_permissions(ws, sensitive):
         perm = sensitive[g.permission]
-        latest = parsed(g.granted_on) + span
+        latest = add_days(parsed(g.granted_on), max_days)
         if g.expires is None:
             problem = "has no `expires`"
         elif parsed(g.expires) > latest:
