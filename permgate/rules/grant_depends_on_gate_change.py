@@ -21,22 +21,18 @@ from collections.abc import Iterator
 from permgate.findings import Finding, Related, Violation
 from permgate.model import Grant, Loc, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
-from permgate.rules.policy_change import catalog_changes, renamed_permissions
-
-
-def _content(g: Grant) -> tuple[str, ...]:
-    return (g.employee, g.permission, g.granted_by, g.granted_on, g.reason, g.expires or "")
+from permgate.rules.policy_change import catalog_changes, grant_content, renamed_permissions
 
 
 def added_grants(ws: Workspace, base: Workspace, changed: frozenset[str]) -> list[Grant]:
     """Grants in changed files that the base does not hold word for word (a moved file adds none)."""
-    held = Counter(_content(g) for g in base.iter_grants())
+    held = Counter(grant_content(g) for g in base.iter_grants())
     out: list[Grant] = []
     for f in ws.files:
         if f.path not in changed:
             continue
         for g in f.grants:
-            key = _content(g)
+            key = grant_content(g)
             if held[key] > 0:
                 held[key] -= 1
             else:

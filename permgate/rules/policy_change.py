@@ -1,7 +1,8 @@
 """policy-change: a change to the gate itself, said in words (``--base`` mode only).
 
-The gate is the policy files, ``permgate.yaml`` and the catalog's ownership column: a
-change to any of them changes what every grant is judged by.  ``gate_changes`` describes
+The gate is the policy files, ``permgate.yaml`` and the catalog's entries (ids, names, owners,
+``retired``, ``sensitive``, ``grants_access``): a change to any of them changes what every
+grant is judged by.  ``gate_changes`` describes
 each such change; this rule reports them when the change edits no grants, and
 ``policy-changed-with-grants`` reports them (as errors) when it does.
 """
@@ -9,16 +10,13 @@ each such change; this rule reports them when the change edits no grants, and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from permgate.change.changeset import ChangeSet
 from permgate.config import CONFIG_NAME, Config
 from permgate.findings import Related, Violation
-from permgate.model import Loc, Permission, PolicyRule, Waiver, Workspace
+from permgate.model import Change, Grant, Loc, Permission, PolicyRule, Waiver, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
-
-if TYPE_CHECKING:  # a full check needs no git: the rule reads changes only in --base mode
-    from permgate.model import Change
 
 _RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
 
@@ -240,6 +238,29 @@ def _catalog_changes(ws: Workspace, base: Workspace, change: ChangeSet) -> Itera
         yield Violation(at.path, at.line, at.column, words, permission=pid)
 
 
+def _moved_as_is(c: Change, ws: Workspace, base: Workspace | None) -> bool:
+    """A rename whose file holds the same grants on both sides (a division folder renamed): it edits no grant."""
+    if base is None or c.status != "R" or c.old is None or c.new is None:
+        return False
+    after = next((f for f in ws.files if f.path == c.new), None)
+    before = next((f for f in base.files if f.path == c.old), None)
+    if after is None or before is None or any(p.path in (c.old, c.new) for p in (*ws.problems, *base.problems)):
+        return False
+    return [grant_content(g) for g in after.grants] == [grant_content(g) for g in before.grants]
+
+
+def edited_grants(ws: Workspace, ctx: Context) -> list[Change]:
+    """The changes to grants files that edit a grant: all but files moved as they are."""
+    if ctx.change is None:
+        return []
+    return [c for c in ctx.change.grants_changes() if not _moved_as_is(c, ws, ctx.base)]
+
+
+def grant_content(g: Grant) -> tuple[str, ...]:
+    """A grant entry as written, without where it is."""
+    return (g.employee, g.permission, g.granted_by, g.granted_on, g.reason, g.expires or "")
+
+
 def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
     """Every change to the gate in this change, described in words; empty outside ``--base`` mode."""
     change, base = ctx.change, ctx.base
@@ -257,7 +278,7 @@ def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    if ctx.change is None or ctx.change.grants_changes():
+    if ctx.change is None or edited_grants(ws, ctx):
         return  # with grants in the same change, policy-changed-with-grants reports it
     for v in gate_changes(ws, ctx):
         yield v._replace(message=v.message + "; review it as a change to the gate itself")
@@ -278,14 +299,16 @@ rules:
 RULE = Rule(
     scope="change",
     id="policy-change",
-    summary="A change edits the gate itself: a policy file, permgate.yaml or catalog ownership",
+    summary="A change edits the gate itself: a policy file, permgate.yaml or a catalog entry",
     default_severity="warning",
     waivable=False,  # a waiver would live in policies/, inside the very change it excuses
     check=check,
     doc=RuleDoc(
         flags="In `--base` mode, a change that adds, edits or deletes a file in `policies/`, edits "
-              "`permgate.yaml`, or changes a permission's `owner_division` in the catalog. The message says "
-              "in words what changed: which rule was added, removed or changed, and how.",
+              "`permgate.yaml`, or changes a catalog entry: a permission id added, removed or renamed (same "
+              "name and description, new id), a second entry with a name another has, or a changed "
+              "`owner_division`, `retired`, `sensitive` or `grants_access` (at the entry's catalog line). The "
+              "message says in words what changed: which rule was added, removed or changed, and how.",
         why="A pull request that edits the policy can switch off the rule that gates it. permgate applies the "
             "rules of the base and of the change together, but a reviewer still has to see that the gate "
             "itself is being changed, and the owners of `policies/` (CODEOWNERS) have to approve it.",
