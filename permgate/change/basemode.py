@@ -129,6 +129,11 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
     if not head_has_policies and not base_source.is_dir(base_config.policies):
         raise ConfigError(head_config.policies, 1, 1,
                           f"policies folder not found, here or at {ref}; without policies nothing guards the boundary")
-    head_ws = load_workspace(_WithEmptyDirs(head_source, (head_config.policies,)), head_config)
+    # a change may delete every grants file (git keeps no empty folders): judged, everything revoked;
+    # only when the base has the folder at the same path (a mistyped paths.assignments stays an error)
+    head_empty = [head_config.policies]
+    if head_config.assignments == base_config.assignments and base_source.is_dir(base_config.assignments):
+        head_empty.append(head_config.assignments)
+    head_ws = load_workspace(_WithEmptyDirs(head_source, head_empty), head_config)
     return judge(repo, commit, ref, changes, head_ws, base_ws, head_config, base_config, base_empty, today,
                  declined=declined)

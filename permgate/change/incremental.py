@@ -60,6 +60,7 @@ from permgate.load.grants import Loaded
 from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
 from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace
+from permgate.rules.policy_change import same_permission
 from permgate.runtime import cache as caching
 
 #: what the walk of the assignments folder says of a file that is not YAML (both sides word it so)
@@ -272,15 +273,15 @@ def _same_entry(a: Permission | Person, b: Permission | Person) -> bool:
 
 def _decline_catalog(head: Mapping[str, Permission], base: Mapping[str, Permission]) -> str | None:
     """A catalog change the incremental run cannot bound: one that changes which permissions exist,
-    are retired or who owns them changes ``bulk-grant``'s pool for a whole division, and the
-    gate itself (``policy-change``)."""
+    are retired or who owns them changes ``bulk-grant``'s pool for a whole division; any change
+    but a description is part of the gate (``policy-change``, ``grant-depends-on-gate-change``)."""
     if head is base:
         return None
     if set(head) != set(base):
         return "the catalog adds or removes permissions"
     for pid, perm in head.items():
-        if (perm.retired, perm.owner_division) != (base[pid].retired, base[pid].owner_division):
-            return f"the catalog changes {pid}'s owner or retirement"
+        if not same_permission(perm, base[pid]):
+            return f"the catalog changes {pid}'s name, owner or marks (part of the gate)"
     return None
 
 

@@ -149,7 +149,9 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     config = strictest_config(head_config, base_config, policies)
     head_eval = dataclasses.replace(head_ws, policies=policies)
     base_eval = dataclasses.replace(base_ws, policies=policies)
-    head_all = evaluate(head_eval, config, today, base=base_ws, change=change)
+    # each side's own rules are checked against its own catalog (a rule the change adds may name a
+    # permission the change adds); the other side's rules run all the same
+    head_all = evaluate(head_eval, config, today, base=base_ws, change=change, own_policies=head_ws.policies)
     if dict(head_ws.settings) != dict(base_ws.settings):
         # the rules' settings as the base has them still apply: a finding under either counts
         with_base_settings = dataclasses.replace(head_eval, settings=base_ws.settings,
@@ -157,10 +159,11 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
         # if the base's settings no longer fit the data (a delegate left), the change's own apply
         with contextlib.suppress(ConfigError):
             # the gate-change rules describe the real change, once, from the first pass
-            head_all += [f for f in evaluate(with_base_settings, config, today, base=base_ws, change=change)
+            head_all += [f for f in evaluate(with_base_settings, config, today, base=base_ws, change=change,
+                                             own_policies=head_ws.policies)
                          if f.rule not in _DESCRIBE_CHANGE]
     head_findings = _dedupe(head_all)
-    base_findings = _dedupe(evaluate(base_eval, config, today))
+    base_findings = _dedupe(evaluate(base_eval, config, today, own_policies=base_ws.policies))
     changed = change.paths()
     new, old = split_new(head_findings, base_findings, changed)
     new = [_explain_change(f, head_ws, base_ws, changed) for f in new]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from permgate.change.changeset import ChangeSet
 from permgate.config import Config
 from permgate.engine import waivers
 from permgate.errors import ConfigError
 from permgate.findings import Finding, RuleInfo, Violation
-from permgate.model import Workspace
+from permgate.model import PolicyRule, Workspace
 from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context
 from permgate.runtime import parallel
 
@@ -31,8 +31,14 @@ def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
     return out
 
 
-def check_config(ws: Workspace, config: Config) -> None:
-    """Refuse a configuration that names unknown rules or settings (``ConfigError``)."""
+def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyRule] | None = None) -> None:
+    """Refuse a configuration that names unknown rules or settings (``ConfigError``).
+
+    ``own_policies`` (``--base`` mode): the policy rules ``ws``'s own side declares; only these
+    are checked against ``ws``'s catalog.  A rule of the other side that names a permission this
+    side's catalog lacks (the change adds the permission and the rule together, or removes both)
+    still runs here; it was checked against its own side's catalog.
+    """
     known = set(BUILTIN_BY_ID) | {p.id for p in ws.policies}
     for rule_id in sorted(config.severity):
         if rule_id not in known:
@@ -46,6 +52,8 @@ def check_config(ws: Workspace, config: Config) -> None:
         if p.kind not in POLICY_KINDS:  # the schema already refuses this; kept for custom schemas
             raise ConfigError(p.loc.path, p.loc.line, p.loc.column, f"unknown rule kind `{p.kind}`")
         validate = POLICY_KINDS[p.kind].validate
+        if own_policies is not None and p not in own_policies:
+            continue
         problem = validate(ws, p) if validate else None
         if problem:
             raise ConfigError(p.loc.path, p.loc.line, p.loc.column, problem)
@@ -96,16 +104,18 @@ def _rule_work(ws: Workspace, config: Config, ctx: Context,
 
 def evaluate(ws: Workspace, config: Config, today: dt.date,
              base: Workspace | None = None, change: ChangeSet | None = None,
-             jobs: int | None = None) -> list[Finding]:
+             jobs: int | None = None, own_policies: Collection[PolicyRule] | None = None) -> list[Finding]:
     """All findings for ``ws``, sorted by path, line, column and rule.
 
     ``base`` (the workspace at the base revision) and ``change`` (what the change touched)
     are given in ``--base`` mode only (see ``permgate.change.basemode``); rules that judge a change
     (``bulk-grant``'s ``max_added``, ``policy-change``...) read them from the ``Context``
     and stay silent without them.  ``jobs=1`` keeps every rule in this process.
+    ``own_policies``: see ``check_config``.
     """
-    check_config(ws, config)
-    ctx = Context(today=today, policies=ws.policies, base=base, change=change)
+    check_config(ws, config, own_policies)
+    ctx = Context(today=today, policies=ws.policies, base=base, change=change,
+                  rejudge=functools.partial(employee_findings, config=config, today=today))
     work = _rule_work(ws, config, ctx)
     # rules are independent and pure: on a large workspace, two cores share them
     big = (jobs is None or jobs > 1) and sum(len(f.grants) for f in ws.files) >= PARALLEL_MIN_GRANTS

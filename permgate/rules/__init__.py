@@ -15,6 +15,7 @@ from permgate.rules import (
     expired_grant,
     expiry_required,
     grant_depends_on_directory_change,
+    grant_depends_on_gate_change,
     granter_authority,
     invalid_file,
     misplaced_file,
@@ -55,6 +56,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     policy_change.RULE,
     policy_changed_with_grants.RULE,
     grant_depends_on_directory_change.RULE,
+    grant_depends_on_gate_change.RULE,
 )
 
 

@@ -15,7 +15,7 @@ from itertools import compress
 from typing import Any
 
 from permgate.change.changeset import ChangeSet
-from permgate.findings import Related, Violation
+from permgate.findings import Finding, Related, Violation
 from permgate.model import PERMISSION_OF, Grant, Permission, Person, PolicyRule, Workspace
 
 
@@ -49,6 +49,10 @@ class Context:
     base: Workspace | None = None
     #: what the change touched in ``--base`` mode (paths, both configs, both policy sets)
     change: ChangeSet | None = None
+    #: the engine's ``employee``-scope rules (this run's config, before waivers) on another
+    #: workspace: lets a change rule re-judge grants under the base's catalog and people
+    #: without importing the engine (which imports the rule registry)
+    rejudge: Callable[[Workspace], list[Finding]] | None = None
 
 
 #: What a rule's findings depend on (``Rule.scope`` / ``PolicyKind.scope``):

@@ -1,7 +1,8 @@
 """policy-change: a change to the gate itself, said in words (``--base`` mode only).
 
-The gate is the policy files, ``permgate.yaml`` and the catalog's ownership column: a
-change to any of them changes what every grant is judged by.  ``gate_changes`` describes
+The gate is the policy files, ``permgate.yaml`` and the catalog's entries (ids, names, owners,
+``retired``, ``sensitive``, ``grants_access``): a change to any of them changes what every
+grant is judged by.  ``gate_changes`` describes
 each such change; this rule reports them when the change edits no grants, and
 ``policy-changed-with-grants`` reports them (as errors) when it does.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from permgate.change.changeset import ChangeSet
 from permgate.config import CONFIG_NAME, Config
 from permgate.findings import Related, Violation
-from permgate.model import Change, Loc, PolicyRule, Waiver, Workspace
+from permgate.model import Change, Grant, Loc, Permission, PolicyRule, Waiver, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
 
 _RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
@@ -159,16 +160,105 @@ def _config_change(c: Change, change: ChangeSet) -> Violation:
     return Violation(c.new or c.old or CONFIG_NAME, line, column, message)
 
 
-def _ownership_changes(ws: Workspace, base: Workspace, change: ChangeSet) -> Iterator[Violation]:
-    for pid in sorted(set(ws.catalog) & set(base.catalog)):
-        after, before = ws.catalog[pid], base.catalog[pid]
+#: the catalog fields that decide a verdict (``description`` does not)
+_PERMISSION_FIELDS = ("name", "owner_division", "retired", "sensitive", "grants_access")
+
+
+def _mark(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else _fmt(value)
+
+
+def same_permission(a: Permission, b: Permission) -> bool:
+    """Equal in every field that decides a verdict (``loc`` and ``description`` do not)."""
+    return all(getattr(a, f) == getattr(b, f) for f in _PERMISSION_FIELDS)
+
+
+def renamed_permissions(ws: Workspace, base: Workspace) -> dict[str, str]:
+    """New id -> old id: an id the change adds with the name and description of an id it removes."""
+    gone = {(base.catalog[p].name, base.catalog[p].description): p for p in sorted(set(base.catalog) - set(ws.catalog))}
+    out: dict[str, str] = {}
+    for pid in sorted(set(ws.catalog) - set(base.catalog)):
+        old = gone.pop((ws.catalog[pid].name, ws.catalog[pid].description), None)
+        if old is not None:
+            out[pid] = old
+    return out
+
+
+def catalog_changes(ws: Workspace, base: Workspace, ref: str) -> Iterator[tuple[str, Loc, str]]:
+    """(permission id, where, words) for every catalog entry whose verdict-deciding fields differ
+    between ``base`` and ``ws``: ids added, removed or renamed, owner, marks, a name another entry has."""
+    if ws.catalog is base.catalog:
+        return
+    renamed = renamed_permissions(ws, base)
+    names: dict[str, list[str]] = {}
+    for pid, perm in ws.catalog.items():
+        names.setdefault(perm.name, []).append(pid)
+    for pid in sorted(set(ws.catalog) | set(base.catalog)):
+        after, before = ws.catalog.get(pid), base.catalog.get(pid)
+        if after is None and before is not None:
+            if pid in renamed.values():
+                continue  # said at the new id
+            yield pid, Loc(ws.catalog_path, 1, 1), (
+                f"{before.label} is removed from the catalog (was {before.loc} at {ref}); "
+                "grants of it are unknown from now on")
+            continue
+        assert after is not None
+        twins = [p for p in names.get(after.name, ()) if p != pid]
+        twin_words = f"; its name {after.name} is also {', '.join(twins)}'s" if twins else ""
+        if before is None:
+            old = renamed.get(pid)
+            if old is not None:
+                was = base.catalog[old]
+                words = (f"{after.label} renames {old} (was {was.loc} at {ref}), owned by {after.owner_division}"
+                         + (f" (was {was.owner_division})" if was.owner_division != after.owner_division else "")
+                         + "; holders of the new id are judged by the new entry from now on")
+            else:
+                marks = [m for m in ("retired", "sensitive", "grants_access") if getattr(after, m)]
+                words = (f"{after.label} is added to the catalog, owned by {after.owner_division}"
+                         + (f" ({', '.join(marks)})" if marks else ""))
+            yield pid, after.loc, words + twin_words
+            continue
+        if same_permission(after, before):
+            continue
+        others = [f"{f} {_mark(getattr(before, f))} -> {_mark(getattr(after, f))}" for f in _PERMISSION_FIELDS
+                  if f != "owner_division" and getattr(before, f) != getattr(after, f)]
         if after.owner_division != before.owner_division:
-            yield Violation(
-                after.loc.path, after.loc.line, after.loc.column,
-                f"{after.label} changes owner_division {before.owner_division} -> {after.owner_division} "
-                f"(was {before.loc} at {change.base_ref}); its holders are judged by the new owner from now on",
-                permission=pid,
-            )
+            words = (f"{after.label} changes owner_division {before.owner_division} -> {after.owner_division} "
+                     f"(was {before.loc} at {ref}); its holders are judged by the new owner from now on")
+            if others:
+                words += "; it also changes " + "; ".join(others)
+        else:
+            words = (f"{after.label} changes " + "; ".join(others) + f" (was {before.loc} at {ref}); "
+                     "its holders are judged by the new entry from now on")
+        yield pid, after.loc, words + (twin_words if after.name != before.name else "")
+
+
+def _catalog_changes(ws: Workspace, base: Workspace, change: ChangeSet) -> Iterator[Violation]:
+    for pid, at, words in catalog_changes(ws, base, change.base_ref):
+        yield Violation(at.path, at.line, at.column, words, permission=pid)
+
+
+def _moved_as_is(c: Change, ws: Workspace, base: Workspace | None) -> bool:
+    """A rename whose file holds the same grants on both sides (a division folder renamed): it edits no grant."""
+    if base is None or c.status != "R" or c.old is None or c.new is None:
+        return False
+    after = next((f for f in ws.files if f.path == c.new), None)
+    before = next((f for f in base.files if f.path == c.old), None)
+    if after is None or before is None or any(p.path in (c.old, c.new) for p in (*ws.problems, *base.problems)):
+        return False
+    return [grant_content(g) for g in after.grants] == [grant_content(g) for g in before.grants]
+
+
+def edited_grants(ws: Workspace, ctx: Context) -> list[Change]:
+    """The changes to grants files that edit a grant: all but files moved as they are."""
+    if ctx.change is None:
+        return []
+    return [c for c in ctx.change.grants_changes() if not _moved_as_is(c, ws, ctx.base)]
+
+
+def grant_content(g: Grant) -> tuple[str, ...]:
+    """A grant entry as written, without where it is."""
+    return (g.employee, g.permission, g.granted_by, g.granted_on, g.reason, g.expires or "")
 
 
 def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
@@ -182,12 +272,13 @@ def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:
             out.append(_config_change(c, change))
         else:
             out.append(_policy_file_change(c, change, ws, base))
-    out.extend(_ownership_changes(ws, base, change))
+    if not change.base_empty:  # a change that creates the grants repository adds every entry: said once, above
+        out.extend(_catalog_changes(ws, base, change))
     return out
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    if ctx.change is None or ctx.change.grants_changes():
+    if ctx.change is None or edited_grants(ws, ctx):
         return  # with grants in the same change, policy-changed-with-grants reports it
     for v in gate_changes(ws, ctx):
         yield v._replace(message=v.message + "; review it as a change to the gate itself")
@@ -208,14 +299,16 @@ rules:
 RULE = Rule(
     scope="change",
     id="policy-change",
-    summary="A change edits the gate itself: a policy file, permgate.yaml or catalog ownership",
+    summary="A change edits the gate itself: a policy file, permgate.yaml or a catalog entry",
     default_severity="warning",
     waivable=False,  # a waiver would live in policies/, inside the very change it excuses
     check=check,
     doc=RuleDoc(
         flags="In `--base` mode, a change that adds, edits or deletes a file in `policies/`, edits "
-              "`permgate.yaml`, or changes a permission's `owner_division` in the catalog. The message says "
-              "in words what changed: which rule was added, removed or changed, and how.",
+              "`permgate.yaml`, or changes a catalog entry: a permission id added, removed or renamed (same "
+              "name and description, new id), a second entry with a name another has, or a changed "
+              "`owner_division`, `retired`, `sensitive` or `grants_access` (at the entry's catalog line). The "
+              "message says in words what changed: which rule was added, removed or changed, and how.",
         why="A pull request that edits the policy can switch off the rule that gates it. permgate applies the "
             "rules of the base and of the change together, but a reviewer still has to see that the gate "
             "itself is being changed, and the owners of `policies/` (CODEOWNERS) have to approve it.",

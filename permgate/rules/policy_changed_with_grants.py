@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
-from permgate.rules.policy_change import gate_changes
+from permgate.rules.policy_change import edited_grants, gate_changes
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     if ctx.change is None:
         return
-    grants = ctx.change.grants_changes()
+    grants = edited_grants(ws, ctx)
     if not grants:
         return
     names = sorted({c.new or c.old or "" for c in grants})
@@ -52,14 +52,15 @@ rules:
 RULE = Rule(
     scope="change",
     id="policy-changed-with-grants",
-    summary="One change edits the gate (policies, permgate.yaml, catalog ownership) and grants together",
+    summary="One change edits the gate (policies, permgate.yaml, catalog entries) and grants together",
     default_severity="error",
     waivable=False,
     check=check,
     doc=RuleDoc(
-        flags="In `--base` mode, a change that edits a policy file, `permgate.yaml` or catalog ownership and "
-              "also adds, edits, moves or deletes grants files. Reported at each gate change, saying what "
-              "changed and which grants files ride along.",
+        flags="In `--base` mode, a change that edits a policy file, `permgate.yaml` or a catalog entry and "
+              "also adds, edits or deletes grants files (a file moved as it is, as when a division folder is "
+              "renamed, edits no grant). Reported at each gate change, saying what changed and which grants "
+              "files ride along.",
         why="Loosening a rule in the same pull request as the grant it would have blocked is how a gate is "
             "talked past: the reviewer of the grants is not the owner of the policy. Rules of the base still "
             "apply, but the combination itself must not merge.",

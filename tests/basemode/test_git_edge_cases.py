@@ -136,12 +136,14 @@ def test_deleted_grants_file(tmp_path: Path) -> None:
     assert doc["summary"]["changed_paths"] == 1
 
 
-def test_deleted_folder_of_the_last_grants_file_is_an_error(tmp_path: Path) -> None:
+def test_deleted_folder_of_the_last_grants_file_is_judged(tmp_path: Path) -> None:
+    """Revoking every grant (git keeps no empty folder) is a change like any other (issue 19, class 8)."""
     root = repo(tmp_path)
     (root / SALES_E2).unlink()
     for d in ("assignments/retail-sales", "assignments"):
         os.rmdir(root / d)
-    assert base_error(root, "main").stderr == "Error: assignments:1:1: assignments folder not found\n"
+    code, doc = base_json(root, "main")
+    assert (code, pairs(doc)) == (0, set())
 
 
 def test_base_without_policies(tmp_path: Path) -> None:

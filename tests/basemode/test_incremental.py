@@ -323,13 +323,20 @@ def test_catalog_changes(repo: tuple[Path, Org], what: str) -> None:
     else:
         _edit_entry(root, "catalog.yaml", perm, edits[what])
     scoped, _ = both(root)
-    if what in ("owner", "retired", "added"):  # bulk-grant's pool of a whole division changes: the full path
-        assert scoped.scope is None and scoped.declined is not None and "catalog" in scoped.declined
-        return
-    assert scoped.scope is not None, scoped.declined
+    # a catalog entry is part of the gate (grant-depends-on-gate-change re-judges added grants under the
+    # base's catalog; bulk-grant's pool of a whole division may change): every change but a description
+    # takes the full path, which ``both`` has checked equal
+    assert scoped.scope is None and scoped.declined is not None and "catalog" in scoped.declined
     if what in ("sensitive", "grants-access"):
         rule = "expiry-required" if what == "sensitive" else "privilege-management"
         assert rule in {r for r, _, _ in triples(scoped)}
+
+
+def test_a_catalog_description_change_is_judged_incrementally(repo: tuple[Path, Org]) -> None:
+    root, org = repo
+    _edit_entry(root, "catalog.yaml", org.sales_perms()[0], lambda e: re.sub(r"description: .*", "description: Now", e))
+    scoped, _ = both(root)
+    assert scoped.scope is not None, scoped.declined
 
 
 @pytest.mark.parametrize("what", ["policy", "waiver"])
