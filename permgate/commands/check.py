@@ -35,8 +35,10 @@ class CheckSettings:
     fail_on: str = "error"
     today: dt.date | None = None
     color: bool = False
-    #: a git revision: report only the findings the working tree adds to it
+    #: a git revision: report only the findings the commit ``head`` adds to it
     base: str | None = None
+    #: with ``base``: the commit judged, read from git objects (never the working tree)
+    head: str = "HEAD"
     #: how to get there (never what is found): the cache and worker processes
     use_cache: bool = True
     cache_dir: str | None = None
@@ -165,7 +167,7 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     from permgate.reporters import REPORTERS, Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
-    result = check_against_base(settings.root, ref, today, cache)
+    result = check_against_base(settings.root, ref, today, cache, head=settings.head)
     extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}

@@ -15,6 +15,8 @@ from permgate.errors import LoadError
 
 YAML_SUFFIXES = (".yaml", ".yml")
 NOT_GRANTS_FILE = "not a grants file: only .yaml and .yml files belong here"
+#: the file that tells git how to convert files on checkout (``permgate.load.attributes``)
+GITATTRIBUTES = ".gitattributes"
 
 
 def normalise(rel: str) -> str:

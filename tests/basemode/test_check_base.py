@@ -18,7 +18,7 @@ import yaml
 from permgate.rules import BUILTIN_RULES
 from permgate.rules.examples import BASE, build
 from tests.conftest import GEN_ORG, SHARED, gen_org, needs_shared, pairs, run_cli
-from tests.git_helpers import commit_all, git, init_repo, write_files
+from tests.git_helpers import commit_all, commit_change, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
 # another organisation: PERMGATE_E2E_EMPLOYEES=400 PERMGATE_E2E_SEED=777 python -m pytest tests/basemode
@@ -28,6 +28,7 @@ DTRS = "distribution-to-retail-sales"
 
 
 def check_base(root: Path, ref: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    commit_change(root)
     result = run_cli("check", "--root", str(root), "--base", ref, "--format", "json", *extra)
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)

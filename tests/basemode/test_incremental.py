@@ -104,7 +104,11 @@ def repo(base_repo: Path, tmp_path: Path) -> tuple[Path, Org]:
 
 
 def both(root: Path, ref: str = "HEAD") -> tuple[BaseOutcome, BaseOutcome]:
-    """The incremental outcome (checked equal cold, warm and without a cache) and the full one."""
+    """The incremental outcome (checked equal cold, warm and without a cache) and the full one.
+
+    What the working tree holds is committed first (``ref`` resolved before): ``--base`` judges commits."""
+    ref = git(root, "rev-parse", ref).strip()
+    commit_all(root, "the change")
     full = check_against_base(str(root), ref, TODAY, incremental=False)
     assert full.scope is None
     cache = Cache(str(root.parent / "cache"))
@@ -350,15 +354,16 @@ def test_cli_summary_says_what_was_reevaluated(repo: tuple[Path, Org]) -> None:
     seller = org.of("retail-sales", 2)
     append(root, org.path(seller), grant(org.sales_perms()[0], seller))
     cache = str(root.parent / "cli-cache")
-    result = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+    commit_all(root, "a grant")
+    result = run_cli("check", "--root", str(root), "--base", "HEAD~1", "--today", TODAY.isoformat(),
                      "--cache-dir", cache, "--format", "json")
     summary = json.loads(result.stdout)["summary"]
     assert summary["incremental"] == {"employees": 2}  # the seller, and the register's waiver without permission
     assert summary["files"] == 2
-    text = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+    text = run_cli("check", "--root", str(root), "--base", "HEAD~1", "--today", TODAY.isoformat(),
                    "--cache-dir", cache).stdout.splitlines()[-1]
     assert "in 2 grants files (" in text
-    assert ") re-evaluated for 2 employees the change touches; new against HEAD (" in text
+    assert ") re-evaluated for 2 employees the change touches; new against HEAD~1 (" in text
 
 
 def _random_change(root: Path, org: Org, rng: random.Random) -> None:
