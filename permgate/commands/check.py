@@ -126,6 +126,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
     from permgate.config import load_config
     from permgate.engine import evaluation as engine
     from permgate.engine.chunked import check_split
+    from permgate.load.attributes import conversion_problems
     from permgate.load.bulk import no_gc
     from permgate.load.workspace import fs_source, load_frame, load_grants
     from permgate.reporters import REPORTERS, Report
@@ -144,7 +145,8 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/engine/chunked.py)
             engine.check_config(frame, config)
-            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES)
+            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES,
+                                 tuple(conversion_problems(source, config, refused)))
             findings, files, grants = tuple(result.findings), result.files, result.grants
         else:  # a rule the split cannot divide: the whole workspace at once
             grants_files, problems = load_grants(source, config, tuning=tuning)
