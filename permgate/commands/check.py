@@ -82,11 +82,12 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
         return _run_against_base(settings, settings.base, today)
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
     prefix = _prefix(settings.root, settings.format)
+    differs = _differs_from_head(settings.root)
     run_key = None
     if cache is not None:
-        # everything the output depends on: the settings (today resolved), the tree, and
-        # where it sits in git (paths of some formats)
-        key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}"
+        # everything the output depends on: the settings (today resolved), the tree, where
+        # it sits in git (paths of some formats), and how far it is from the commit
+        key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}|{differs}"
         run_key = caching.tree_key(settings.root, key_settings, started)
         if run_key is not None:
             hit = cache.get_run(run_key)
@@ -94,7 +95,7 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
                 return Outcome(hit[0], hit[2], hit[1])
     from permgate.load.bulk import Tuning
 
-    outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress))
+    outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
     if cache is not None and run_key is not None:
         cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
     return outcome
@@ -122,7 +123,24 @@ def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[
 CHUNK_FILES: int | None = None
 
 
-def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
+def _differs_from_head(root: str) -> int | None:
+    """How many files under ``root`` differ from ``HEAD`` (changed, staged or untracked), when
+    ``root`` is in a git repository: ``check`` reads the working tree, the gate reads commits."""
+    import subprocess  # only plain runs inside git need it (start-up speed)
+
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=all", "--", "."],
+                              cwd=root, capture_output=True, env=env)
+    except OSError:
+        return None  # no git, or no such folder (load_config says so)
+    if proc.returncode != 0:
+        return None  # not in a git repository
+    return sum(1 for entry in proc.stdout.split(b"\0") if entry[:1] != b"" and entry[2:3] == b" ") or None
+
+
+def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
+           differs: int | None = None) -> Outcome:
     from permgate.config import load_config
     from permgate.engine import evaluation as engine
     from permgate.engine.chunked import check_split
@@ -160,6 +178,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         grants=grants,
         color=settings.color,
         path_prefix=prefix,
+        extra_summary={"worktree_differs_from_head": differs} if differs else {},
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
 

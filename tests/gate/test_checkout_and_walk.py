@@ -219,3 +219,15 @@ def test_special_files_in_the_working_tree_are_findings(tmp_path: Path, make_rep
     assert messages(doc, "assignments/retail-sales/.pipe", 1) == [files.HIDDEN_FILE]
     assert messages(doc, "assignments/retail-sales/E000009.yaml", 1) == ["not a regular file"]
     assert messages(doc, "assignments/retail-sales/E000010.yml", 1) == ["cannot read file: No such device or address"]
+
+
+def test_working_tree_mode_says_when_it_is_not_the_commit(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    init_repo(root, build({}))
+    code, doc = plain(root)
+    assert (code, "worktree_differs_from_head" in doc["summary"]) == (0, False)
+    write_files(root, {F2: BAD})
+    code, doc = plain(root)
+    assert code == 1 and doc["summary"]["worktree_differs_from_head"] == 1
+    text = run_cli("check", "--root", str(root), "--today", TODAY, "--no-cache").stdout.splitlines()[-1]
+    assert text.endswith("; the working tree differs from HEAD in 1 file (not what is committed)")
