@@ -130,7 +130,7 @@ def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dic
     # every one of its findings is counted as pre-existing (the change removes none)
     clone = org_change["root"].parent / "base-clone"
     if not clone.exists():
-        git(org_change["root"].parent, "clone", "-q", str(org_change["root"]), str(clone))
+        git(org_change["root"].parent, "clone", "-q", "-b", "main", str(org_change["root"]), str(clone))
     _, at_base = _plain(clone)
     assert {(f["employee"], f["permission"]) for f in at_base["findings"] if f["rule"] == DTRS} == \
         org_change["preexisting"]
