@@ -60,3 +60,16 @@ def commit_all(root: Path, message: str) -> str:
 
 def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+def commit_change(root: Path, message: str = "the change") -> None:
+    """Commit what the working tree holds as a pull request's author would: on a branch ``change``
+    (so ``main`` stays the base), and only when there is something to commit.  ``check --base``
+    judges the commit (``--head``, default ``HEAD``), never the working tree."""
+    if not root.is_dir() or subprocess.run(["git", "rev-parse"], cwd=root, capture_output=True).returncode != 0:
+        return  # nothing to commit: the run under test says what is wrong
+    if not git(root, "status", "--porcelain", "--untracked-files=all").strip():
+        return
+    if git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main":
+        git(root, "checkout", "-q", "-b", "change")
+    commit_all(root, message)

@@ -8,6 +8,7 @@ base moved on, or built by loading every file (over the cores, ``runtime.paralle
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 
@@ -93,9 +94,11 @@ def _from_json(value: object) -> BaseIndex | None:
 class _BaseView(GitSource):
     """The base's tree, whose files git reports unchanged read from the working tree instead.
 
-    Those bytes are the base's (that is what "unchanged" means), and reading them from the
-    file system is several times cheaper than from git's object store; a changed file, or one
-    the file system cannot give, is read from git.
+    Reading them from the file system is several times cheaper than from git's object store,
+    but the working tree is not the commit (a checkout filter or ``working-tree-encoding``
+    rewrites files, and the working tree may be edited): the bytes read are used only when
+    their git blob id is the base's, which proves them the base's bytes.  A changed file, or
+    one the file system cannot give or gives differently, is read from git.
     """
 
     def __init__(self, repo: Repo, commit: str, tree: dict[str, tuple[str, str]], root: str,
@@ -108,12 +111,23 @@ class _BaseView(GitSource):
         super().prefetch([r for r in rels if r in self.changed])
 
     def read_bytes(self, rel: str, max_bytes: int) -> bytes:
-        if rel not in self.changed and self._tree.get(rel, ("",))[0] in FILE_MODES:
+        mode, sha = self._tree.get(rel, ("", ""))
+        if rel not in self.changed and mode in FILE_MODES:
             try:
-                return files.read_walked(self.root, rel, max_bytes)
+                data = files.read_walked(self.root, rel, max_bytes)
             except LoadError:
-                pass  # what the base says about it, below
+                data = None  # what the base says about it, below
+            if data is not None and blob_id(data, len(sha)) == sha:
+                return data
         return super().read_bytes(rel, max_bytes)
+
+
+def blob_id(data: bytes, hex_length: int = 40) -> str:
+    """The git blob id of ``data`` (SHA-1, or SHA-256 in a repository whose ids have 64 digits)."""
+    digest = hashlib.sha256() if hex_length == 64 else hashlib.sha1()  # git's id, not a security use
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,

@@ -1,10 +1,16 @@
 """``permgate check --base REF``: the findings a change introduces, under a gate it cannot weaken.
 
-    working tree (FsSource) ---- load ----> head workspace --+
+    tree at HEAD (GitSource) --- load ----> head workspace --+
                                                               +-- rules of BOTH sides,
     tree at REF (GitSource) ---- load ----> base workspace --+   stricter severity of both
                                                               |
-    git diff REF (Repo.changes) ----------> ChangeSet -------+--> Context.base / Context.change
+    git diff REF HEAD (Repo.changes) -----> ChangeSet -------+--> Context.base / Context.change
+
+Both sides are read from git objects with the same loader (``GitSource``), never from the
+working tree: what merges is the committed blob, and a checkout filter (``.gitattributes``:
+``filter=``, ``ident``, ``working-tree-encoding=``) rewrites the working tree's copy.  The
+head is ``HEAD`` unless ``--head REV`` names another commit; the change is ``git diff
+REF..HEAD``, tree to tree.
 
 Both workspaces are evaluated with the union of their policy rules and the stricter of
 their severities (and the working tree once more with the base's rule ``settings:`` when
@@ -33,7 +39,7 @@ from permgate.change.judge import BaseOutcome, judge
 from permgate.config import Config, load_config
 from permgate.errors import ConfigError, UsageError
 from permgate.git.repo import GitSource, Repo
-from permgate.load.source import FsSource, Source
+from permgate.load.source import Source
 from permgate.load.workspace import load_workspace
 from permgate.model import Workspace
 from permgate.runtime import cache as caching
@@ -101,8 +107,10 @@ def load_base(source: Source, config: Config, ref: str) -> tuple[Workspace, bool
 
 
 def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache | None = None,
-                       incremental: bool = True) -> BaseOutcome:
-    """Evaluate the working tree at ``root`` against git revision ``ref``.
+                       incremental: bool = True, head: str = "HEAD") -> BaseOutcome:
+    """Evaluate the commit ``head`` of the repository at ``root`` against git revision ``ref``.
+
+    Both sides are read from git objects (``GitSource``); the working tree is never read.
 
     With ``incremental`` (the default) a change that ``permgate.change.incremental`` can judge
     exactly is judged by re-evaluating only the employees it touches (``BaseOutcome.scope``);
@@ -113,12 +121,13 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
         raise UsageError(f"--root {root}: not a directory")
     repo = Repo(root)
     commit = repo.resolve(ref)
-    head_source = FsSource(root)
+    head_commit = repo.resolve(head)
+    head_source = GitSource(repo, head_commit, label=root)
     head_config = load_config(head_source)
-    changes = tuple(repo.changes(commit))
+    changes = tuple(repo.changes(commit, head_commit))
     declined: str | None = "not asked for"
     if incremental:
-        scoped = check_scoped(repo, commit, ref, root, head_config, changes, today, cache)
+        scoped = check_scoped(repo, commit, ref, root, head_config, changes, today, cache, head_commit)
         if isinstance(scoped, BaseOutcome):
             return scoped
         declined = scoped

@@ -4,10 +4,10 @@ Every rule declares what its findings depend on (``permgate.rules.base.SCOPES``)
 ``employee`` rule's findings in an employee's files depend only on all of that employee's
 grants files, the catalog, the people directory, the policies and their settings.  So an
 employee none of whose files changed, and whose catalog and people entries are unchanged,
-has the same findings at the base and in the working tree: they can only be pre-existing,
+has the same findings at the base and at the head: they can only be pre-existing,
 and need not be computed::
 
-    git diff (Repo.changes) -> changed grants files, parsed at both revisions -> employees A
+    git diff REF HEAD (Repo.changes) -> changed grants files, parsed at both revisions -> employees A
         + people whose entry differs, everyone below a changed manager link, holders of grants
           by changed people or of changed permissions (git grep), employees of their waivers
     index of the base's assignments/ (employee -> files declaring them), cached by tree id
@@ -19,7 +19,7 @@ The closure needs the index: a file may declare an employee under another file's
 misplaced or second file), and rules such as ``bulk-grant`` and ``separation-of-duties``
 read an employee's grants across files.  The index lists, for the base's tree, which files
 declare (or, unusable, name in their problems) each employee; unchanged files are the same
-in the working tree, so the base's index plus the changed files gives every file of A on
+blobs at the head, so the base's index plus the changed files gives every file of A on
 both sides.  It is stored in the cache under the tree's git id, derived from the last one
 stored when the base moved on (``--no-cache``: built in memory each run, a full parse).
 
@@ -32,19 +32,21 @@ The run declines (returns why, and ``basemode`` evaluates both trees in full) wh
 cannot be sure: a gate file changed (``permgate.yaml``, policies, the waiver register); a
 catalog change that adds, removes, retires or re-owns a permission (``bulk-grant``'s pool
 of a whole division); a changed path under ``assignments/`` the walk could read differently
-(a symlink, a name that is not UTF-8, ``.gitignore``/``.gitattributes``); files git ignores
-under ``assignments/`` or ``policies/`` (the full walk reads them, git diff does not list
-them); a symlink or submodule in the base's ``assignments/`` or among its gate files; a
-missing folder; or any error while loading the catalog, people, policies or waivers (the
-full path reports it with its usual wording).
+(a hidden name, a name that is not UTF-8); a changed ``.gitattributes`` anywhere (the full
+path reports checkout conversions); a symlink or submodule in the base's ``assignments/``,
+among its gate files or among the head's changed files; a missing folder; or any error
+while loading the catalog, people, policies or waivers (the full path reports it with its
+usual wording).
+
+Both revisions are read from git objects (``GitSource``), never from the working tree, as
+the full path reads them: a checkout filter cannot make the two paths, or the gate and the
+merge, disagree.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import stat
 from collections.abc import Iterable, Mapping
 
 from permgate.change.base_index import FILE_MODES, caching_tuning, declared, employee_index
@@ -53,11 +55,10 @@ from permgate.change.judge import BaseOutcome, Scope, judge
 from permgate.change.people_cache import shared_people
 from permgate.config import CONFIG_NAME, Config
 from permgate.errors import ConfigError
-from permgate.git.repo import GitSource, Pending, Repo
+from permgate.git.repo import GitSource, Repo
 from permgate.load import files
 from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
-from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
 from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace
 from permgate.rules.policy_change import same_permission
@@ -67,38 +68,20 @@ from permgate.runtime import cache as caching
 NOT_GRANTS = "not a grants file: only .yaml and .yml files belong here"
 
 
-#: hidden files the walk skips but that change how git sees the others
-_GIT_FILES = (".gitignore", ".gitattributes")
-
-
 def _kind(path: str, assignments: str) -> str:
     """How the full walk of ``assignments`` treats ``path``, from its name: ``grants`` (loaded),
-    ``hidden`` (skipped), ``refused`` (an ``invalid-file`` finding: not YAML), or ``odd``."""
+    ``refused`` (an ``invalid-file`` finding: not YAML), or ``odd`` (hidden names, names that
+    are not UTF-8: the full path words their findings)."""
     rest = path[len(assignments.rstrip("/")) + 1:]
     parts = rest.split("/")
     if not rest or not all(parts) or files.shown_name(path) != path:
         return "odd"
     if any(part.startswith(".") for part in parts):
-        return "odd" if parts[-1] in _GIT_FILES else "hidden"
+        return "odd"
     return "grants" if path.lower().endswith(files.YAML_SUFFIXES) else "refused"
 
 
-def _plain_file(root: str, rel: str) -> bool:
-    """``rel`` is a regular file in the working tree, reached through no symlink."""
-    here = root
-    parts = rel.split("/")
-    try:
-        for i, part in enumerate(parts):
-            here = os.path.join(here, part)
-            mode = os.lstat(here).st_mode
-            if i < len(parts) - 1 and not stat.S_ISDIR(mode):
-                return False
-        return stat.S_ISREG(mode)
-    except OSError:
-        return False
-
-
-def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config, root: str) -> str | None:
+def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config) -> str | None:
     """Why the change cannot be judged incrementally, or None."""
     assignments = config.assignments
     for c in changes:
@@ -107,11 +90,10 @@ def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config,
                 continue
             if p == CONFIG_NAME or probe.is_gate_file(p):
                 return f"{p} is part of the gate"
+            if p.rsplit("/", 1)[-1] == files.GITATTRIBUTES:
+                return f"{p} says how git checks files out"
             if under(p, assignments) and _kind(p, assignments) == "odd":
                 return f"{p} is not a plain grants file name"
-        if c.new is not None and under(c.new, assignments) and _kind(c.new, assignments) == "grants" \
-                and not _plain_file(root, c.new):
-            return f"{c.new} is not a plain file in the working tree"
     return None
 
 
@@ -141,28 +123,16 @@ def _workspace(label: str, template: Workspace, loaded: list[Loaded]) -> Workspa
 
 
 def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
-                 today: dt.date, cache: caching.Cache | None) -> BaseOutcome | str:
-    """The outcome of ``check --base`` computed on the employees the change touches, or why not."""
-    # files git ignores are listed while the index and the directory are read
-    ignored = repo.ignored_later([config.assignments, config.policies])
-    try:
-        return _check_scoped(repo, commit, ref, root, config, changes, today, cache, ignored)
-    finally:
-        ignored.close()
+                 today: dt.date, cache: caching.Cache | None, head_commit: str) -> BaseOutcome | str:
+    """The outcome of ``check --base`` computed on the employees the change touches, or why not.
 
-
-def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
-                  today: dt.date, cache: caching.Cache | None, ignored: Pending) -> BaseOutcome | str:
+    ``head_commit`` is the commit judged (``--head``), read from git objects like the base."""
     probe = ChangeSet(base_ref=ref, base_commit=commit, changes=changes, base_config=config, head_config=config,
                       base_policies=(), head_policies=())
-    why = _decline_layout(config) or _decline_change(changes, probe, config, root)
+    why = _decline_layout(config) or _decline_change(changes, probe, config)
     if why:
         return why
-    head = FsSource(root)
-    for rel in (config.catalog, config.people, config.policies):
-        if not head.exists(rel):
-            return f"{rel} not found"
-    if not head.is_dir(config.assignments):
+    if repo.tree_id(head_commit, config.assignments) is None:
         return f"{config.assignments} not found"
     base_index = employee_index(repo, commit, config, cache, caching_tuning(cache), root, set(probe.paths()))
     if base_index is None:
@@ -176,18 +146,23 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     # not YAML: a finding at the path on each side that has it, whatever it holds
     base_refused = {c.old for c in changes if c.old is not None and kinds.get(c.old) == "refused"}
     head_refused = {c.new for c in changes if c.new is not None and kinds.get(c.new) == "refused"}
-    gate = [config.catalog, config.people, config.policies, CONFIG_NAME, *sorted(base_refused)]
+    gate = [config.catalog, config.people, config.policies, CONFIG_NAME]
     if config.waivers_path is not None:
         gate.append(config.waivers_path)
-    base_entries = repo.entries(commit, [*gate, *base_changed])
-    # the base reads what git holds, the working tree follows a symlink: only plain files are the same
-    odd = sorted(p for p, (mode, _sha) in base_entries.items() if mode not in FILE_MODES)
+    base_entries = repo.entries(commit, [*gate, *sorted(base_refused), *base_changed])
+    head_entries = repo.entries(head_commit, [*gate, *sorted(head_refused), *head_changed])
+    # symlinks and submodules are refused by their mode, with the full path's wording
+    odd = sorted(p for p, (mode, _sha) in [*base_entries.items(), *head_entries.items()] if mode not in FILE_MODES)
     if odd:
-        return f"{odd[0]} is a symlink or submodule at {ref}"
+        return f"{odd[0]} is a symlink or submodule"
     if any(p not in base_entries for p in [config.catalog, config.people, *base_changed]):
         return f"a file is missing at {ref}"
+    if any(p not in head_entries for p in [config.catalog, config.people, *head_changed]) \
+            or not any(under(p, config.policies) for p in head_entries):
+        return "a file is missing at the head"
     paths = probe.paths()
     base_source = GitSource(repo, commit, ref, base_entries)
+    head = GitSource(repo, head_commit, root, head_entries)
     try:
         # unchanged at both revisions (a change to them declines above): parsed once, shared
         waivers = load_waivers(head, config)
@@ -203,9 +178,6 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         return f"the full path reports {err.path}:{err.line}"
     if not policies:
         return "no policy rules"
-    listed = ignored.result()
-    if listed:
-        return f"git ignores {listed[0]}, which a full walk reads"
     frame = Workspace(
         root=head.label, catalog_path=config.catalog, people_path=config.people, catalog=head_catalog,
         people=head_people, files=(), policies=policies, assignments_path=config.assignments,
@@ -227,13 +199,14 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     max_bytes = config.max_file_bytes
     base_loaded = dict(zip(base_changed, _load_at(repo, commit, ref, base_entries, base_changed, max_bytes),
                            strict=True))
+    head.prefetch(head_changed)
     head_loaded = dict(zip(head_changed, load_many(head, head_changed, max_bytes, Tuning(jobs=1)), strict=True))
     needles = [*perms, *people]
     if needles:
         if any("\n" in n or not n for n in needles):
             return "an id git grep cannot look for"
         # a file can hold an id only by spelling it, or through a double-quoted escape (a backslash);
-        # unchanged files are the same in the working tree, changed ones are loaded anyway
+        # unchanged files are the same blobs at the head, changed ones are loaded anyway
         holders = sorted(p for p in set(repo.grep_files(commit, [*needles, "\\"], assignments))
                          if p not in base_loaded and _kind(p, assignments) == "grants")
         if holders and not _add_at(repo, commit, ref, holders, max_bytes, base_loaded):
@@ -253,7 +226,11 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     head_more = sorted(closure - changed)
     if base_more and not _add_at(repo, commit, ref, base_more, max_bytes, base_loaded):
         return "the base index does not match the base"
-    head_loaded.update(zip(head_more, load_many(head, head_more, max_bytes, Tuning(jobs=1)), strict=True))
+    # unchanged between the two commits: the same blob id at both, so the same load
+    head_loaded.update((p, base_loaded[p]) for p in head_more if p in base_loaded)
+    head_rest = [p for p in head_more if p not in base_loaded]
+    if head_rest and not _add_at(repo, head_commit, head.label, head_rest, max_bytes, head_loaded):
+        return "the base index does not match the head"
 
     frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
     base_files = sorted(base_loaded)

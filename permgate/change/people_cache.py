@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from permgate.config import Config
-from permgate.load.source import FsSource
+from permgate.load.source import Source
 from permgate.load.workspace import load_people
 from permgate.model import Loc, Person
 from permgate.runtime import cache as caching
@@ -112,7 +112,7 @@ def _people_columns(value: object) -> dict[str, list[str]] | None:
     return columns
 
 
-def shared_people(source: FsSource, config: Config, blob: str,
+def shared_people(source: Source, config: Config, blob: str,
                   cache: caching.Cache | None) -> Mapping[str, Person]:
     """The people directory (unchanged at both revisions, git blob ``blob``): from the cache, or parsed."""
     key = caching.entry_key(blob, config.people)

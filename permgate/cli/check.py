@@ -23,8 +23,10 @@ from permgate.reporters import REPORTERS
               help="The date expiry rules compare against (default: today).")
 @color_option
 @click.option("--base", metavar="REF",
-              help="A git revision (branch, tag, commit): report only the findings the working tree adds to it, "
+              help="A git revision (branch, tag, commit): report only the findings the commit --head adds to it, "
                    "under the rules of both.")
+@click.option("--head", metavar="REV", default="HEAD", show_default=True,
+              help="With --base: the commit judged, read from git objects (what merges), never the working tree.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (docs/performance.md).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Where the cache lives (default: $XDG_CACHE_HOME/permgate or ~/.cache/permgate).")
@@ -32,11 +34,11 @@ from permgate.reporters import REPORTERS
               help="Worker processes for reading and checking grants files "
                    "(default: one per core on large trees; 1: this process only).")
 @handle_errors
-def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None,
+def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None, head: str,
           no_cache: bool, cache_dir: str | None, jobs: int | None) -> None:
     """Check every grant in the repository against the catalog, people and policies."""
     settings = CheckSettings(root=root, format=fmt, fail_on=fail_on, today=today,
-                             color=fmt == "text" and use_color(color), base=base,
+                             color=fmt == "text" and use_color(color), base=base, head=head,
                              use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
     progress = ProgressLine()
     try:

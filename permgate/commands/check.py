@@ -35,8 +35,10 @@ class CheckSettings:
     fail_on: str = "error"
     today: dt.date | None = None
     color: bool = False
-    #: a git revision: report only the findings the working tree adds to it
+    #: a git revision: report only the findings the commit ``head`` adds to it
     base: str | None = None
+    #: with ``base``: the commit judged, read from git objects (never the working tree)
+    head: str = "HEAD"
     #: how to get there (never what is found): the cache and worker processes
     use_cache: bool = True
     cache_dir: str | None = None
@@ -80,11 +82,12 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
         return _run_against_base(settings, settings.base, today)
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
     prefix = _prefix(settings.root, settings.format)
+    differs = _differs_from_head(settings.root)
     run_key = None
     if cache is not None:
-        # everything the output depends on: the settings (today resolved), the tree, and
-        # where it sits in git (paths of some formats)
-        key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}"
+        # everything the output depends on: the settings (today resolved), the tree, where
+        # it sits in git (paths of some formats), and how far it is from the commit
+        key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}|{differs}"
         run_key = caching.tree_key(settings.root, key_settings, started)
         if run_key is not None:
             hit = cache.get_run(run_key)
@@ -92,7 +95,7 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
                 return Outcome(hit[0], hit[2], hit[1])
     from permgate.load.bulk import Tuning
 
-    outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress))
+    outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
     if cache is not None and run_key is not None:
         cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
     return outcome
@@ -120,10 +123,28 @@ def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[
 CHUNK_FILES: int | None = None
 
 
-def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning) -> Outcome:
+def _differs_from_head(root: str) -> int | None:
+    """How many files under ``root`` differ from ``HEAD`` (changed, staged or untracked), when
+    ``root`` is in a git repository: ``check`` reads the working tree, the gate reads commits."""
+    import subprocess  # only plain runs inside git need it (start-up speed)
+
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=all", "--", "."],
+                              cwd=root, capture_output=True, env=env)
+    except OSError:
+        return None  # no git, or no such folder (load_config says so)
+    if proc.returncode != 0:
+        return None  # not in a git repository
+    return sum(1 for entry in proc.stdout.split(b"\0") if entry[:1] != b"" and entry[2:3] == b" ") or None
+
+
+def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
+           differs: int | None = None) -> Outcome:
     from permgate.config import load_config
     from permgate.engine import evaluation as engine
     from permgate.engine.chunked import check_split
+    from permgate.load.attributes import conversion_problems
     from permgate.load.bulk import no_gc
     from permgate.load.workspace import fs_source, load_frame, load_grants
     from permgate.reporters import REPORTERS, Report
@@ -142,7 +163,8 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/engine/chunked.py)
             engine.check_config(frame, config)
-            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES)
+            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES,
+                                 tuple(conversion_problems(source, config, refused)))
             findings, files, grants = tuple(result.findings), result.files, result.grants
         else:  # a rule the split cannot divide: the whole workspace at once
             grants_files, problems = load_grants(source, config, tuning=tuning)
@@ -156,6 +178,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning)
         grants=grants,
         color=settings.color,
         path_prefix=prefix,
+        extra_summary={"worktree_differs_from_head": differs} if differs else {},
     )
     return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
 
@@ -165,7 +188,7 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     from permgate.reporters import REPORTERS, Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
-    result = check_against_base(settings.root, ref, today, cache)
+    result = check_against_base(settings.root, ref, today, cache, head=settings.head)
     extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}

@@ -213,11 +213,12 @@ def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, ch
 
 def check_split(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
                 refused: list[tuple[str, str]], tuning: Tuning | None = None,
-                chunk_files: int | None = None) -> SplitResult:
+                chunk_files: int | None = None, problems: tuple[LoadProblem, ...] = ()) -> SplitResult:
     """Every finding of a plain ``check`` (no ``--base``) on the grants files ``paths``, sorted.
 
     ``frame`` is the workspace without grants files (``load_frame``), ``paths`` and
-    ``refused`` what ``grants_paths`` listed; ``engine.check_config`` must have passed.
+    ``refused`` what ``grants_paths`` listed, ``problems`` other files' (``.gitattributes``
+    lines, ``permgate.load.attributes``); ``engine.check_config`` must have passed.
     ``tuning.jobs``: worker processes (None: one per core when there are at least
     ``bulk.PARALLEL_MIN_FILES`` files; 1: this process only); ``chunk_files`` forces the
     chunk size (tests use a tiny one).  ``tuning.progress`` hears of each finished chunk.
@@ -254,7 +255,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
     redo_paths = set(redo)
     findings = [f for batch in found for f in batch if f.path not in redo_paths] if redo_paths \
         else [f for batch in found for f in batch]
-    refused_problems = tuple(LoadProblem(path, 1, 1, why) for path, why in refused)
+    refused_problems = (*problems, *(LoadProblem(path, 1, 1, why) for path, why in refused))
     if redo or refused_problems:
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
         loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]

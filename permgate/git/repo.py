@@ -390,14 +390,24 @@ class GitSource:
         prefix = d + "/" if d else ""
         found: list[str] = []
         refused: list[tuple[str, str]] = []
-        for path in sorted(self._tree):
+        hidden_folders: set[str] = set()
+        # nothing is skipped in silence, as in the working tree's walk (``files.walk_yaml``)
+        for path, (mode, _sha) in sorted(self._tree.items()):
             if not path.startswith(prefix):
                 continue
             parts = path[len(prefix):].split("/")
-            if any(part.startswith(".") for part in parts):
-                continue
-            if files.shown_name(path) != path:
+            dotted = next((i for i, part in enumerate(parts[:-1]) if part.startswith(".")), None)
+            if dotted is not None:
+                folder = prefix + "/".join(parts[:dotted + 1])
+                if folder not in hidden_folders:
+                    hidden_folders.add(folder)
+                    refused.append((files.shown_name(folder), files.HIDDEN_FOLDER))
+            elif files.shown_name(path) != path:
                 refused.append((files.shown_name(path), files.NOT_UTF8_NAME))
+            elif parts[-1].startswith("."):
+                refused.append((path, files.HIDDEN_FILE))
+            elif mode == "160000":
+                refused.append((path, files.SUBMODULE))
             elif path.lower().endswith(files.YAML_SUFFIXES):
                 found.append(path)
             else:

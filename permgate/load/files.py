@@ -15,6 +15,15 @@ from permgate.errors import LoadError
 
 YAML_SUFFIXES = (".yaml", ".yml")
 NOT_GRANTS_FILE = "not a grants file: only .yaml and .yml files belong here"
+#: the file that tells git how to convert files on checkout (``permgate.load.attributes``)
+GITATTRIBUTES = ".gitattributes"
+#: what the walk of the assignments folder says of entries it does not read: nothing there is
+#: skipped in silence (docs/security.md, "Checkout and walk")
+HIDDEN_FILE = "hidden file in the assignments folder: not read; only grants files (.yaml, .yml) belong here"
+HIDDEN_FOLDER = "hidden folder in the assignments folder: not walked; move the grants files out of it"
+SUBMODULE = "git submodule (gitlink) in the assignments folder: its grants are not in this repository"
+FOLDER_NAMED_YAML = ("folder named like a grants file (an uninitialised git submodule?): "
+                     "not a grants file")
 
 
 def normalise(rel: str) -> str:
@@ -119,8 +128,11 @@ def shown_name(name: str) -> str:
 def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
     """YAML files under ``rel_dir`` (sorted), and (path, why) for entries that are not usable.
 
-    Hidden files and folders (``.name``) are skipped; symlinked folders are not followed
-    but reported, so a grant can never hide behind one.
+    Nothing is skipped in silence: hidden files and folders (``.name``, ``.gitattributes``
+    included), symlinked folders (not followed), folders named like a grants file (a submodule
+    git has not checked out) and files that are not YAML are each reported, so a grant can
+    never hide behind one.  Special files (a FIFO, a socket) named ``*.yaml`` are found and
+    refused when read (``not a regular file``); others are not YAML.
     """
     found: list[str] = []
     refused: list[tuple[str, str]] = []
@@ -135,8 +147,9 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
         rel_base = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if rel_base == "." else rel_base + "/"
         for d in list(dirnames):
-            if d.startswith("."):
+            if shown_name(d) == d and d.startswith("."):
                 dirnames.remove(d)
+                refused.append((f"{prefix}{d}", HIDDEN_FOLDER))
             elif os.path.islink(os.path.join(dirpath, d)):
                 dirnames.remove(d)
                 refused.append((f"{prefix}{d}", "symlinked folder is not followed; move the files here"))
@@ -144,12 +157,14 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
                 dirnames.remove(d)
                 refused.append((shown_name(f"{prefix}{d}"), NOT_UTF8_NAME.replace("file", "folder", 1)))
         dirnames.sort()
+        if not dirnames and not filenames and dirpath != base and dirpath.lower().endswith(YAML_SUFFIXES):
+            refused.append((rel_base, FOLDER_NAMED_YAML))
         for name in filenames:
-            if name.startswith("."):
-                continue
             rel = f"{prefix}{name}"
             if shown_name(rel) != rel:
                 refused.append((shown_name(rel), NOT_UTF8_NAME))
+            elif name.startswith("."):
+                refused.append((rel, HIDDEN_FILE))
             elif name.lower().endswith(YAML_SUFFIXES):
                 found.append(rel)
             else:

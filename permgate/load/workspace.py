@@ -15,6 +15,7 @@ from typing import Any
 from permgate.config import Config, load_config
 from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import canonical, files
+from permgate.load.attributes import conversion_problems
 from permgate.load.bulk import Tuning, load_many
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
@@ -239,11 +240,14 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
     ``tuning`` says how to load (workers, cache), never what is found.
     """
     paths, refused = grants_paths(source, config)
+    # checkout conversions of the files read: a finding at the .gitattributes line (load/attributes.py)
+    problems = conversion_problems(source, config, refused)
     if employees is not None:
         needles = (b"\\", *(e.encode("utf-8") for e in employees))
         paths = [p for p in paths if _mentions(source, p, needles, config.max_file_bytes)]
         refused = []
-    problems = [LoadProblem(p, 1, 1, why) for p, why in refused]
+        problems = []
+    problems += [LoadProblem(p, 1, 1, why) for p, why in refused]
     loaded: list[GrantsFile] = []
     for gf, file_problems in load_many(source, paths, config.max_file_bytes, tuning):
         if employees is not None and (gf.employee if gf else None) not in employees \

@@ -29,6 +29,9 @@ def summary_line(report: Report) -> str:
     incremental = report.extra_summary.get("incremental")
     if isinstance(incremental, dict):  # --base judged only the employees the change touches
         line += f" re-evaluated for {_plural(incremental['employees'], 'employee')} the change touches"
+    differs = report.extra_summary.get("worktree_differs_from_head")
+    if isinstance(differs, int):  # no --base: the working tree is what was read, not the commit
+        line += f"; the working tree differs from HEAD in {_plural(differs, 'file')} (not what is committed)"
     if report.base_ref is not None:
         line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
                  f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")

@@ -18,7 +18,7 @@ import yaml
 from permgate.rules import BUILTIN_RULES
 from permgate.rules.examples import BASE, build
 from tests.conftest import SHARED, gen_org, pairs, run_cli
-from tests.git_helpers import commit_all, git, init_repo, write_files
+from tests.git_helpers import commit_all, commit_change, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
 # another organisation: PERMGATE_E2E_EMPLOYEES=400 PERMGATE_E2E_SEED=777 python -m pytest tests/basemode
@@ -28,6 +28,7 @@ DTRS = "distribution-to-retail-sales"
 
 
 def check_base(root: Path, ref: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    commit_change(root)
     result = run_cli("check", "--root", str(root), "--base", ref, "--format", "json", *extra)
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)
@@ -126,7 +127,7 @@ def test_done_when_exactly_the_new_findings_and_a_policy_finding(org_change: dic
     # every one of its findings is counted as pre-existing (the change removes none)
     clone = org_change["root"].parent / "base-clone"
     if not clone.exists():
-        git(org_change["root"].parent, "clone", "-q", str(org_change["root"]), str(clone))
+        git(org_change["root"].parent, "clone", "-q", "-b", "main", str(org_change["root"]), str(clone))
     _, at_base = _plain(clone)
     assert {(f["employee"], f["permission"]) for f in at_base["findings"] if f["rule"] == DTRS} == \
         org_change["preexisting"]

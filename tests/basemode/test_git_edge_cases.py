@@ -11,7 +11,7 @@ from click.testing import Result
 
 from permgate.rules.examples import BASE, build
 from tests.conftest import pairs, run_cli
-from tests.git_helpers import commit_all, git, init_repo, write_files
+from tests.git_helpers import commit_all, commit_change, git, init_repo, write_files
 
 POLICY = "policies/unbundling.yaml"
 DTRS = "distribution-to-retail-sales"
@@ -34,12 +34,14 @@ def bad(path: str, line: int) -> set[tuple[str, str, int]]:
 
 
 def base_json(root: Path, ref: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    commit_change(root)
     result = run_cli("check", "--root", str(root), "--base", ref, "--format", "json", *extra)
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)
 
 
 def base_error(root: Path, ref: str) -> Result:
+    commit_change(root)
     result = run_cli("check", "--root", str(root), "--base", ref)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
@@ -86,7 +88,8 @@ def test_detached_head(tmp_path: Path) -> None:
     commit_all(root, "a readme")
     git(root, "checkout", "-q", "--detach", "HEAD")
     write_files(root, {SALES_E2: BAD_E2})
-    for ref in ("main", "HEAD", "main~1"):
+    commit_all(root, "a grant, committed on the detached HEAD")
+    for ref in ("main", "HEAD~1", "main~1"):
         code, doc = base_json(root, ref)
         assert (code, pairs(doc)) == (1, bad(SALES_E2, 8)), ref
 
@@ -137,13 +140,15 @@ def test_deleted_grants_file(tmp_path: Path) -> None:
 
 
 def test_deleted_folder_of_the_last_grants_file_is_judged(tmp_path: Path) -> None:
-    """Revoking every grant (git keeps no empty folder) is a change like any other (issue 19, class 8)."""
-    root = repo(tmp_path)
+    """Revoking every grant is a change like any other (issue 19, class 8): git keeps no empty folders, so
+    a commit that deletes the last grants file has no assignments folder; it reads as no grants."""
+    root = repo(tmp_path, {SALES_E2: BAD_E2})
     (root / SALES_E2).unlink()
     for d in ("assignments/retail-sales", "assignments"):
         os.rmdir(root / d)
     code, doc = base_json(root, "main")
     assert (code, pairs(doc)) == (0, set())
+    assert doc["summary"]["preexisting"]["errors"] == 0
 
 
 def test_base_without_policies(tmp_path: Path) -> None:

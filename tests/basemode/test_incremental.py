@@ -103,7 +103,11 @@ def repo(base_repo: Path, tmp_path: Path) -> tuple[Path, Org]:
 
 
 def both(root: Path, ref: str = "HEAD") -> tuple[BaseOutcome, BaseOutcome]:
-    """The incremental outcome (checked equal cold, warm and without a cache) and the full one."""
+    """The incremental outcome (checked equal cold, warm and without a cache) and the full one.
+
+    What the working tree holds is committed first (``ref`` resolved before): ``--base`` judges commits."""
+    ref = git(root, "rev-parse", ref).strip()
+    commit_all(root, "the change")
     full = check_against_base(str(root), ref, TODAY, incremental=False)
     assert full.scope is None
     cache = Cache(str(root.parent / "cache"))
@@ -356,15 +360,16 @@ def test_cli_summary_says_what_was_reevaluated(repo: tuple[Path, Org]) -> None:
     seller = org.of("retail-sales", 2)
     append(root, org.path(seller), grant(org.sales_perms()[0], seller))
     cache = str(root.parent / "cli-cache")
-    result = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+    commit_all(root, "a grant")
+    result = run_cli("check", "--root", str(root), "--base", "HEAD~1", "--today", TODAY.isoformat(),
                      "--cache-dir", cache, "--format", "json")
     summary = json.loads(result.stdout)["summary"]
     assert summary["incremental"] == {"employees": 2}  # the seller, and the register's waiver without permission
     assert summary["files"] == 2
-    text = run_cli("check", "--root", str(root), "--base", "HEAD", "--today", TODAY.isoformat(),
+    text = run_cli("check", "--root", str(root), "--base", "HEAD~1", "--today", TODAY.isoformat(),
                    "--cache-dir", cache).stdout.splitlines()[-1]
     assert "in 2 grants files (" in text
-    assert ") re-evaluated for 2 employees the change touches; new against HEAD (" in text
+    assert ") re-evaluated for 2 employees the change touches; new against HEAD~1 (" in text
 
 
 def _random_change(root: Path, org: Org, rng: random.Random) -> None:
@@ -414,14 +419,14 @@ def test_random_grants_changes_agree_with_the_full_path(repo: tuple[Path, Org], 
 
 
 def test_symlink_at_the_base_declines(repo: tuple[Path, Org]) -> None:
-    """The working tree follows a symlink inside the root that the base refuses: not the same on both sides."""
+    """A symlink is refused by its git mode, in words the full path owns: the full path runs."""
     root, org = repo
     a, b = org.of("corporate", 1), org.of("corporate", 2)
     (root / "assignments" / "corporate" / "alias.yaml").symlink_to(f"{b}.yaml")
     commit_all(root, "an alias")
     append(root, org.path(a), grant(org.sales_perms()[0], a))
     scoped, _ = both(root)
-    assert scoped.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
+    assert (scoped.declined or "").startswith("assignments/corporate/alias.yaml is a symlink or submodule at ")
 
 
 def _random_people_change(root: Path, org: Org, rng: random.Random) -> None:
@@ -454,7 +459,7 @@ def test_random_people_and_grants_changes_agree_with_the_full_path(repo: tuple[P
 
 
 def test_files_that_are_not_yaml_and_hidden_files(repo: tuple[Path, Org]) -> None:
-    """A README is refused by the walk (a finding on each side that has it); hidden files are skipped."""
+    """A README is refused by the walk (a finding on each side that has it)."""
     root, org = repo
     (root / "assignments" / "NOTES.md").write_text("old notes\n")
     (root / "assignments" / "gone.txt").write_text("bye\n")
@@ -462,36 +467,48 @@ def test_files_that_are_not_yaml_and_hidden_files(repo: tuple[Path, Org]) -> Non
     (root / "assignments" / "NOTES.md").write_text("new notes\n")
     (root / "assignments" / "gone.txt").unlink()
     (root / "assignments" / "retail-sales" / "README.md").write_text("# sellers\n")
-    (root / "assignments" / ".editor-swap").write_text("junk\n")
-    (root / "assignments" / "corporate" / ".hidden").mkdir()
-    (root / "assignments" / "corporate" / ".hidden" / "x.yaml").write_text("employee: [\n")
     seller = org.of("retail-sales", 2)
     append(root, org.path(seller), grant(org.sales_perms()[0], seller))
     scoped, _ = both(root)
     assert scoped.scope is not None, scoped.declined
     found = triples(scoped)
     assert ("invalid-file", "assignments/retail-sales/README.md", 1) in found
-    assert not any(p in ("assignments/NOTES.md", "assignments/gone.txt") or ".hidden" in p for _, p, _ in found)
+    assert not any(p in ("assignments/NOTES.md", "assignments/gone.txt") for _, p, _ in found)
 
 
-@pytest.mark.parametrize("name", [".gitattributes", ".gitignore"])
-def test_git_files_under_assignments_decline(repo: tuple[Path, Org], name: str) -> None:
+def test_hidden_entries_decline_and_are_findings(repo: tuple[Path, Org]) -> None:
+    """Hidden files and folders are findings (never skipped); the full path words them."""
+    root, _org = repo
+    (root / "assignments" / ".editor-swap").write_text("junk\n")
+    (root / "assignments" / "corporate" / ".hidden").mkdir()
+    (root / "assignments" / "corporate" / ".hidden" / "x.yaml").write_text("employee: [\n")
+    scoped, _ = both(root)
+    assert scoped.declined == "assignments/.editor-swap is not a plain grants file name"
+    found = triples(scoped)
+    assert {("invalid-file", "assignments/.editor-swap", 1), ("invalid-file", "assignments/corporate/.hidden", 1)} \
+        <= found
+
+
+@pytest.mark.parametrize(("name", "why"), [(".gitattributes", "says how git checks files out"),
+                                           (".gitignore", "is not a plain grants file name")])
+def test_git_files_under_assignments_decline(repo: tuple[Path, Org], name: str, why: str) -> None:
     root, _org = repo
     (root / "assignments" / name).write_text("# nothing\n")
     scoped, _ = both(root)
-    assert scoped.declined == f"assignments/{name} is not a plain grants file name"
+    assert scoped.declined == f"assignments/{name} {why}"
+    assert ("invalid-file", f"assignments/{name}", 1) in triples(scoped)
 
 
-def test_outside_git_ignored_files_decline(repo: tuple[Path, Org]) -> None:
-    """A file git ignores is read by the full walk but never listed by git diff: the full path runs."""
+def test_files_git_ignores_are_not_what_merges(repo: tuple[Path, Org]) -> None:
+    """A file git ignores is never committed: neither path judges it (both read the commit)."""
     root, org = repo
     (root / ".gitignore").write_text("*.local.yaml\n")
     seller = org.of("retail-sales", 2)
     (root / "assignments" / "retail-sales" / "x.local.yaml").write_text(
         grants_file(seller, grant(org.sales_perms()[0], seller)))
     scoped, _ = both(root)
-    assert scoped.scope is None and scoped.declined is not None and "ignores" in scoped.declined
-    assert ("self-grant", "assignments/retail-sales/x.local.yaml", 4) in triples(scoped)
+    assert scoped.scope is not None, scoped.declined
+    assert not any(p == "assignments/retail-sales/x.local.yaml" for _, p, _ in triples(scoped))
 
 
 

@@ -24,7 +24,7 @@ from permgate.load.grants import load_grants_bytes
 from permgate.load.source import FsSource
 from permgate.rules.examples import BASE, build
 from tests.conftest import SHARED, pairs, run_cli, write_repo
-from tests.git_helpers import GIT_ENV, commit_all, git, init_repo, write_files
+from tests.git_helpers import GIT_ENV, commit_all, commit_change, git, init_repo, write_files
 
 F2 = "assignments/retail-sales/E000002.yaml"
 
@@ -122,7 +122,8 @@ def test_an_id_ending_in_a_newline_is_an_invalid_file_in_check_and_check_base(
     repo = tmp_path / "grants"
     init_repo(repo, build({}))
     write_files(repo, {F2: _newline_id(field)})
-    for extra in ((), ("--base", "HEAD"), ("--no-cache",)):
+    commit_change(repo)  # --base judges the commit
+    for extra in ((), ("--base", "main"), ("--no-cache",)):
         result = run_cli("check", "--root", str(repo), "--format", "json", "--today", "2026-02-01", *extra)
         assert result.exit_code == 1, result.output
         assert ("invalid-file", F2, ID_FIELDS[field][0]) in pairs(json.loads(result.stdout), "invalid-file")
@@ -293,9 +294,9 @@ def test_every_command_takes_any_today(today: str, tmp_path: Path) -> None:
     init_repo(repo, build({F2: SENSITIVE.format(on="9999-12-31", expires="    expires: 9999-12-31\n")}))
     write_files(repo, {"assignments/corporate/E000004.yaml": SENSITIVE.format(on=today, expires="").replace(
         "E000002", "E000004").replace("granted_by: E000001", "granted_by: E000004")})
-    doc = _check_all_formats(repo, "--today", today, "--base", "HEAD")
+    commit_change(repo, "grant")  # --base judges the commit
+    doc = _check_all_formats(repo, "--today", today, "--base", "main")
     assert ("expiry-required", "assignments/corporate/E000004.yaml", 4) in pairs(doc)
-    commit_all(repo, "grant")
     # an expiry must be after the grant date (else Error, exit 2): the next day, where the calendar has one
     later = [] if today == "9999-12-31" else [
         "--expires", (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()]

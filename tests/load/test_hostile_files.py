@@ -626,6 +626,7 @@ def test_names_that_are_not_utf8_in_a_git_revision(tmp_path: Path) -> None:
     _add_non_utf8_names(root)
     base = commit_all(root, "names git keeps as bytes")
     (root / DIR / "E000001.yaml").write_text("employee: E000001\ngrants: []\n")
+    commit_all(root, "a grants file")
     result = run_cli("check", "--root", str(root), "--base", base, "--format", "json", "--today", "2026-06-01")
     assert result.exit_code in (0, 1), result.stderr
     json.loads(result.stdout)

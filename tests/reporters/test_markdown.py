@@ -8,7 +8,7 @@ from permgate.findings import Finding, RuleInfo
 from permgate.reporters import REPORTERS, Report
 from permgate.rules import BUILTIN_BY_ID
 from tests.conftest import run_cli
-from tests.git_helpers import init_repo, write_files
+from tests.git_helpers import commit_change, init_repo, write_files
 
 
 def test_golden_rendering_escapes_repository_text() -> None:
@@ -47,6 +47,7 @@ def test_base_mode_says_what_was_compared_and_counts_preexisting(tmp_path: Path)
     init_repo(root, files)
     write_files(root, {"assignments/retail-sales/E000002.yaml": files["assignments/retail-sales/E000002.yaml"]
                        + grant})
+    commit_change(root)
     result = run_cli("check", "--root", str(root), "--base", "main", "--format", "markdown")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()

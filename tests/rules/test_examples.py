@@ -21,7 +21,7 @@ from permgate.rules.base import Example
 from permgate.rules.docs import EXAMPLES_TODAY
 from permgate.rules.examples import build
 from tests.conftest import check_json
-from tests.git_helpers import init_repo, write_files
+from tests.git_helpers import commit_change, init_repo, write_files
 
 TODAY = EXAMPLES_TODAY
 NOT_RULES = {"base", "examples", "kinds", "docs"}
@@ -49,6 +49,7 @@ def _change_repo(make_repo: Callable[..., Path], example: Example) -> Path:
 def _found(make_repo: Callable[..., Path], name: str, example: Example) -> set[tuple[str, int]]:
     if example.base is not None:
         root = _change_repo(make_repo, example)
+        commit_change(root)
         _, doc = check_json(root, "--today", TODAY, "--base", "main")
     else:
         root = make_repo(dict(example.files))
