@@ -138,6 +138,28 @@ class Waiver:
     loc: Loc
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """One entry of the baseline (``policies/baseline.yaml``): ``count`` findings of ``key``
+    (``permgate.change.compare.finding_key``: rule + employee + permission, or rule + path)."""
+
+    key: tuple[str, ...]
+    count: int
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The findings accepted when permgate was adopted, until ``expires`` (docs/baseline.md)."""
+
+    path: str
+    created: str
+    expires: str
+    #: where ``expires:`` is written (a finding about the whole baseline points there)
+    expires_loc: Loc
+    entries: tuple[BaselineEntry, ...]
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Everything one run reads. ``grants`` is every usable grant, in file order."""
@@ -156,6 +178,8 @@ class Workspace:
     settings_locs: Mapping[str, Loc] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     waivers_path: str | None = None
+    #: the accepted findings (``permgate baseline``); None: no baseline, or not applied
+    baseline: Baseline | None = None
     # caches built on first use; init=False, so every construction and dataclasses.replace starts them empty
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)

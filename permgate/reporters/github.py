@@ -29,7 +29,9 @@ def escape_property(text: str) -> str:
 
 def render(report: Report) -> str:
     lines: list[str] = []
-    for path, group in groupby(report.findings, key=lambda f: f.path):
+    # baselined findings are accepted debt: counted in the summary line, not annotated
+    listed = [f for f in report.findings if f.baselined is None]
+    for path, group in groupby(listed, key=lambda f: f.path):
         file = report.path_prefix + path
         lines.append(f"::group::{escape_data(file)}")
         for f in group:

@@ -39,9 +39,13 @@ def render(report: Report) -> str:
         out.append(f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
                    f"{_plural(len(report.preexisting), 'finding')} already existed there and "
                    f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
-    if report.findings:
+    if report.baselined:
+        out += ["", f"{_plural(report.baselined, 'finding')} accepted by the baseline "
+                    f"{'is' if report.baselined == 1 else 'are'} not listed."]
+    listed = [f for f in report.findings if f.baselined is None]
+    if listed:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
-        for f in report.findings:
+        for f in listed:
             where = f"{report.path_prefix}{f.path}:{f.line}"
             severity = f.severity if f.waived is None else f"waived {f.severity}"
             message = f.message if f.waived is None else (
@@ -49,7 +53,7 @@ def render(report: Report) -> str:
             out.append(f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |")
         fired = []
         seen: set[str] = set()
-        for f in report.findings:
+        for f in listed:
             if f.rule not in seen:
                 seen.add(f.rule)
                 fired.append(f.rule)
