@@ -138,14 +138,9 @@ class Waiver:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
-class BaselineEntry:
-    """One entry of the baseline (``policies/baseline.yaml``): ``count`` findings of ``key``
-    (``permgate.change.compare.finding_key``: rule + employee + permission, or rule + path)."""
-
-    key: tuple[str, ...]
-    count: int
-    loc: Loc
+#: One entry of the baseline: how many findings of its key it accepts, and its line and column.
+#: (Plain tuples: a baseline holds hundreds of thousands of entries, read on every run.)
+BaselineEntry = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -157,7 +152,9 @@ class Baseline:
     expires: str
     #: where ``expires:`` is written (a finding about the whole baseline points there)
     expires_loc: Loc
-    entries: tuple[BaselineEntry, ...]
+    #: ``permgate.change.compare.finding_key`` (rule + employee + permission, or rule + path) ->
+    #: (count, line, column), in file order
+    entries: Mapping[tuple[str, ...], BaselineEntry]
 
 
 @dataclass(frozen=True)

@@ -82,10 +82,10 @@ def acceptable(findings: tuple[Finding, ...], waivable: dict[str, bool]) -> Coun
 
 def _prune(old: Baseline, counts: Counter[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
     out: Counter[tuple[str, ...]] = Counter()
-    for e in old.entries:
-        left = min(e.count, counts.get(e.key, 0))
+    for key, (count, _line, _column) in old.entries.items():
+        left = min(count, counts.get(key, 0))
         if left:
-            out[e.key] = left
+            out[key] = left
     return out
 
 
@@ -118,7 +118,7 @@ def run_baseline(s: BaselineSettings) -> Outcome:
     text = render(created, expires, counts)
     write_atomic(target, text.encode("utf-8"))
     kept = sum(counts.values())
-    before = f" (was {sum(e.count for e in old.entries)})" if s.prune and old is not None else ""
+    before = f" (was {sum(e[0] for e in old.entries.values())})" if s.prune and old is not None else ""
     note = ""
     if s.prune and old is not None:
         why = problem(old, today, max_days)

@@ -21,9 +21,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from permgate.change.compare import finding_key
 from permgate.findings import Baselined, Finding, Violation
-from permgate.model import Baseline, BaselineEntry
+from permgate.model import Baseline
 
 DEFAULT_MAX_DAYS = 180
 
@@ -49,10 +48,10 @@ def problem(baseline: Baseline, today: dt.date, max_days: int) -> str | None:
     return None
 
 
-def _what(e: BaselineEntry) -> str:
-    if len(e.key) == 3:
-        return f"`{e.key[0]}` for {e.key[1]} / {e.key[2]}"
-    return f"`{e.key[0]}` at {e.key[1]}"
+def _what(key: tuple[str, ...]) -> str:
+    if len(key) == 3:
+        return f"`{key[0]}` for {key[1]} / {key[2]}"
+    return f"`{key[0]}` at {key[1]}"
 
 
 def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bool], today: dt.date,
@@ -66,35 +65,37 @@ def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bo
                                      f"the baseline covers nothing: {why}; fix its findings, or write a new "
                                      f"baseline (`permgate baseline`) and have it reviewed as a change to the gate"))
         return out
-    entries = {e.key: e for e in baseline.entries}
-    left = {e.key: e.count for e in baseline.entries}  # findings each entry may still cover
+    entries = baseline.entries
+    left = {key: entry[0] for key, entry in entries.items()}  # findings each entry may still cover
     marks: dict[tuple[str, ...], Baselined] = {}
+    path = baseline.path
     for i, f in enumerate(findings):
         if f.waived is not None or not waivable.get(f.rule, False):
             continue
-        key = finding_key(f, ())
+        # finding_key(f, ()) written out: this loop runs once per finding of the organisation
+        key: tuple[str, ...] = (f.rule, f.employee or "", f.permission) if f.permission is not None \
+            else (f.rule, f.path)
         if not left.get(key):
             continue
         left[key] -= 1
         mark = marks.get(key)
         if mark is None:
-            loc = entries[key].loc
-            mark = marks[key] = Baselined(loc.path, loc.line)
+            mark = marks[key] = Baselined(path, entries[key][1])
         findings[i] = Finding(f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
                               f.related, f.waived, mark)
-    for e in baseline.entries:
-        remaining = left[e.key]
+    for key, (count, line, column) in entries.items():
+        remaining = left[key]
         if remaining == 0:
             continue
-        if not waivable.get(e.key[0], False):
-            why = (f"rule `{e.key[0]}` does not exist (see `permgate rules`)" if e.key[0] not in waivable
-                   else f"rule `{e.key[0]}` is not waivable, so no baseline covers its findings")
-        elif remaining == e.count:
+        if not waivable.get(key[0], False):
+            why = (f"rule `{key[0]}` does not exist (see `permgate rules`)" if key[0] not in waivable
+                   else f"rule `{key[0]}` is not waivable, so no baseline covers its findings")
+        elif remaining == count:
             why = "matches no finding (fixed?)"
         else:
-            why = f"accepts {e.count} findings but only {e.count - remaining} remain; lower its count"
-        out.unused.append(Violation(e.loc.path, e.loc.line, e.loc.column,
-                                    f"baseline entry {_what(e)} {why}; the baseline only shrinks: "
+            why = f"accepts {count} findings but only {count - remaining} remain; lower its count"
+        out.unused.append(Violation(path, line, column,
+                                    f"baseline entry {_what(key)} {why}; the baseline only shrinks: "
                                     f"`permgate baseline --prune` removes what is fixed",
-                                    e.key[1] if len(e.key) == 3 else None, e.key[2] if len(e.key) == 3 else None))
+                                    key[1] if len(key) == 3 else None, key[2] if len(key) == 3 else None))
     return out

@@ -23,37 +23,42 @@ from permgate.config import Config
 from permgate.errors import ConfigError, LoadError
 from permgate.load.schemas import validate
 from permgate.load.source import Source
-from permgate.load.yamldoc import decode, parse, resolve_tag
+from permgate.load.yamldoc import decode, parse
 from permgate.model import Baseline, BaselineEntry, Loc
 
 #: The baseline lists every accepted finding, so it is far larger than a policy file: it has
 #: a cap of its own (a 100,000-employee organisation's is about 120 MB at most).
 BASELINE_MAX_BYTES = 256 * 1024 * 1024
 
-#: a value the fast path reads: written plain by ``permgate baseline`` and read by YAML as a
-#: string (``resolve_tag`` also None); anything else (quotes, ``:``, spaces) goes the plain way
-_TOKEN = r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,4095}"
+#: a value the fast path reads: starts with a letter or ``_`` (so YAML cannot read it as a
+#: number or date), is not one of the words YAML 1.1 reads as a boolean or null, and has no
+#: character that would need quoting; anything else (quotes, ``:``, spaces) goes the plain way
+_TOKEN = r"(?!(?i:y|n|yes|no|true|false|on|off|null)[,}])[A-Za-z_][A-Za-z0-9._/-]{0,4095}"
 _ENTRY = re.compile(
-    r"- \{rule: ([a-z][a-z0-9]*(?:-[a-z0-9]+)*), "
+    r"^- \{rule: ([a-z][a-z0-9]*(?:-[a-z0-9]+)*), "
     rf"(?:employee: ({_TOKEN}), permission: ({_TOKEN})|path: ({_TOKEN}))"
-    r"(?:, count: ([1-9][0-9]{0,8}))?\}")
+    r"(?:, count: ([1-9][0-9]{0,8}))?\}$", re.MULTILINE)
 _DATE = re.compile(r"(created|expires): ([0-9]{4}-[0-9]{2}-[0-9]{2})")
 
 
-def _plain_string(token: str | None) -> bool:
-    return token is None or resolve_tag(token) is None
+def _duplicate(rel: str, line: int, column: int, first: int) -> ConfigError:
+    return ConfigError(rel, line, column, f"this entry repeats the entry at line {first}; keep one (with `count`)")
 
 
 def _fast(text: str, rel: str) -> Baseline | None:
     """The baseline as the plain path reads it, for the layout ``permgate baseline`` writes; else None."""
-    if not text.isascii():
+    if not text.isascii() or not text.endswith("\n"):
         return None
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
     dates: dict[str, tuple[str, int]] = {}
-    start = None
-    for n, line in enumerate(lines):
+    offset = 0
+    n = 0
+    while True:  # the head: comments, the two dates, ``findings:``
+        end = text.find("\n", offset)
+        if end < 0:
+            return None
+        line = text[offset:end]
+        n += 1
+        offset = end + 1
         if line.startswith("#") or line == "":
             if not line.isprintable():
                 return None
@@ -64,27 +69,22 @@ def _fast(text: str, rel: str) -> Baseline | None:
                 dt.date.fromisoformat(m.group(2))
             except ValueError:
                 return None
-            dates[m.group(1)] = (m.group(2), n + 1)
+            dates[m.group(1)] = (m.group(2), n)
             continue
         if line == "findings:" and len(dates) == 2:
-            start = n + 1
             break
         return None
-    if start is None:
-        return None
-    entries = []
-    for n in range(start, len(lines)):
-        m = _ENTRY.fullmatch(lines[n])
-        if m is None:
-            return None
-        rule, employee, permission, path, count = m.groups()
-        if not (_plain_string(employee) and _plain_string(permission) and _plain_string(path)):
-            return None
-        key = (rule, employee, permission) if path is None else (rule, path)
-        entries.append(BaselineEntry(key, int(count) if count else 1, Loc(rel, n + 1, 3)))
-    if not entries:
-        return None  # ``findings:`` with nothing under it is null, which the schema refuses
-    return Baseline(rel, dates["created"][0], dates["expires"][0], Loc(rel, dates["expires"][1], 1), tuple(entries))
+    body = text[offset:]
+    found = _ENTRY.findall(body)
+    if not found or len(found) != body.count("\n"):
+        return None  # a line of another shape (or none: ``findings:`` alone is null, which the schema refuses)
+    entries: dict[tuple[str, ...], BaselineEntry] = {}
+    for i, (rule, employee, permission, path, count) in enumerate(found, start=n + 1):
+        key = (rule, employee, permission) if employee else (rule, path)
+        if key in entries:
+            raise _duplicate(rel, i, 3, entries[key][1])
+        entries[key] = (int(count) if count else 1, i, 3)
+    return Baseline(rel, dates["created"][0], dates["expires"][0], Loc(rel, dates["expires"][1], 1), entries)
 
 
 def _plain(text: str, rel: str) -> Baseline:
@@ -100,33 +100,28 @@ def _plain(text: str, rel: str) -> Baseline:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise ConfigError(rel, p.line, p.column, p.message + more)
     data: dict[str, Any] = doc.data
-    entries = []
+    entries: dict[tuple[str, ...], BaselineEntry] = {}
     for i, e in enumerate(data["findings"]):
         key = (e["rule"], e["employee"], e["permission"]) if "path" not in e else (e["rule"], e["path"])
         line, column = doc.position(("findings", i))
-        entries.append(BaselineEntry(key, int(e.get("count", 1)), Loc(rel, line, column)))
+        if key in entries:
+            raise _duplicate(rel, line, column, entries[key][1])
+        entries[key] = (int(e.get("count", 1)), line, column)
     line, column = doc.key_positions.get(("expires",), (1, 1))
-    return Baseline(rel, data["created"], data["expires"], Loc(rel, line, column), tuple(entries))
+    return Baseline(rel, data["created"], data["expires"], Loc(rel, line, column), entries)
 
 
 def read_baseline(text: str, rel: str) -> Baseline:
     """``text`` (the file at ``rel``) as a ``Baseline``; ``ConfigError`` if unusable."""
-    baseline = _fast(text, rel) or _plain(text, rel)
-    first: dict[tuple[str, ...], int] = {}
-    for e in baseline.entries:
-        seen = first.setdefault(e.key, e.loc.line)
-        if seen != e.loc.line:
-            raise ConfigError(rel, e.loc.line, e.loc.column,
-                              f"this entry repeats the entry at line {seen}; keep one (with `count`)")
-    return baseline
+    return _fast(text, rel) or _plain(text, rel)
 
 
 def load_baseline(source: Source, config: Config) -> Baseline | None:
     """The baseline, if there is one; unusable is a ``ConfigError`` like the waiver register."""
     rel = config.baseline_path
     if not source.exists(rel):
-        if config.baseline:
-            raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.baseline: `{rel}` not found")
+        # no baseline accepts nothing: every finding is active (stricter, so never a silent pass);
+        # and ``permgate baseline`` writes the first one where ``paths.baseline`` says
         return None
     try:
         text = decode(source.read_bytes(rel, BASELINE_MAX_BYTES), rel)

@@ -20,18 +20,18 @@ from permgate.rules.waiver_invalid import SELF_GRANT
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     if ctx.change is None or ctx.base is None or ws.baseline is None:
         return
-    before = {e.key: e.count for e in ctx.base.baseline.entries} if ctx.base.baseline is not None else {}
-    for e in ws.baseline.entries:
-        had = before.get(e.key, 0)
-        if e.count <= had:
+    before = ctx.base.baseline.entries if ctx.base.baseline is not None else {}
+    for key, (count, line, column) in ws.baseline.entries.items():
+        had = before[key][0] if key in before else 0
+        if count <= had:
             continue
-        what = f"`{e.key[0]}` for {e.key[1]} / {e.key[2]}" if len(e.key) == 3 else f"`{e.key[0]}` at {e.key[1]}"
+        what = f"`{key[0]}` for {key[1]} / {key[2]}" if len(key) == 3 else f"`{key[0]}` at {key[1]}"
         grows = "adds the baseline entry" if had == 0 else \
-            f"raises the count ({had} -> {e.count}) of the baseline entry"
-        yield Violation(e.loc.path, e.loc.line, e.loc.column,
+            f"raises the count ({had} -> {count}) of the baseline entry"
+        yield Violation(ws.baseline.path, line, column,
                         f"the change {grows} {what} (not at {ctx.change.base_ref}): a change cannot baseline "
                         f"its own findings; fix them, or ask for a waiver (docs/waivers.md)",
-                        e.key[1] if len(e.key) == 3 else None, e.key[2] if len(e.key) == 3 else None)
+                        key[1] if len(key) == 3 else None, key[2] if len(key) == 3 else None)
 
 
 RULE = Rule(
