@@ -31,6 +31,8 @@ class Config:
     policies: str = "policies"
     #: the waiver register; None means ``waivers.yaml`` in the policies folder
     waivers: str | None = None
+    #: the baseline (``permgate baseline``); None means ``baseline.yaml`` in the policies folder
+    baseline: str | None = None
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     path: str | None = None
@@ -39,6 +41,10 @@ class Config:
     @property
     def waivers_path(self) -> str:
         return self.waivers or (f"{self.policies}/waivers.yaml" if self.policies != "." else "waivers.yaml")
+
+    @property
+    def baseline_path(self) -> str:
+        return self.baseline or (f"{self.policies}/baseline.yaml" if self.policies != "." else "baseline.yaml")
 
 
 def load_config(source: Source | str) -> Config:
@@ -73,6 +79,7 @@ def load_config(source: Source | str) -> Config:
         assignments=resolved.get("assignments", "assignments"),
         policies=resolved.get("policies", "policies"),
         waivers=resolved.get("waivers"),
+        baseline=resolved.get("baseline"),
         severity=MappingProxyType(dict(severity)),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         path=CONFIG_NAME,

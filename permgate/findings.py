@@ -57,6 +57,16 @@ class Waived(NamedTuple):
                 "reason": self.reason, "path": self.path, "line": self.line, "column": self.column}
 
 
+class Baselined(NamedTuple):
+    """The baseline entry that accepts a finding (``permgate baseline``, docs/baseline.md)."""
+
+    path: str
+    line: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
@@ -70,6 +80,13 @@ class Finding:
     related: tuple[Related, ...] = ()
     #: the waiver in force for this finding; a waived finding never fails the run
     waived: Waived | None = None
+    #: the baseline entry that accepts this finding; a baselined finding never fails the run
+    baselined: Baselined | None = None
+
+    @property
+    def active(self) -> bool:
+        """Neither waived nor baselined: the findings that count and can fail the run."""
+        return self.waived is None and self.baselined is None
 
     def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
         return (self.path, self.line, self.column, self.rule,
@@ -88,6 +105,7 @@ class Finding:
             "permission": self.permission,
             "related": [r.to_dict() for r in self.related],
             "waived": self.waived.to_dict() if self.waived else None,
+            "baselined": self.baselined.to_dict() if self.baselined else None,
         }
 
 

@@ -138,6 +138,25 @@ class Waiver:
     loc: Loc
 
 
+#: One entry of the baseline: how many findings of its key it accepts, and its line and column.
+#: (Plain tuples: a baseline holds hundreds of thousands of entries, read on every run.)
+BaselineEntry = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The findings accepted when permgate was adopted, until ``expires`` (docs/baseline.md)."""
+
+    path: str
+    created: str
+    expires: str
+    #: where ``expires:`` is written (a finding about the whole baseline points there)
+    expires_loc: Loc
+    #: ``permgate.change.compare.finding_key`` (rule + employee + permission, or rule + path) ->
+    #: (count, line, column), in file order
+    entries: Mapping[tuple[str, ...], BaselineEntry]
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Everything one run reads. ``grants`` is every usable grant, in file order."""
@@ -156,6 +175,8 @@ class Workspace:
     settings_locs: Mapping[str, Loc] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     waivers_path: str | None = None
+    #: the accepted findings (``permgate baseline``); None: no baseline, or not applied
+    baseline: Baseline | None = None
     # caches built on first use; init=False, so every construction and dataclasses.replace starts them empty
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)

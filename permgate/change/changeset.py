@@ -53,12 +53,12 @@ class ChangeSet:
                 if any(p and under(p, f) for p in (c.old, c.new) for f in folders)]
 
     def is_gate_file(self, path: str) -> bool:
-        """``permgate.yaml``, a file in either side's policies folder, or a waiver register."""
+        """``permgate.yaml``, a file in either side's policies folder, a waiver register or a baseline."""
         if path == CONFIG_NAME:
             return True
         for config in (self.base_config, self.head_config):
             # a relocated waiver register (issue 4) is part of the gate wherever it lives
-            if path == getattr(config, "waivers_path", None):
+            if path in (getattr(config, "waivers_path", None), getattr(config, "baseline_path", None)):
                 return True
             folder = config.policies
             if folder in ("", "."):

@@ -22,6 +22,8 @@ from permgate import __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("check", "check",
               "Check every grant in the repository against the catalog, people and policies."),
+    "baseline": ("baseline", "baseline",
+                 "Accept the findings of today: write them to the baseline, so that check fails only on new ones."),
     "schema": ("schema", "schema",
                "Print the JSON Schema of a file kind, for editors and other tools."),
     "audit": ("audit", "audit",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.errors import ConfigError, GitError
 from permgate.findings import Finding, at_or_above
-from permgate.model import PolicyRule, Workspace
+from permgate.model import Baseline, PolicyRule, Workspace
 from permgate.runtime import cache as caching
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class CheckSettings:
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
-    """Waived findings never fail the run."""
-    return EXIT_FINDINGS if any(f.waived is None and at_or_above(f.severity, fail_on) for f in findings) \
+    """Waived and baselined findings never fail the run."""
+    return EXIT_FINDINGS if any(f.active and at_or_above(f.severity, fail_on) for f in findings) \
         else EXIT_CLEAN
 
 
@@ -139,15 +139,28 @@ def _differs_from_head(root: str) -> int | None:
     return sum(1 for entry in proc.stdout.split(b"\0") if entry[:1] != b"" and entry[2:3] == b" ") or None
 
 
-def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
-           differs: int | None = None) -> Outcome:
+@dataclass(frozen=True)
+class Collected:
+    """What a full check found (``collect``): the frame it judged by, and the sorted findings."""
+
+    config: Config
+    frame: Workspace
+    findings: tuple[Finding, ...]
+    files: int
+    grants: int
+    #: the baseline as loaded, also when ``collect`` was asked not to apply it
+    baseline: Baseline | None = None
+
+
+def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: bool = True) -> Collected:
+    """Every finding of the tree at ``settings.root``; ``baseline=False`` leaves the baseline
+    unapplied (``permgate baseline`` writes the findings it would cover)."""
     from permgate.config import load_config
     from permgate.engine import evaluation as engine
     from permgate.engine.chunked import check_split
     from permgate.load.attributes import conversion_problems
     from permgate.load.bulk import no_gc
     from permgate.load.workspace import fs_source, load_frame, load_grants
-    from permgate.reporters import REPORTERS, Report
 
     config = load_config(settings.root)
     with no_gc():
@@ -160,6 +173,9 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
             raise
         paths, refused = walk.result()
         require_policy_rules(frame.policies, config.policies)
+        loaded = frame.baseline
+        if not baseline:
+            frame = dataclasses.replace(frame, baseline=None)
         if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/engine/chunked.py)
             engine.check_config(frame, config)
@@ -171,11 +187,21 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
             ws = dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems))
             findings = tuple(engine.evaluate(ws, config, today, jobs=settings.jobs))
             files, grants = _file_count(ws), sum(len(f.grants) for f in ws.files)
+    return Collected(config, frame, findings, files, grants, loaded)
+
+
+def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
+           differs: int | None = None) -> Outcome:
+    from permgate.engine import evaluation as engine
+    from permgate.reporters import REPORTERS, Report
+
+    found = collect(settings, today, tuning)
+    findings = found.findings
     report = Report(
         findings=findings,
-        rules=tuple(engine.rule_catalogue(frame, config)),
-        files=files,
-        grants=grants,
+        rules=tuple(engine.rule_catalogue(found.frame, found.config)),
+        files=found.files,
+        grants=found.grants,
         color=settings.color,
         path_prefix=prefix,
         extra_summary={"worktree_differs_from_head": differs} if differs else {},

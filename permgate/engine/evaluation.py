@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable
 
 from permgate.change.changeset import ChangeSet
 from permgate.config import Config
+from permgate.engine import baseline as baselines
 from permgate.engine import waivers
 from permgate.errors import ConfigError
 from permgate.findings import Finding, RuleInfo, Violation
@@ -154,11 +155,18 @@ def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.dat
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
     names: ``ws`` may hold only those employees' files.
     """
+    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
     if ws.waivers:
-        waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
         outcome = waivers.apply(ws, findings, waivable, today)
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
+            severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
+            findings.extend(_stamp(rule_id, severity, violations))
+    if ws.baseline is not None:  # the findings accepted at adoption, counted down (engine/baseline.py)
+        max_days = int(ws.settings.get("baseline", {}).get("max_days", baselines.DEFAULT_MAX_DAYS))
+        accepted = baselines.apply(ws.baseline, findings, waivable, today, max_days)
+        findings = accepted.findings
+        for rule_id, violations in (("baseline-invalid", accepted.invalid), ("baseline-unused", accepted.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
             findings.extend(_stamp(rule_id, severity, violations))
     findings.sort(key=Finding.sort_key)

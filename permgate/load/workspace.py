@@ -16,6 +16,7 @@ from permgate.config import Config, load_config
 from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import canonical, files
 from permgate.load.attributes import conversion_problems
+from permgate.load.baseline import load_baseline
 from permgate.load.bulk import Tuning, load_many
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
@@ -158,7 +159,7 @@ def policy_file_names(source: Source, config: Config) -> list[str]:
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
     return [join(rel_dir, n) for n in source.list_files(rel_dir)
             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")
-            and n.lower() not in NOT_POLICIES and join(rel_dir, n) != config.waivers_path]
+            and n.lower() not in NOT_POLICIES and join(rel_dir, n) not in (config.waivers_path, config.baseline_path)]
 
 
 def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
@@ -289,6 +290,7 @@ def load_frame(source: Source, config: Config) -> Workspace:
     people = load_people(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
+    baseline = load_baseline(source, config)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,
@@ -303,4 +305,5 @@ def load_frame(source: Source, config: Config) -> Workspace:
         settings_locs=settings_locs,
         waivers=waivers,
         waivers_path=config.waivers_path,
+        baseline=baseline,
     )

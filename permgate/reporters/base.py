@@ -27,13 +27,17 @@ class Report:
     path_prefix: str = ""
 
     def counts(self) -> dict[str, int]:
-        """Active findings by severity; waived findings are counted apart (``waived``)."""
-        c = Counter(f.severity for f in self.findings if f.waived is None)
+        """Active findings by severity; waived and baselined findings are counted apart."""
+        c = Counter(f.severity for f in self.findings if f.active)
         return {s: c.get(s, 0) for s in SEVERITIES}
 
     @property
     def waived(self) -> int:
         return sum(1 for f in self.findings if f.waived is not None)
+
+    @property
+    def baselined(self) -> int:
+        return sum(1 for f in self.findings if f.baselined is not None)
 
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of the JSON format (docs/output-formats.md)."""
@@ -45,6 +49,7 @@ class Report:
             "files": self.files,
             "grants": self.grants,
             "waived": self.waived,
+            "baselined": self.baselined,
         }
         if self.base_ref is not None:
             c = Counter(f.severity for f in self.preexisting if f.waived is None)

@@ -58,9 +58,11 @@ def _annotated(findings: tuple[Finding, ...]) -> tuple[set[int], str | None]:
 
 def render(report: Report) -> str:
     lines: list[str] = []
-    chosen, notice = _annotated(report.findings)
+    # baselined findings are accepted debt: counted in the summary line, not annotated
+    listed = tuple(f for f in report.findings if f.baselined is None)
+    chosen, notice = _annotated(listed)
     position = 0
-    for path, group in groupby(report.findings, key=lambda f: f.path):
+    for path, group in groupby(listed, key=lambda f: f.path):
         file = report.path_prefix + path
         lines.append(f"::group::{escape_data(file)}")
         for f in group:

@@ -20,14 +20,17 @@ VERSION = 1
 
 # One finding as ``encode(finding.to_dict(), "    ")`` writes it, filled in directly
 # from the fields; used only while ``to_dict`` has exactly these keys (checked below).
-_FINDING = ('{\n      "column": %d,\n      "employee": %s,\n      "line": %d,\n      "message": %s,\n'
+_FINDING = ('{\n      "baselined": %s,\n      "column": %d,\n      "employee": %s,\n      "line": %d,\n'
+            '      "message": %s,\n'
             '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "rule": %s,\n'
             '      "severity": %s,\n      "waived": %s\n    }')
 _RELATED = ('        {\n          "column": %d,\n          "line": %d,\n          "message": %s,\n'
             '          "path": %s\n        }')
 _WAIVED = ('{\n        "approved_by": %s,\n        "column": %d,\n        "expires": %s,\n        "line": %d,\n'
            '        "path": %s,\n        "reason": %s,\n        "ticket": %s\n      }')
-_KEYS = (("column", "employee", "line", "message", "path", "permission", "related", "rule", "severity", "waived"),
+_BASELINED = '{\n        "line": %d,\n        "path": %s\n      }'
+_KEYS = (("baselined", "column", "employee", "line", "message", "path", "permission", "related", "rule", "severity",
+          "waived"),
          ("column", "line", "message", "path"),
          ("approved_by", "column", "expires", "line", "path", "reason", "ticket"))
 
@@ -72,7 +75,9 @@ def _templated(f: Finding) -> str:
     if f.rule.__class__ is not str or f.severity.__class__ is not str or f.message.__class__ is not str \
             or f.path.__class__ is not str:
         raise _Unusual
-    return _FINDING % (_number(f.column), _text(f.employee), _number(f.line), encode_basestring(f.message),
+    b = f.baselined
+    baselined = "null" if b is None else _BASELINED % (_number(b.line), _text(b.path))
+    return _FINDING % (baselined, _number(f.column), _text(f.employee), _number(f.line), encode_basestring(f.message),
                        encode_basestring(f.path), _text(f.permission), related, encode_basestring(f.rule),
                        encode_basestring(f.severity), waived)
 

@@ -59,11 +59,15 @@ def render(report: Report) -> str:
         out.append(f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
                    f"{_plural(len(report.preexisting), 'finding')} already existed there and "
                    f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
-    if report.findings:
+    if report.baselined:
+        out += ["", f"{_plural(report.baselined, 'finding')} accepted by the baseline "
+                    f"{'is' if report.baselined == 1 else 'are'} not listed."]
+    listed = [f for f in report.findings if f.baselined is None]
+    if listed:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
         size = sum(len(line.encode("utf-8")) + 1 for line in out)
         shown = 0
-        for f in report.findings:
+        for f in listed:
             where = f"{report.path_prefix}{f.path}:{f.line}"
             severity = f.severity if f.waived is None else f"waived {f.severity}"
             message = f.message if f.waived is None else (
@@ -74,7 +78,7 @@ def render(report: Report) -> str:
                 break
             out.append(row)
             shown += 1
-        left = report.findings[shown:]
+        left = listed[shown:]
         if left:
             out += ["", f"**{_plural(len(left), 'more finding')} not listed**: a job summary over 1 MiB is "
                     "dropped whole. Every finding is in the text, JSON and SARIF reports. Not listed, by rule:", "",
@@ -87,7 +91,7 @@ def render(report: Report) -> str:
                 out.append(f"| {_code(rid)} | {n['error']} | {n['warning']} | {n['note']} | {n['waived']} |")
         fired = []
         seen: set[str] = set()
-        for f in report.findings:
+        for f in listed:
             if f.rule not in seen:
                 seen.add(f.rule)
                 fired.append(f.rule)

@@ -132,6 +132,13 @@ def render(report: Report) -> str:
                 "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
                 "location": _location(report, w.path, w.line, w.column, _SUPPRESSION_PAD),
             }]
+        elif f.baselined is not None:
+            b = f.baselined
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"accepted by the baseline ({b.path}:{b.line})",
+                "location": _location(report, b.path, b.line, 3, _SUPPRESSION_PAD),
+            }]
         if report.base_ref is not None:
             result["baselineState"] = "new"
         results.append(encode(result, _RESULT_PAD))

@@ -24,6 +24,9 @@ def _plural(n: int, word: str) -> str:
 def summary_line(report: Report) -> str:
     c = report.counts()
     waived = f", {report.waived} waived" if report.waived else ""
+    baselined = report.baselined
+    if baselined:  # listed in JSON and SARIF only: the text is for what needs doing
+        waived += f", {baselined} baselined (not shown)"
     line = (f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, {_plural(c['note'], 'note')}"
             f"{waived} in {_plural(report.files, 'grants file')} ({_plural(report.grants, 'grant')})")
     incremental = report.extra_summary.get("incremental")
@@ -48,7 +51,8 @@ def _fast(report: Report) -> str | None:
     (``one_line`` would escape it; ``render`` then does it part by part)."""
     if report.color or any(f.waived is not None for f in report.findings):
         return None
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}" for f in report.findings]
+    lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}" for f in report.findings
+             if f.baselined is None]
     lines.append(summary_line(report))
     text = "\n".join(lines) + "\n"
     # exactly one line break per line, and no other control character: every part is printable
@@ -64,6 +68,8 @@ def render(report: Report) -> str:
         return fast
     lines = []
     for f in report.findings:
+        if f.baselined is not None:
+            continue
         where = f"{one_line(f.path)}:{f.line}:{f.column}:"
         sev = f"{f.severity}[{f.rule}]"
         if report.color:

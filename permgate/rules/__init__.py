@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from permgate.rules import (
+    baseline_change,
+    baseline_invalid,
+    baseline_unused,
     bulk_grant,
     duplicate_grant,
     expired_grant,
@@ -53,10 +56,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     misplaced_file.RULE,
     waiver_invalid.RULE,
     waiver_unused.RULE,
+    baseline_invalid.RULE,
+    baseline_unused.RULE,
     policy_change.RULE,
     policy_changed_with_grants.RULE,
     grant_depends_on_directory_change.RULE,
     grant_depends_on_gate_change.RULE,
+    baseline_change.RULE,
 )
 
 

@@ -41,8 +41,9 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     assert doc["version"] == 1
     assert set(doc) == {"version", "findings", "summary"}
     assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
-                                       "employee", "permission", "related", "waived"}
-    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0}
+                                       "employee", "permission", "related", "waived", "baselined"}
+    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0,
+                              "baselined": 0}
 
 
 def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:

@@ -1,0 +1,128 @@
+"""``permgate baseline``: write the findings of today to the baseline, or prune it.
+
+The baseline (docs/baseline.md) accepts the findings an organisation already has when it
+adopts permgate, so that ``check`` fails only on new ones.  It lists each key
+(``permgate.change.compare.finding_key``: rule + employee + permission, or rule + path) with
+a count, sorted, one entry a line (the layout ``permgate.load.baseline`` reads fastest, and
+one line of diff per entry in review).  Only findings a waiver could cover are written:
+findings of rules that are not waivable stay active whatever the baseline says.
+
+``--prune`` never adds: it keeps the entries that still match, with their counts lowered to
+what is left, and keeps ``created`` and ``expires``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from permgate.change.compare import finding_key
+from permgate.commands import Outcome
+from permgate.commands.check import CheckSettings, collect
+from permgate.edit.atomic import write_atomic
+from permgate.engine.baseline import DEFAULT_MAX_DAYS, problem
+from permgate.errors import UsageError
+from permgate.findings import Finding
+from permgate.load.bulk import Tuning
+from permgate.load.yamldoc import resolve_tag
+from permgate.model import Baseline
+from permgate.rules import BUILTIN_RULES
+
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
+
+HEADER = """\
+# The findings accepted when permgate was adopted: `permgate check` reports them apart
+# (baselined) and fails only on new ones.  Written by `permgate baseline`; it may only shrink
+# (`permgate baseline --prune`): in a pull request an added entry is an error
+# (baseline-change).  See docs/baseline.md.
+"""
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    root: str = "."
+    #: where to write (default: the configured baseline, ``policies/baseline.yaml``)
+    output: str | None = None
+    today: dt.date | None = None
+    expires: dt.date | None = None
+    prune: bool = False
+    jobs: int | None = None
+
+
+def _value(text: str) -> str:
+    """``text`` as YAML: plain when YAML reads it back as the same string, else double-quoted."""
+    if _PLAIN.fullmatch(text) and resolve_tag(text) is None:
+        return text
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+def render(created: str, expires: str, counts: Counter[tuple[str, ...]]) -> str:
+    """The baseline file for ``counts`` (key -> how many findings it accepts)."""
+    lines = [HEADER.rstrip("\n"), f"created: {created}", f"expires: {expires}", "findings:"]
+    if not counts:
+        lines[-1] = "findings: []"
+    for key in sorted(counts):
+        count = counts[key]
+        if len(key) == 3:
+            entry = f"rule: {key[0]}, employee: {_value(key[1])}, permission: {_value(key[2])}"
+        else:
+            entry = f"rule: {key[0]}, path: {_value(key[1])}"
+        lines.append(f"- {{{entry}{f', count: {count}' if count > 1 else ''}}}")
+    return "\n".join(lines) + "\n"
+
+
+def acceptable(findings: tuple[Finding, ...], waivable: dict[str, bool]) -> Counter[tuple[str, ...]]:
+    """How many findings of each key a baseline may accept: active findings of waivable rules."""
+    return Counter(finding_key(f, ()) for f in findings if f.active and waivable.get(f.rule, False))
+
+
+def _prune(old: Baseline, counts: Counter[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
+    out: Counter[tuple[str, ...]] = Counter()
+    for key, (count, _line, _column) in old.entries.items():
+        left = min(count, counts.get(key, 0))
+        if left:
+            out[key] = left
+    return out
+
+
+def run_baseline(s: BaselineSettings) -> Outcome:
+    """Write (or prune) the baseline; ``UsageError`` when the dates cannot be honoured."""
+    today = s.today or dt.date.today()
+    found = collect(CheckSettings(root=s.root, jobs=s.jobs), today, Tuning(jobs=s.jobs), baseline=False)
+    config, frame = found.config, found.frame
+    rel = config.baseline_path
+    target = s.output if s.output is not None else os.path.join(s.root, rel)
+    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in frame.policies}
+    counts = acceptable(found.findings, waivable)
+    max_days = int(frame.settings.get("baseline", {}).get("max_days", DEFAULT_MAX_DAYS))
+    old = found.baseline  # as it was: collect() loaded it (and refused it if unusable), then set it aside
+    if s.prune:
+        if old is None:
+            raise UsageError(f"--prune: there is no baseline at {rel} to prune")
+        created, expires = old.created, old.expires
+        counts = _prune(old, counts)
+        verb = "pruned"
+    else:
+        created = today.isoformat()
+        latest = today + dt.timedelta(days=max_days)
+        chosen = s.expires or latest
+        if chosen > latest or chosen < today:
+            raise UsageError(f"--expires {chosen.isoformat()} must lie between today ({today.isoformat()}) and "
+                             f"{latest.isoformat()} (settings: baseline: max_days is {max_days})")
+        expires = chosen.isoformat()
+        verb = "wrote"
+    text = render(created, expires, counts)
+    write_atomic(target, text.encode("utf-8"))
+    kept = sum(counts.values())
+    before = f" (was {sum(e[0] for e in old.entries.values())})" if s.prune and old is not None else ""
+    note = ""
+    if s.prune and old is not None:
+        why = problem(old, today, max_days)
+        note = f"; note: the baseline covers nothing: {why}" if why else ""
+    shown = rel if s.output is None else s.output
+    return Outcome(f"{verb} {shown}: {kept} findings accepted{before} in {len(counts)} entries, "
+                   f"until {expires}{note}\n")
