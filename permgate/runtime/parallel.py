@@ -195,6 +195,8 @@ class _Crew:
 
     def wait(self, block: bool) -> None:
         """Read what the workers have sent; with ``block``, wait until something arrives."""
+        if not self.live:
+            return  # nothing left that could arrive (``results`` then runs what is missing here)
         for key, _ in self.selector.select(None if block else 0):
             fd = key.fd
             if fd == self.queue_w:
@@ -282,7 +284,7 @@ class _Crew:
                     return
             if helps:
                 self.wait(block=False)
-                if self.ready or self.redo:
+                if self.ready or self.redo or not self.live:  # the last worker may just have ended
                     continue
                 mine = self.take()
                 if mine is not None:
