@@ -24,22 +24,21 @@ when every worker has ended (one taken by a worker killed before it could say so
 here then.  A caller that stops early (its own error) kills the workers it started.
 
 What this buys over ``concurrent.futures.ProcessPoolExecutor`` (and ``multiprocessing.Pool``,
-which the loader used before), measured on the 100,000-employee generated organisation
-(``benchmarks/gen_org.py``, 2 cores):
+which the loader and the base index used before), measured on the 100,000-employee
+generated organisation (``benchmarks/gen_org.py``, the shared 2-core machine):
 
-- inheritance instead of pickling: the jobs are closures, no module-global job state.  The
-  stdlib pools take a picklable function, so with the ``fork`` start method the callers kept
-  their inputs in module globals; with ``spawn``/``forkserver`` each worker would be sent
-  the list of 100,000 paths (3.1 MB pickled, 12 ms to pickle + 9 ms to load) and, for the
-  split check, the frame of 100,000 people (29 MB, 0.27 s + 0.33 s per worker);
-- a dead worker costs one job: ``Pool.imap`` never returns when a worker dies (a
-  ``check --base`` that hangs the CI job until its timeout); ``ProcessPoolExecutor`` marks the
-  pool broken and fails every pending job, which the caller then has to run one after the
-  other here (the rest of the run on one core);
-- results framed on one pipe per worker: the pools send every result through one shared
-  queue fed and drained by helper threads that compete with the consumer for the GIL;
-  here the consumer reads the pipes itself.  The full ``check`` of the 100,000 files took
-  the same time as with the stdlib pools (docs/performance.md, "One fork helper").
+- inheritance instead of pickling, and no module-global job state: the stdlib pools take a
+  picklable function, so with the ``fork`` start method the callers parked their inputs in
+  module globals, and with ``spawn``/``forkserver`` each worker would be sent the list of
+  100,000 paths (3.9 MB pickled: 0.13 s to pickle, 0.04 s to load) and, for the split
+  check, the frame of 100,000 people (5.7 MB: 2.6-3.3 s to pickle, 1.7-2.5 s to load);
+- a dead worker costs one job: ``Pool.imap`` never returns when a worker dies (a full
+  ``check --base``, ``report``, ``who-can`` that hangs the CI job until its timeout);
+  ``ProcessPoolExecutor`` marks the pool broken and fails every pending job, which the
+  caller then had to run one after the other here;
+- results framed on one pipe per worker and read by the consumer itself: the pools send
+  every result through one shared queue with helper threads on both sides.  The same
+  work costs the same CPU time as with the pools (docs/performance.md, item 9).
 """
 
 from __future__ import annotations
