@@ -8,9 +8,9 @@ base moved on, or built by loading every file (over the cores, ``runtime.paralle
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import multiprocessing
 
 from permgate.config import Config
 from permgate.errors import GitError, LoadError
@@ -218,37 +218,26 @@ def _derive(repo: Repo, commit: str, config: Config, cache: caching.Cache, where
     return BaseIndex(BaseIndex.encode(employees), odd, "derived")
 
 
-# Set in the parent just before the workers fork; they inherit it.
-_job: tuple[Source, list[str], int, Tuning] | None = None
-
-
-def _declared_span(span: tuple[int, int]) -> list[tuple[str, ...]]:
-    assert _job is not None
-    source, rels, max_bytes, tuning = _job
-    return [tuple(sorted(declared(load_one(source, rel, max_bytes, tuning)))) for rel in rels[span[0]:span[1]]]
+def _declared_span(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, start: int,
+                   end: int) -> list[tuple[str, ...]]:
+    """``declared`` of each file of ``rels[start:end]``: one job of ``_declared_many``."""
+    return [tuple(sorted(declared(load_one(source, rel, max_bytes, tuning)))) for rel in rels[start:end]]
 
 
 def _declared_many(source: Source, rels: list[str], max_bytes: int,
                    tuning: Tuning | None) -> list[tuple[str, ...]]:
-    """``declared`` of every file of ``rels``, loaded as ``load_many`` loads them, over the cores:
-    only the employee ids cross the pipe, not the grants."""
-    global _job
+    """``declared`` of every file of ``rels``, loaded as ``load_many`` loads them, over the cores
+    (``runtime.parallel``): only the employee ids cross the pipe, not the grants."""
     tuning = tuning or Tuning()
     worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
     jobs = tuning.jobs
     if jobs is None:
         jobs = available_cores() if len(rels) >= PARALLEL_MIN_FILES else 1
     size = max(50, min(2000, len(rels) // (jobs * 4) or 1))
-    spans = [(i, min(i + size, len(rels))) for i in range(0, len(rels), size)]
-    _job = (source, rels, max_bytes, worker_tuning)
-    try:
-        with no_gc():
-            if jobs <= 1 or not parallel.can_fork():
-                return [e for span in spans for e in _declared_span(span)]
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                return [e for chunk in pool.imap(_declared_span, spans) for e in chunk]
-    finally:
-        _job = None
+    work = [functools.partial(_declared_span, source, rels, max_bytes, worker_tuning, i, min(i + size, len(rels)))
+            for i in range(0, len(rels), size)]
+    with no_gc():
+        return [e for _, chunk in parallel.imap(work, jobs, ordered=True) for e in chunk]
 
 
 def caching_tuning(cache: caching.Cache | None) -> Tuning:

@@ -30,7 +30,6 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -151,17 +150,6 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     )
 
 
-# Set in this process just before the workers fork; they inherit it.
-_job: tuple[Source, Workspace, Config, dt.date, list[list[str]], Tuning] | None = None
-
-
-def _work(index: int) -> tuple[int, ChunkResult]:
-    assert _job is not None
-    source, frame, config, today, chunks, tuning = _job
-    gc.disable()  # only acyclic records are built, and dropped with the chunk
-    return index, run_chunk(source, frame, config, today, chunks[index], tuning)
-
-
 def chunk_size(total: int, jobs: int) -> int:
     """About eight chunks per worker (balance), within ``MIN_CHUNK_FILES``..``CHUNK_FILES``."""
     return max(MIN_CHUNK_FILES, min(CHUNK_FILES, total // (jobs * 8) or 1))
@@ -181,35 +169,14 @@ def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
     """Every chunk's result (in the order they finish) with its index.
 
-    A chunk whose worker failed or died (a ``BrokenProcessPool`` fails every chunk not done)
-    is judged again here, where an error shows as itself: never a hang, never a lost chunk.
+    The workers are forked (``runtime.parallel``): they inherit the frame and the path list,
+    and only results cross a pipe.  A chunk whose worker failed or died is judged again here,
+    where an error shows as itself: never a hang, never a lost chunk.
     """
     quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    if jobs <= 1 or len(chunks) < 2 or not parallel.can_fork():
-        for index, rels in enumerate(chunks):
-            yield index, run_chunk(source, frame, config, today, rels, quiet)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    global _job
-    _job = (source, frame, config, today, chunks, quiet)
-    failed: list[int] = []
-    # fork: the workers inherit the frame and the path list; only results cross a pipe
-    pool = ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=multiprocessing.get_context("fork"))
-    try:
-        futures = {pool.submit(_work, index): index for index in range(len(chunks))}
-        for future in as_completed(futures):
-            try:
-                result = future.result()
-            except Exception:  # it failed or its worker died: judged again below, in this process
-                failed.append(futures[future])
-                continue
-            yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _job = None
-    for index in sorted(failed):
-        yield index, run_chunk(source, frame, config, today, chunks[index], quiet)
+    work = [functools.partial(run_chunk, source, frame, config, today, rels, quiet) for rels in chunks]
+    # a worker builds only acyclic records, dropped with the chunk: no collector
+    return parallel.imap(work, min(jobs, len(chunks)), ordered=False, setup=gc.disable)
 
 
 def check_split(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],

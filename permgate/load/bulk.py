@@ -3,7 +3,7 @@
 Each file is loaded exactly as ``load_grants_file`` loads it alone (the canonical fast
 path, else the full strict path); this module only decides *where* that happens:
 
-- in worker processes when the repository is large (fork start method only: workers
+- in worker processes when the repository is large (``runtime.parallel``: forked workers
   inherit the file list and the source, so nothing but results crosses a pipe);
 - a file the fast path accepted travels back as plain tuples, which pickle several
   times faster than ``Grant`` objects and become ``Grant`` again through one C call;
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -119,15 +118,10 @@ def _unpack(packed: Packed) -> Loaded:
     return packed[1], packed[2]
 
 
-# Set in the parent just before the workers fork; they inherit it.
-_job: tuple[Source, list[str], int, Tuning] | None = None
-
-
-def _work(span: tuple[int, int]) -> list[Packed]:
-    assert _job is not None
-    source, rels, max_bytes, tuning = _job
-    gc.disable()  # the worker only allocates; nothing it builds is cyclic
-    return [_pack(_load_one(source, rel, max_bytes, tuning)) for rel in rels[span[0]:span[1]]]
+def _load_span(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, start: int,
+               end: int) -> list[Packed]:
+    """The files ``rels[start:end]``, packed: one job of ``_parallel``."""
+    return [_pack(_load_one(source, rel, max_bytes, tuning)) for rel in rels[start:end]]
 
 
 @contextmanager
@@ -167,25 +161,19 @@ def load_many(source: Source, rels: list[str], max_bytes: int, tuning: Tuning | 
 
 def _parallel(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, jobs: int,
               out: list[Loaded]) -> None:
-    global _job
     total = len(rels)
     # chunks small enough to balance and report progress, large enough to amortise the pipe
     size = max(200, min(2000, total // (jobs * 8) or 1))
-    spans = [(i, min(i + size, total)) for i in range(0, total, size)]
     # workers share the cache through its files (atomic writes), not through memory
     worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    _job = (source, rels, max_bytes, worker_tuning)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs) as pool:
-            for packed_chunk in pool.imap(_work, spans):
-                for packed in packed_chunk:
-                    loaded = _unpack(packed)
-                    out.append(loaded)
-                if tuning.progress is not None:
-                    tuning.progress(len(out), total)
-    finally:
-        _job = None
+    # forked workers inherit the source and the path list: only packed results cross a pipe
+    work = [functools.partial(_load_span, source, rels, max_bytes, worker_tuning, i, min(i + size, total))
+            for i in range(0, total, size)]
+    # the worker only allocates; nothing it builds is cyclic
+    for _, packed_chunk in parallel.imap(work, jobs, ordered=True, setup=gc.disable):
+        out.extend(map(_unpack, packed_chunk))
+        if tuning.progress is not None:
+            tuning.progress(len(out), total)
 
 
 def load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning | None = None) -> Loaded:
