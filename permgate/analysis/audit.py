@@ -158,7 +158,7 @@ def load_judge(repo: Repo, rev: str) -> Judge:
     return judge
 
 
-def _fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], permissions: set[str]) -> Judge:
+def fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], permissions: set[str]) -> Judge:
     """Add people and permissions referenced in history but gone at ``rev``, from the newest
     version of the people directory / catalog that still had them."""
     people = dict(judge.people)
@@ -319,7 +319,7 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
 
     referenced_people = {gf.employee for gf in parsed.values() if gf}
     referenced_perms = {g.permission for gf in parsed.values() if gf for g in gf.grants}
-    judge = _fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
+    judge = fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
 
     walk = PeopleWalk(dict(judge.people))
     notes: list[str] = []

@@ -208,3 +208,28 @@ def test_an_unreadable_people_version_keeps_the_previous_one_and_says_so(tmp_pat
     cli = run_cli("audit", "--root", str(g.top), "--until", "2023-12-31")
     assert cli.exit_code == 0
     assert cli.stderr == f"warning: {note}\n"
+
+
+def holders_at(root: Path, day: str) -> tuple[list[tuple[str, str | None, str, int]], dict[str, str]]:
+    result = run_cli("who-can", "P002", "--root", str(root), "--at", day, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    return [(h["employee"], h["division"], h["path"], h["line"]) for h in doc["holders"]], doc["at"]
+
+
+def test_who_can_at_a_date_judges_where_people_sat_then(tmp_path: Path) -> None:
+    g, c = transfer_history(tmp_path)
+    # before (a)'s transfer: E000002 holds P002 in retail-sales, the exposure audit reports
+    got, at = holders_at(g.top, "2021-12-31")
+    assert got == [("E000004", "distribution", DI4, 4), ("E000002", "retail-sales", RS2, 8)]
+    assert at == {"date": "2021-12-31", "commit": c["a_granted"]}
+    # after both transfers, before E000004's file followed: divisions of the time, paths of the time
+    got, at = holders_at(g.top, "2022-03-01")
+    assert got == [("E000002", "distribution", DI2, 8), ("E000004", "retail-sales", DI4, 4)]  # (by path)
+    assert at["commit"] == c["b_moved"]
+    text = run_cli("who-can", "P002", "--root", str(g.top), "--at", "2022-03-01").stdout.splitlines()
+    assert text[-1] == f"2 holders of P002 supply-points.read, owned by distribution on 2022-03-01 " \
+                       f"(commit {c['b_moved'][:12]})"
+    assert holders_at(g.top, "2023-03-17")[0] == [("E000002", "distribution", DI2, 8)]
+    early = run_cli("who-can", "P002", "--root", str(g.top), "--at", "2020-12-31")
+    assert (early.exit_code, early.stderr) == (2, "Error: no commit of HEAD on or before 2020-12-31\n")
