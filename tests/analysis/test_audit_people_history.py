@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from permgate.analysis.audit import Exposure, audit
@@ -233,3 +234,17 @@ def test_who_can_at_a_date_judges_where_people_sat_then(tmp_path: Path) -> None:
     assert holders_at(g.top, "2023-03-17")[0] == [("E000002", "distribution", DI2, 8)]
     early = run_cli("who-can", "P002", "--root", str(g.top), "--at", "2020-12-31")
     assert (early.exit_code, early.stderr) == (2, "Error: no commit of HEAD on or before 2020-12-31\n")
+
+
+def test_the_html_timeline_shows_the_audit_windows_and_their_causes(tmp_path: Path) -> None:
+    g, c = transfer_history(tmp_path)
+    page = tmp_path / "report.html"
+    result = run_cli("report", "--root", str(g.top), "--html", str(page), "--today", "2024-01-01")
+    assert result.exit_code == 0, result.output
+    rows = re.findall(r'<div class="tl-row exposure (\w+)" data-employee="(\w+)" data-permission="(\w+)" '
+                      r'data-start="([\d-]+)" data-end="([\d-]*)" data-days="(\d+)" data-start-cause="(\w+)" '
+                      r'data-end-cause="(\w*)">', page.read_text("utf-8"))
+    assert rows == [("closed", "E000002", "P002", "2021-07-01", "2022-01-10", "193", "grant", "people"),
+                    ("closed", "E000004", "P002", "2022-03-01", "2023-03-17", "381", "people", "grant")]
+    assert f"entered {c['b_moved'][:12]} by Hana Hr &lt;hana@example.invalid&gt; (people directory)" \
+        in page.read_text("utf-8")
