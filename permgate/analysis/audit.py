@@ -43,7 +43,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from permgate.analysis.people_history import PeopleWalk, load_versions, people_blob
+from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
 from permgate.config import Config, load_config
 from permgate.engine.evaluation import evaluate
 from permgate.errors import ConfigError, LoadError, UsageError
@@ -314,8 +314,9 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
     del contents
 
     # every version of the people directory the walk passes, parsed once per blob
-    people_changes = {c.id: people_blob(c, config.people) for c in commits} if not people_at_rev else {}
-    versions = load_versions(repo, config, (b for changed, b in people_changes.values() if changed and b))
+    people_commits = {} if people_at_rev else {c.id: blob for c in commits
+                                                for changed, blob in [people_blob(c, config.people)] if changed}
+    versions = read_versions(repo, config, people_commits.values())
 
     referenced_people = {gf.employee for gf in parsed.values() if gf}
     referenced_perms = {g.permission for gf in parsed.values() if gf for g in gf.grants}
@@ -363,20 +364,16 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
                 for by in {g.granted_by for g in new.grants}:
                     granted_by.setdefault(by, set()).add(ch.path)
         moved: set[str] = set()  # employees re-evaluated because the people directory changed
-        changed_people, people_new = people_changes.get(commit.id, (False, None))
-        if changed_people:
-            version = versions.get(people_new) if people_new else None
+        if commit.id in people_commits:
+            version = next(versions)
             if version is None or isinstance(version, ConfigError):
                 why = f": {version}" if isinstance(version, ConfigError) else " (deleted)"
                 notes.append(f"{config.people} at {commit.id[:12]} could not be read{why}; "
                              f"the walk kept the previous version")
             else:
-                reports_before = walk.reports()
-                changed, relinked = walk.apply(version)
+                changed, below = walk.apply(version)
                 if changed:
-                    moved |= changed
-                    if relinked:
-                        moved |= walk.below(relinked, reports_before) | walk.below(relinked, walk.reports())
+                    moved |= changed | below
                     moved |= {current[path].employee for by in changed for path in granted_by.get(by, ())}
                     moved &= by_employee.keys()  # only holders of a grants file can hold a violation
                     affected |= moved

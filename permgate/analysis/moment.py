@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 
 from permgate.analysis.audit import commit_day, fill_from_history, load_judge
-from permgate.analysis.people_history import PeopleWalk, load_versions, people_blob
+from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
 from permgate.errors import ConfigError, UsageError
 from permgate.git.repo import GitSource, Repo
 from permgate.load.workspace import load_frame, load_grants
@@ -47,10 +47,7 @@ def workspace_at(repo: Repo, rev: str, moment: str) -> Workspace:
     judge = fill_from_history(repo, rev, judge, {gf.employee for gf in grants_files}, set())
     walk = PeopleWalk(dict(judge.people))
     commits = repo.history(moment, under=config.people)
-    changes = [people_blob(c, config.people)[1] for c in commits]
-    versions = load_versions(repo, config, (b for b in changes if b))
-    for blob in changes:
-        version = versions.get(blob) if blob else None
+    for version in read_versions(repo, config, (people_blob(c, config.people)[1] for c in commits)):
         if version is not None and not isinstance(version, ConfigError):
             walk.apply(version)  # an unreadable version is kept over, as in audit
     return dataclasses.replace(frame, people=walk.now, files=tuple(grants_files), problems=tuple(problems))
