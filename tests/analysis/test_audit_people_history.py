@@ -248,3 +248,15 @@ def test_the_html_timeline_shows_the_audit_windows_and_their_causes(tmp_path: Pa
                     ("closed", "E000004", "P002", "2022-03-01", "2023-03-17", "381", "people", "grant")]
     assert f"entered {c['b_moved'][:12]} by Hana Hr &lt;hana@example.invalid&gt; (people directory)" \
         in page.read_text("utf-8")
+
+
+def test_a_granter_who_moves_out_of_a_protected_division_opens_granter_authority_for_their_grantees(
+        tmp_path: Path) -> None:
+    """E000003 (head of distribution) granted P002 to E000004, who reports to them.  HR moves E000003 to
+    corporate: the grant is now one of a protected division's permissions by someone outside it.  Neither
+    E000004's entry nor their manager link changed: they are re-judged as a holder of E000003's grants."""
+    g, _ = start(tmp_path, {DI4: grants("E000004", ("P002", "E000003", "2021-01-04"))})
+    away = g.commit({"people.yaml": people(E000003=("corporate", None))}, "2022-02-01", HR)
+    back = g.commit({"people.yaml": people()}, "2022-04-01", HR)
+    result = audit(Repo(str(g.top)), until=END, rules=["granter-authority"])
+    assert [window(e) for e in result.exposures] == [("E000004", "P002", away, "people", back, "people", DI4)]
