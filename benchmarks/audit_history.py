@@ -148,7 +148,7 @@ def build(out: Path, employees: int, commits: int, seed: int, transfers: float =
         when = START + dt.timedelta(days=mark - 1)
         day = when.date().isoformat()
         author = rng.choice(ids)
-        if rng.random() < transfers:  # an HR commit: one or two transfers, half with the file moved
+        if transfers and rng.random() < transfers:  # an HR commit: one or two transfers, half with the file moved
             moved, gone, changed_files = [], [], []
             for _ in range(rng.randint(1, 2)):
                 e = rng.choice(movable)
