@@ -66,10 +66,8 @@ def parse_version(data: bytes, config: Config) -> Version:
     """One version of the people directory, as ``check`` reads it, or why it cannot be read."""
     try:
         return load_people(MemorySource({config.people: data}), config)
-    except ConfigError as err:
+    except ConfigError as err:  # (load_people reports every problem of the file as one)
         return err
-    except LoadError as err:  # (load_people turns these into ConfigError; kept for safety)
-        return ConfigError(err.path, err.line, err.column, err.detail)
 
 
 class VersionReader:
