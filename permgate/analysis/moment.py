@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from permgate.analysis.audit import commit_day, fill_from_history, load_judge
+from permgate.analysis.audit import Judge, commit_day, fill_from_history
 from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
+from permgate.config import load_config
 from permgate.errors import ConfigError, UsageError
 from permgate.git.repo import GitSource, Repo
 from permgate.load.workspace import load_frame, load_grants
@@ -39,12 +40,12 @@ def moment_at(repo: Repo, rev: str, day: dt.date) -> str:
 
 def workspace_at(repo: Repo, rev: str, moment: str) -> Workspace:
     """The grants of ``moment`` with the people directory of ``moment``, judged by the rules of ``rev``."""
-    judge = load_judge(repo, rev)
-    config = judge.config
     source = GitSource(repo, rev)
+    config = load_config(source)
     frame = load_frame(source, config)
     grants_files, problems = load_grants(GitSource(repo, moment), config)
-    judge = fill_from_history(repo, rev, judge, {gf.employee for gf in grants_files}, set())
+    judge = fill_from_history(repo, rev, Judge(config, frame.catalog, frame.people, frame.policies),
+                              {gf.employee for gf in grants_files}, set())
     walk = PeopleWalk(dict(judge.people))
     commits = repo.history(moment, under=config.people)
     for version in read_versions(repo, config, (people_blob(c, config.people)[1] for c in commits)):
