@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
 from permgate.config import Config, load_config
@@ -58,7 +59,7 @@ from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS, Context
 #: what a commit changed that opened or closed an exposure (docs/output-formats.md).  This walk
 #: gives ``grant`` and ``people``; ``catalog``, ``policy`` and ``role`` are reserved for judges
 #: that read those at the time too (the catalog and policies are the revision walked's).
-CAUSES = ("grant", "people", "catalog", "policy", "role")
+Cause = Literal["grant", "people", "catalog", "policy", "role"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class CommitRef:
     commit: str
     date: str
     author: str
-    cause: str = "grant"
+    cause: Cause = "grant"
 
     def to_dict(self) -> dict[str, str]:
         return {"commit": self.commit, "date": self.date, "author": self.author, "cause": self.cause}
@@ -278,7 +279,7 @@ def _refs(commit: Commit, keys: Iterable[Key], moved: bool, files_before: list[G
         perm = key[2]
         regranted = files_before is not None and (
             perm is None or entries_before.get(perm) != entries_after.get(perm))
-        cause = "people" if moved and not regranted else "grant"
+        cause: Cause = "people" if moved and not regranted else "grant"
         out[key] = CommitRef(commit.id, commit.commit_date[:10], commit.author, cause)
     return out
 
