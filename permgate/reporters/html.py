@@ -132,8 +132,10 @@ def _timeline_html(report: HtmlReport) -> str:
     result = report.audit
     if result is None:
         return f'<p class="note">{_e(report.history_note)}</p>'
+    # what the walk could not read (a people version kept over): said on the page, never dropped
+    warnings = "".join(f'<p class="note warning">warning: {_e(n)}</p>' for n in result.notes)
     if not result.exposures:
-        return (f'<p class="ok">No grant that violates the current policies was ever on the branch '
+        return (f'{warnings}<p class="ok">No grant that violates the current policies was ever on the branch '
                 f'({result.commits} commits walked).</p>')
     end_of = {id(e): dt.date.fromisoformat(e.removed.date) if e.removed else
               dt.date.fromisoformat(e.introduced.date) + dt.timedelta(days=e.days) for e in result.exposures}
@@ -175,7 +177,7 @@ def _timeline_html(report: HtmlReport) -> str:
             f'<div class="tl-dates">{_e(e.introduced.date)} &#8594; {_e(until)}<br><b>{e.days} days</b> &middot; '
             f'<span class="rule">{_e(e.rule)}</span><br><small>granted by {_e(e.granted_by or "-")} on '
             f'{_e(e.granted_on or "-")}</small></div></div>')
-    return (f'<p class="note">{len(result.exposures)} exposures in {result.commits} commits up to '
+    return (f'{warnings}<p class="note">{len(result.exposures)} exposures in {result.commits} commits up to '
             f'<code>{_e(result.head[:12])}</code>, judged by that revision\'s catalog and policies and by the people '
             f'directory of each commit (as <code>permgate audit</code>).</p>'
             f'<div class="timeline"><div class="tl-axis"><div class="tl-label"></div><div class="tl-track">'

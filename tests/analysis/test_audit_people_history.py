@@ -8,6 +8,7 @@ named as its cause.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from pathlib import Path
@@ -209,6 +210,9 @@ def test_an_unreadable_people_version_keeps_the_previous_one_and_says_so(tmp_pat
     cli = run_cli("audit", "--root", str(g.top), "--until", "2023-12-31")
     assert cli.exit_code == 0
     assert cli.stderr == f"warning: {note}\n"
+    page = tmp_path / "report.html"
+    assert run_cli("report", "--root", str(g.top), "--html", str(page), "--today", "2024-01-01").exit_code == 0
+    assert f'<p class="note warning">warning: {html.escape(note)}</p>' in page.read_text("utf-8")
 
 
 def holders_at(root: Path, day: str) -> tuple[list[tuple[str, str | None, str, int]], dict[str, str]]:
