@@ -62,7 +62,8 @@ def test_incident_audit_gives_each_holder_exact_entry_removal_and_days(
         assert e["introduced"]["commit"] == entry_commit[employee][0]
         assert e["introduced"]["date"] == day == entry_commit[employee][1]
         assert e["removed"] == {"commit": removal[0], "date": "2023-03-17",
-                                "author": "Kazuki Mori <e000019@example.invalid>"}
+                                "author": "Kazuki Mori <e000019@example.invalid>", "cause": "grant"}
+        assert e["introduced"]["cause"] == "grant"
         assert e["days"] == (dt.date(2023, 3, 17) - dt.date.fromisoformat(day)).days
         assert e["days"] == {"2021-07-01": 624, "2022-07-01": 259}[day]
         assert (e["granted_by"], e["granted_on"]) == (granted_by, day)

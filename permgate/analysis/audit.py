@@ -9,15 +9,24 @@ incrementally:
 - at each commit only the employees whose grants files changed are re-evaluated, so a
   commit that edits one file costs one employee's evaluation, not the organisation's.
 
-**The judge.** Every commit is judged by the *current* rules: the catalog, people
-directory and policies (and ``permgate.yaml``) of the revision walked (HEAD by default),
-not those of the commit itself.  The question an audit answers is "which grants that
-we now know to be violations existed, and for how long"; judging each commit by its
-own catalog would let a mistake in the catalog of the time (item 83 recorded as a
-sales item, say) hide exactly the exposure the audit is for.  A person or permission
-that no longer exists at the judged revision (someone who left, an item deleted after
-the incident) is judged by the last version of people/catalog that still had it.
-The price: a person who moved division is judged by the division they are in now.
+**The judge.**  Every commit is judged by the *current* rules: the catalog and policies
+(and ``permgate.yaml``) of the revision walked (HEAD by default), not those of the commit
+itself.  The question an audit answers is "which grants that we now know to be violations
+existed, and for how long"; judging each commit by its own catalog would let a mistake in
+the catalog of the time (item 83 recorded as a sales item, say) hide exactly the exposure the
+audit is for.  A permission that no longer exists at the judged revision is judged by the last
+version of the catalog that still had it.
+
+**Where people sat** is a fact of the time, not a rule: each commit is judged with the
+people directory *as it was at that commit* (``people_history``: division, manager,
+function, ``division_since``), so a transfer into or out of a grantee division opens or
+closes an exposure at the HR commit that recorded it, and a manager change can open or close
+a ``granter-authority`` one.  The walk therefore also follows the commits that changed the
+people directory; such a commit re-evaluates the people whose entry changed, everyone below
+a changed manager link, and the holders of grants given by a changed person.  Each window's
+end says what caused it (``cause``: ``grant`` when the employee's entries for that
+permission changed in that commit, else ``people``).  ``people_at_rev=True`` restores the
+old judge (everyone where they sit at the revision walked).
 
 Only policy rules (``policies/*.yaml``) are audited; the built-in hygiene rules
 (self-grant, unknown ids...) describe files, not exposure.  Rules are evaluated one
@@ -33,7 +42,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
+from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
 from permgate.config import Config, load_config
 from permgate.engine.evaluation import evaluate
 from permgate.errors import ConfigError, LoadError, UsageError
@@ -45,17 +56,23 @@ from permgate.load.workspace import load_catalog, load_people, load_policies
 from permgate.model import GrantsFile, Permission, Person, PolicyRule, Workspace
 from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS, Context
 
+#: what a commit changed that opened or closed an exposure (docs/output-formats.md).  This walk
+#: gives ``grant`` and ``people``; ``catalog``, ``policy`` and ``role`` are reserved for judges
+#: that read those at the time too (the catalog and policies are the revision walked's).
+Cause = Literal["grant", "people", "catalog", "policy", "role"]
+
 
 @dataclass(frozen=True)
 class CommitRef:
-    """Where an exposure started or ended: the commit, its date (YYYY-MM-DD) and author."""
+    """Where an exposure started or ended: the commit, its date (YYYY-MM-DD), author, and cause."""
 
     commit: str
     date: str
     author: str
+    cause: Cause = "grant"
 
     def to_dict(self) -> dict[str, str]:
-        return {"commit": self.commit, "date": self.date, "author": self.author}
+        return {"commit": self.commit, "date": self.date, "author": self.author, "cause": self.cause}
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,7 @@ class AuditResult:
     judge: Judge
     commits: int  # commits walked
     head: str
+    notes: tuple[str, ...] = ()  # what the walk could not read (a people version), and what it did instead
 
 
 Key = tuple[str, str, str | None]  # (rule, employee, permission)
@@ -141,7 +159,7 @@ def load_judge(repo: Repo, rev: str) -> Judge:
     return judge
 
 
-def _fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], permissions: set[str]) -> Judge:
+def fill_from_history(repo: Repo, rev: str, judge: Judge, employees: set[str], permissions: set[str]) -> Judge:
     """Add people and permissions referenced in history but gone at ``rev``, from the newest
     version of the people directory / catalog that still had them."""
     people = dict(judge.people)
@@ -194,10 +212,11 @@ def select_rules(judge: Judge, rules: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _evaluate(judge: Judge, rules: tuple[str, ...], grants_files: Iterable[GrantsFile],
-              today: dt.date) -> dict[str, dict[Key, _Hit]]:
-    """Findings of ``rules`` per employee for these files (all of each employee's files)."""
+              today: dt.date, people: Mapping[str, Person]) -> dict[str, dict[Key, _Hit]]:
+    """Findings of ``rules`` per employee for these files (all of each employee's files), with
+    ``people`` the directory of the time."""
     gfs = tuple(grants_files)
-    ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, judge.people, gfs, judge.policies)
+    ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, people, gfs, judge.policies)
     ctx = Context(today=today, policies=judge.policies)
     grant_at = {(g.path, g.line): g for gf in gfs for g in gf.grants}
     out: dict[str, dict[Key, _Hit]] = {gf.employee: {} for gf in gfs}
@@ -215,21 +234,71 @@ def _evaluate(judge: Judge, rules: tuple[str, ...], grants_files: Iterable[Grant
     return out
 
 
+def _walk(repo: Repo, rev: str, config: Config, with_people: bool) -> list[Commit]:
+    """The first-parent commits of ``rev`` that touched the assignments folder or (``with_people``)
+    the people directory, oldest first; a commit that touched both carries both changes."""
+    grants = repo.history(rev, under=config.assignments)
+    if not grants:  # (git keeps no empty folders: one emptied later still has history)
+        raise ConfigError(config.assignments, 1, 1, f"assignments folder not found in the history of {rev}")
+    if not with_people:
+        return grants
+    people = repo.history(rev, under=config.people)
+    if not people:
+        return grants
+    order = {sha: i for i, sha in enumerate(repo.git("rev-list", "--first-parent", "--reverse",
+                                                        repo.resolve(rev), "--").split())}
+    merged = {c.id: c for c in grants}
+    for c in people:
+        both = merged.get(c.id)
+        if both is None:
+            merged[c.id] = c
+        else:
+            seen = {ch.path for ch in both.changes}
+            merged[c.id] = replace(both, changes=both.changes + tuple(ch for ch in c.changes if ch.path not in seen))
+    return sorted(merged.values(), key=lambda c: order[c.id])
+
+
+def _entries(files: Iterable[GrantsFile]) -> dict[str, frozenset[tuple[str, str, str, str | None]]]:
+    """An employee's grants by permission, without their place: what a grant *is*."""
+    out: dict[str, set[tuple[str, str, str, str | None]]] = {}
+    for gf in files:
+        for g in gf.grants:
+            out.setdefault(g.permission, set()).add((g.granted_by, g.granted_on, g.reason, g.expires))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _refs(commit: Commit, keys: Iterable[Key], moved: bool, files_before: list[GrantsFile] | None,
+          files_after: Iterable[GrantsFile]) -> dict[Key, CommitRef]:
+    """Where each of one employee's ``keys`` opened or closed, with its cause: ``grant`` when this commit
+    changed that employee's entries for the key's permission (or, for a file-level key, their files),
+    else ``people`` when the commit changed the people directory in a way that concerns them (``moved``)."""
+    if files_before is not None:
+        entries_before, entries_after = _entries(files_before), _entries(files_after)
+    out = {}
+    for key in keys:
+        perm = key[2]
+        regranted = files_before is not None and (
+            perm is None or entries_before.get(perm) != entries_after.get(perm))
+        cause: Cause = "people" if moved and not regranted else "grant"
+        out[key] = CommitRef(commit.id, commit.commit_date[:10], commit.author, cause)
+    return out
+
+
 def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt.date | None = None,
-          today: dt.date | None = None, rules: Iterable[str] | None = None) -> AuditResult:
+          today: dt.date | None = None, rules: Iterable[str] | None = None,
+          people_at_rev: bool = False) -> AuditResult:
     """Every exposure to a policy violation on the first-parent history of ``rev``.
 
     ``until``: ignore commits after that day and count open exposures up to it (default
     ``today``).  ``since``: leave out exposures that had ended before that day.  ``rules``:
-    the rule ids to audit (default: every rule the policies declare).
+    the rule ids to audit (default: every rule the policies declare).  ``people_at_rev``:
+    judge every commit by the people directory of ``rev`` instead of the one of the time.
     """
     end = until or today or dt.date.today()
     judge = load_judge(repo, rev)
     selected = select_rules(judge, rules)
     config = judge.config
-    commits: list[Commit] = repo.history(rev, under=config.assignments)
-    if not commits:  # (git keeps no empty folders: one emptied later still has history)
-        raise ConfigError(config.assignments, 1, 1, f"assignments folder not found in the history of {rev}")
+    commits = _walk(repo, rev, config, not people_at_rev)
     if until is not None:
         last = max((i for i, c in enumerate(commits) if commit_day(c.commit_date) <= until), default=-1)
         commits = commits[:last + 1]
@@ -245,12 +314,20 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
             parsed[(rel, blob)] = gf
     del contents
 
+    # every version of the people directory the walk passes, parsed once per blob
+    people_commits = {} if people_at_rev else {c.id: blob for c in commits
+                                                for changed, blob in [people_blob(c, config.people)] if changed}
+    versions = read_versions(repo, config, people_commits.values())
+
     referenced_people = {gf.employee for gf in parsed.values() if gf}
     referenced_perms = {g.permission for gf in parsed.values() if gf for g in gf.grants}
-    judge = _fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
+    judge = fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
 
+    walk = PeopleWalk(dict(judge.people))
+    notes: list[str] = []
     current: dict[str, GrantsFile] = {}  # path -> the file as the walk has it now
     by_employee: dict[str, dict[str, GrantsFile]] = {}
+    granted_by: dict[str, set[str]] = {}  # granter -> paths of the files with a grant they gave
     held: dict[str, dict[Key, _Hit]] = {}  # employee -> violations now on the branch
     opened: dict[Key, tuple[CommitRef, _Hit]] = {}
     exposures: list[Exposure] = []
@@ -264,6 +341,7 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
 
     for commit in commits:
         affected: set[str] = set()
+        before: dict[str, list[GrantsFile]] = {}  # the files of employees whose grants this commit changed
         for ch in commit.changes:
             if not _is_grants_path(ch.path, config.assignments):
                 continue
@@ -271,27 +349,52 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
             new = parsed.get((ch.path, ch.new)) if ch.new else None
             if ch.new and new is None and old is not None:
                 continue  # unreadable at this commit: keep the last good content
+            for gf in (old, new):
+                if gf is not None and gf.employee not in before:
+                    before[gf.employee] = list(by_employee.get(gf.employee, {}).values())
             if old is not None:
                 affected.add(old.employee)
                 by_employee.get(old.employee, {}).pop(ch.path, None)
                 del current[ch.path]
+                for by in {g.granted_by for g in old.grants}:
+                    granted_by.get(by, set()).discard(ch.path)
             if new is not None:
                 affected.add(new.employee)
                 by_employee.setdefault(new.employee, {})[ch.path] = new
                 current[ch.path] = new
+                for by in {g.granted_by for g in new.grants}:
+                    granted_by.setdefault(by, set()).add(ch.path)
+        moved: set[str] = set()  # employees re-evaluated because the people directory changed
+        if commit.id in people_commits:
+            version = next(versions)
+            if version is None or isinstance(version, ConfigError):
+                why = f": {version}" if isinstance(version, ConfigError) else " (deleted)"
+                notes.append(f"{config.people} at {commit.id[:12]} could not be read{why}; "
+                             f"the walk kept the previous version")
+            else:
+                changed, below = walk.apply(version)
+                if changed:
+                    moved |= changed | below
+                    moved |= {current[path].employee for by in changed for path in granted_by.get(by, ())}
+                    moved &= by_employee.keys()  # only holders of a grants file can hold a violation
+                    affected |= moved
         if not affected:
             continue
-        ref = CommitRef(commit.id, commit.commit_date[:10], commit.author)
         day = commit_day(commit.commit_date)
         touched = (gf for e in sorted(affected) for gf in by_employee.get(e, {}).values())
-        found = _evaluate(judge, selected, touched, day)
+        found = _evaluate(judge, selected, touched, day, walk.now)
         for employee in sorted(affected):
-            before = held.get(employee, {})
+            was = held.get(employee, {})
             after = found.get(employee, {})
-            for key in sorted(before.keys() - after.keys(), key=str):
-                close(key, ref)
-            for key in sorted(after.keys() - before.keys(), key=str):
-                opened[key] = (ref, after[key])
+            gone, came = was.keys() - after.keys(), after.keys() - was.keys()
+            if not gone and not came:
+                continue
+            refs = _refs(commit, gone | came, employee in moved, before.get(employee),
+                         by_employee.get(employee, {}).values())
+            for key in sorted(gone, key=str):
+                close(key, refs[key])
+            for key in sorted(came, key=str):
+                opened[key] = (refs[key], after[key])
             if after:
                 held[employee] = after
             else:
@@ -302,4 +405,4 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
     if since is not None:
         exposures = [e for e in exposures if e.removed is None or dt.date.fromisoformat(e.removed.date) >= since]
     exposures.sort(key=lambda e: (e.introduced.date, e.employee, e.permission or "", e.rule, e.path, e.line))
-    return AuditResult(tuple(exposures), judge, len(commits), repo.resolve(rev))
+    return AuditResult(tuple(exposures), judge, len(commits), repo.resolve(rev), tuple(notes))

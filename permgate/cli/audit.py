@@ -23,7 +23,14 @@ from permgate.reporters.exposures import AUDIT_FORMATS
               help="Output format.")
 @click.option("--rule", "rules", multiple=True, metavar="ID",
               help="Audit this rule (repeatable; built-in rules too). Default: every rule the policies declare.")
+@click.option("--people-at-rev", is_flag=True,
+              help="Judge every commit by the people directory of --rev (where people sit now) instead of the "
+                   "one of the time.")
 @handle_errors
-def audit(root: str, rev: str, since: dt.date | None, until: dt.date | None, fmt: str, rules: tuple[str, ...]) -> None:
-    """When each grant that violates the current policies entered and left the history, and for how long."""
-    finish(run_audit(AuditSettings(root=root, rev=rev, since=since, until=until, format=fmt, rules=rules or None)))
+def audit(root: str, rev: str, since: dt.date | None, until: dt.date | None, fmt: str, rules: tuple[str, ...],
+          people_at_rev: bool) -> None:
+    """When each grant that violates the current policies entered and left the history, and for how long.
+
+    Each commit is judged by the catalog and policies of --rev and by the people directory of that commit."""
+    finish(run_audit(AuditSettings(root=root, rev=rev, since=since, until=until, format=fmt, rules=rules or None,
+                                   people_at_rev=people_at_rev)))

@@ -21,11 +21,12 @@ class AuditSettings:
     format: str = "text"
     today: dt.date | None = None
     rules: tuple[str, ...] | None = None  # None: every policy rule
+    people_at_rev: bool = False  # judge every commit by the people directory of ``rev`` (the old judge)
 
 
 def run_audit(settings: AuditSettings) -> Outcome:
     if settings.since and settings.until and settings.since > settings.until:
         raise UsageError(f"--since {settings.since} is after --until {settings.until}")
     result = audit(Repo(settings.root), settings.rev, until=settings.until, since=settings.since,
-                   today=settings.today, rules=settings.rules)
-    return Outcome(AUDIT_FORMATS[settings.format](result))
+                   today=settings.today, rules=settings.rules, people_at_rev=settings.people_at_rev)
+    return Outcome(AUDIT_FORMATS[settings.format](result), stderr="".join(f"warning: {n}\n" for n in result.notes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ class WhoCanSettings:
     root: str = "."
     rev: str | None = None  # read this git revision instead of the working tree
     format: str = "text"
+    at: dt.date | None = None  # the holders on this day, on the first-parent history of ``rev`` (or HEAD)
 
 
 def open_source(root: str, rev: str | None) -> Source:
@@ -63,9 +65,22 @@ def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
     return out
 
 
+def _workspace(settings: WhoCanSettings) -> tuple[Workspace, str | None]:
+    """The workspace to read holders from, and the commit of ``--at`` (None without it)."""
+    if settings.at is None:
+        source = open_source(settings.root, settings.rev)
+        return load_workspace(source, load_config(source)), None
+    # imported here, not at the top: only --at walks history (start-up speed of the plain command)
+    from permgate.analysis.moment import moment_at, workspace_at
+
+    repo = Repo(settings.root)
+    rev = settings.rev or "HEAD"
+    moment = moment_at(repo, rev, settings.at)
+    return workspace_at(repo, rev, moment), moment
+
+
 def run_who_can(settings: WhoCanSettings) -> Outcome:
-    source = open_source(settings.root, settings.rev)
-    ws = load_workspace(source, load_config(source))
+    ws, moment = _workspace(settings)
     permission = resolve_permission(ws, settings.permission)
     found = holders(ws, permission)
     perm = ws.catalog.get(permission)
@@ -74,14 +89,18 @@ def run_who_can(settings: WhoCanSettings) -> Outcome:
     stderr = unread_warnings(ws, "holders")
     if perm is None:
         stderr = f"warning: {permission} is not in {ws.catalog_path}\n" + stderr
+    when = f" on {settings.at} (commit {moment[:12]})" if moment else ""
     if settings.format == "json":
-        text = json.dumps({"holders": found}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        doc: dict[str, Any] = {"holders": found}
+        if moment:
+            doc["at"] = {"date": str(settings.at), "commit": moment}
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     else:
         lines = [f"{h['path']}:{h['line']}: {h['employee']} {h['name'] or '(not in people)'} "
                  f"({h['division'] or 'unknown division'}), granted by {h['granted_by']} on {h['granted_on']}, "
                  f"expires {h['expires'] or 'never'}" for h in found]
         title = perm.label if perm else permission
         owner = f", owned by {perm.owner_division}" if perm else ""
-        lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}")
+        lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}{when}")
         text = "\n".join(lines) + "\n"
     return Outcome(text, EXIT_FINDINGS if ws.problems else EXIT_CLEAN, stderr)

@@ -124,12 +124,19 @@ def _findings_html(report: HtmlReport) -> str:
             f'<th>message</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}')
 
 
+#: how the tooltip names what opened or closed a window (``CommitRef.cause``)
+_CAUSE = {"grant": "grants file", "people": "people directory", "catalog": "catalog", "policy": "policy",
+          "role": "role"}
+
+
 def _timeline_html(report: HtmlReport) -> str:
     result = report.audit
     if result is None:
         return f'<p class="note">{_e(report.history_note)}</p>'
+    # what the walk could not read (a people version kept over): said on the page, never dropped
+    warnings = "".join(f'<p class="note warning">warning: {_e(n)}</p>' for n in result.notes)
     if not result.exposures:
-        return (f'<p class="ok">No grant that violates the current policies was ever on the branch '
+        return (f'{warnings}<p class="ok">No grant that violates the current policies was ever on the branch '
                 f'({result.commits} commits walked).</p>')
     end_of = {id(e): dt.date.fromisoformat(e.removed.date) if e.removed else
               add_days(dt.date.fromisoformat(e.introduced.date), e.days) for e in result.exposures}
@@ -156,12 +163,14 @@ def _timeline_html(report: HtmlReport) -> str:
         until = e.removed.date if e.removed else "still present"
         state = "closed" if e.removed else "open"
         tip = (f"{who} held {what} {e.introduced.date} to {until} ({e.days} days); entered {e.introduced.commit[:12]} "
-               f"by {e.introduced.author}" + (f"; removed {e.removed.commit[:12]} by {e.removed.author}"
-                                              if e.removed else ""))
+               f"by {e.introduced.author} ({_CAUSE[e.introduced.cause]})"
+               + (f"; removed {e.removed.commit[:12]} by {e.removed.author} ({_CAUSE[e.removed.cause]})"
+                  if e.removed else ""))
         rows.append(
             f'<div class="tl-row exposure {state}" data-employee="{_e(e.employee)}" '
             f'data-permission="{_e(e.permission or "")}" data-start="{_e(e.introduced.date)}" '
-            f'data-end="{_e(e.removed.date if e.removed else "")}" data-days="{e.days}">'
+            f'data-end="{_e(e.removed.date if e.removed else "")}" data-days="{e.days}" '
+            f'data-start-cause="{_e(e.introduced.cause)}" data-end-cause="{_e(e.removed.cause if e.removed else "")}">'
             f'<div class="tl-label"><strong>{_e(who)}</strong><br><span>{_e(what)}</span> '
             f'<a class="loc" href="{_e(_href(report.link_base, e.path, e.line))}">{_e(e.path)}:{e.line}</a></div>'
             f'<div class="tl-track"><div class="tl-bar" style="left:{left:.2f}%;width:{width:.2f}%" '
@@ -169,8 +178,9 @@ def _timeline_html(report: HtmlReport) -> str:
             f'<div class="tl-dates">{_e(e.introduced.date)} &#8594; {_e(until)}<br><b>{e.days} days</b> &middot; '
             f'<span class="rule">{_e(e.rule)}</span><br><small>granted by {_e(e.granted_by or "-")} on '
             f'{_e(e.granted_on or "-")}</small></div></div>')
-    return (f'<p class="note">{len(result.exposures)} exposures in {result.commits} commits up to '
-            f'<code>{_e(result.head[:12])}</code>, judged by that revision\'s catalog, people and policies.</p>'
+    return (f'{warnings}<p class="note">{len(result.exposures)} exposures in {result.commits} commits up to '
+            f'<code>{_e(result.head[:12])}</code>, judged by that revision\'s catalog and policies and by the people '
+            f'directory of each commit (as <code>permgate audit</code>).</p>'
             f'<div class="timeline"><div class="tl-axis"><div class="tl-label"></div><div class="tl-track">'
             f'<span class="tick first">{start.isoformat()}</span>{"".join(ticks)}'
             f'<span class="tick last">{end.isoformat()}</span></div><div class="tl-dates"></div></div>'
