@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from permgate.rules import (
     bulk_grant,
     duplicate_grant,
+    expired_but_active,
     expired_grant,
     expiry_required,
     grant_depends_on_directory_change,
     granter_authority,
+    invalid_export,
     invalid_file,
     misplaced_file,
     missing_justification,
@@ -25,9 +27,12 @@ from permgate.rules import (
     retired_permission,
     self_grant,
     stale_after_transfer,
+    undeclared_access,
     unknown_employee,
     unknown_granter,
     unknown_permission,
+    unprovisioned_grant,
+    unused_grant,
     waiver_invalid,
     waiver_unused,
 )
@@ -55,6 +60,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     policy_change.RULE,
     policy_changed_with_grants.RULE,
     grant_depends_on_directory_change.RULE,
+    # permgate reconcile: the system of record compared with git (silent without ``--actual``)
+    invalid_export.RULE,
+    undeclared_access.RULE,
+    expired_but_active.RULE,
+    unprovisioned_grant.RULE,
+    unused_grant.RULE,
 )
 
 
