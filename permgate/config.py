@@ -19,6 +19,10 @@ from permgate.load.yamldoc import decode, parse
 
 CONFIG_NAME = "permgate.yaml"
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+#: the largest system-of-record export ``permgate reconcile``/``import`` read (``reconcile: max_file_bytes``)
+DEFAULT_MAX_EXPORT_BYTES = 1024 * 1024 * 1024
+#: the fields of a system-of-record export (docs/reconcile.md); the first two are required
+EXPORT_FIELDS = ("employee", "permission", "granted_on", "granted_by", "last_used", "source")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class Config:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     path: str | None = None
     severity_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``reconcile: columns``: field (``EXPORT_FIELDS``) -> the export's column name, where they differ
+    export_columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    max_export_bytes: int = DEFAULT_MAX_EXPORT_BYTES
 
     @property
     def waivers_path(self) -> str:
@@ -73,6 +80,16 @@ def load_config(source: Source | str) -> Config:
         except ValueError as err:
             raise ConfigError(CONFIG_NAME, line, column, f"paths.{key}: {err}") from None
     severity = data.get("severity", {})
+    reconcile = data.get("reconcile", {})
+    columns = reconcile.get("columns", {})
+    taken: dict[str, str] = {}
+    for key, name in columns.items():
+        if name in taken or (name in EXPORT_FIELDS and name != key and name not in columns):
+            line, column = doc.position(("reconcile", "columns", key))
+            raise ConfigError(CONFIG_NAME, line, column,
+                              f"reconcile.columns.{key}: column `{name}` is already read as "
+                              f"`{taken.get(name, name)}`; each column feeds one field")
+        taken[name] = key
     return Config(
         catalog=resolved.get("catalog", "catalog.yaml"),
         people=resolved.get("people", "people.yaml"),
@@ -84,4 +101,6 @@ def load_config(source: Source | str) -> Config:
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         path=CONFIG_NAME,
         severity_lines=MappingProxyType({k: doc.key_positions.get(("severity", k), (1, 1)) for k in severity}),
+        export_columns=MappingProxyType(dict(columns)),
+        max_export_bytes=int(reconcile.get("max_file_bytes", DEFAULT_MAX_EXPORT_BYTES)),
     )

@@ -221,3 +221,41 @@ class Change:
     status: str  # A, M, D, R (rename), T (type change)
     old: str | None
     new: str | None
+
+
+class Revocation(NamedTuple):
+    """The commit that removed a grant from the grants repository (``git log`` of its file)."""
+
+    commit: str
+    date: str  # the commit date, YYYY-MM-DD
+    path: str  # the grants file it was removed from, relative to the root
+
+
+@dataclass(frozen=True)
+class ActualAccess:
+    """What the system of record holds (``permgate reconcile --actual``), read by the reconcile rules.
+
+    ``held`` maps employee -> permission -> the export row as a ``Grant`` located at its row
+    (``path``, the row's first line, the column of its ``permission`` field); values the export
+    lacks are ``"?"`` (``granted_by``, ``granted_on``) or empty (``reason``).  ``problems`` are the
+    rows that could not be read (``invalid-export``); ``last_used`` is by row line, for the rows
+    that carry one; ``revocations`` name, for grants held in the system but absent from git, the
+    commit that removed them from git (filled by the command from the history: rules stay pure).
+    """
+
+    path: str
+    held: Mapping[str, Mapping[str, Grant]]
+    problems: tuple[LoadProblem, ...] = ()
+    last_used: Mapping[int, str] = field(default_factory=dict)
+    rows: int = 0
+    revocations: Mapping[tuple[str, str], Revocation] = field(default_factory=dict)
+    #: row line -> the export's ``source`` value, kept only for ``permgate import``
+    sources: Mapping[int, str] = field(default_factory=dict)
+
+    def files(self) -> tuple[GrantsFile, ...]:
+        """The held access as one grants file per employee (in export order), for the policy rules."""
+        out = []
+        for employee, grants in self.held.items():
+            first = next(iter(grants.values()))
+            out.append(GrantsFile(self.path, employee, first.loc, tuple(grants.values())))
+        return tuple(out)

@@ -128,7 +128,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
 #: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
-SPLIT_SCOPES = ("employee", "change", "waivers")
+SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile")
 
 
 def splittable(ws: Workspace) -> bool:

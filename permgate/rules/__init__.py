@@ -15,11 +15,13 @@ from permgate.rules import (
     baseline_unused,
     bulk_grant,
     duplicate_grant,
+    expired_but_active,
     expired_grant,
     expiry_required,
     grant_depends_on_directory_change,
     grant_depends_on_gate_change,
     granter_authority,
+    invalid_export,
     invalid_file,
     misplaced_file,
     missing_justification,
@@ -29,9 +31,12 @@ from permgate.rules import (
     retired_permission,
     self_grant,
     stale_after_transfer,
+    undeclared_access,
     unknown_employee,
     unknown_granter,
     unknown_permission,
+    unprovisioned_grant,
+    unused_grant,
     waiver_invalid,
     waiver_unused,
 )
@@ -63,6 +68,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     grant_depends_on_directory_change.RULE,
     grant_depends_on_gate_change.RULE,
     baseline_change.RULE,
+    # permgate reconcile: the system of record compared with git (silent without ``--actual``)
+    invalid_export.RULE,
+    undeclared_access.RULE,
+    expired_but_active.RULE,
+    unprovisioned_grant.RULE,
+    unused_grant.RULE,
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from permgate.change.changeset import ChangeSet
 from permgate.findings import Finding, Related, Violation
-from permgate.model import PERMISSION_OF, Grant, Permission, Person, PolicyRule, Workspace
+from permgate.model import PERMISSION_OF, ActualAccess, Grant, Permission, Person, PolicyRule, Workspace
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Example:
     #: for rules that judge a change (``--base`` mode only): files laid over ``examples.BASE``
     #: to make the base commit; ``files`` then describe the working tree of the change
     base: Mapping[str, str] | None = None
+    #: for rules that compare with the system of record (``permgate reconcile`` only): the file in
+    #: ``files`` that is the system's export (``--actual``)
+    actual: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Context:
     #: workspace: lets a change rule re-judge grants under the base's catalog and people
     #: without importing the engine (which imports the rule registry)
     rejudge: Callable[[Workspace], list[Finding]] | None = None
+    #: what the system of record holds (``permgate reconcile --actual``); the reconcile rules read it
+    actual: ActualAccess | None = None
 
 
 #: What a rule's findings depend on (``Rule.scope`` / ``PolicyKind.scope``):
@@ -66,7 +71,9 @@ class Context:
 #: - ``change``: judges the change itself in ``--base`` mode (reads ``Context.base`` and
 #:   ``Context.change``); silent in a plain run.
 #: - ``waivers``: reported by the engine's waiver step after every other rule (``check`` yields nothing).
-SCOPES = ("employee", "change", "waivers")
+#: - ``reconcile``: compares the workspace with the system of record (reads ``Context.actual``);
+#:   silent without it, so only ``permgate reconcile`` runs them.
+SCOPES = ("employee", "change", "waivers", "reconcile")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ def _files(files: Mapping[str, str]) -> list[str]:
         if text == "":
             out += [f"`{path}` is deleted.", ""]
         else:
-            out += [f"`{path}`:", "", "```yaml", text.rstrip("\n"), "```", ""]
+            fence = "csv" if path.endswith(".csv") else "yaml"
+            out += [f"`{path}`:", "", f"```{fence}", text.rstrip("\n"), "```", ""]
     return out
 
 
@@ -48,6 +49,10 @@ def _examples(doc: RuleDoc, rule_id: str, kind: str | None = None) -> list[str]:
                 f"base, checked with `permgate check --base main --today {EXAMPLES_TODAY}`:", ""]
         if doc.bad.base:
             out += ["At the base:", "", *_files(doc.bad.base), "In the change:", ""]
+    elif doc.bad.actual is not None:  # compares with the system of record: the example includes its export
+        out += ["Laid over the [example organisation](index.md#the-example-organisation), with the system of "
+                f"record's export `{doc.bad.actual}`, checked with `permgate reconcile --actual {doc.bad.actual} "
+                f"--today {EXAMPLES_TODAY}`:", ""]
     else:
         out += ["Laid over the [example organisation](index.md#the-example-organisation), checked with "
                 f"`--today {EXAMPLES_TODAY}`:", ""]
@@ -58,7 +63,9 @@ def _examples(doc: RuleDoc, rule_id: str, kind: str | None = None) -> list[str]:
             out += _files(inherited)
     out += _files(doc.bad.files)
     what = f"a rule of kind `{kind}`" if kind else f"`{rule_id}`"
-    out += [f"`permgate check{' --base main' if change else ''}` reports {what} at:", ""]
+    command = "permgate reconcile" if doc.bad.actual is not None \
+        else f"permgate check{' --base main' if change else ''}"
+    out += [f"`{command}` reports {what} at:", ""]
     out += [f"- `{path}:{line}`" for path, line in doc.bad.expect]
     out += ["", "## The fix", "", doc.fix, ""]
     if doc.good.files:

@@ -8,6 +8,7 @@ same examples (``python -m permgate.docsgen``), so docs and behaviour cannot dri
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from permgate.rules import BUILTIN_RULES, POLICY_KINDS
 from permgate.rules.base import Example
 from permgate.rules.docs import EXAMPLES_TODAY
 from permgate.rules.examples import build
-from tests.conftest import check_json
+from tests.conftest import check_json, run_cli
 from tests.git_helpers import commit_change, init_repo, write_files
 
 TODAY = EXAMPLES_TODAY
@@ -47,7 +48,12 @@ def _change_repo(make_repo: Callable[..., Path], example: Example) -> Path:
 
 
 def _found(make_repo: Callable[..., Path], name: str, example: Example) -> set[tuple[str, int]]:
-    if example.base is not None:
+    if example.actual is not None:  # compares with the system of record: permgate reconcile
+        root = make_repo(dict(example.files))
+        result = run_cli("reconcile", "--root", str(root), "--actual", str(root / example.actual),
+                         "--format", "json", "--today", TODAY)
+        doc = json.loads(result.stdout)
+    elif example.base is not None:
         root = _change_repo(make_repo, example)
         commit_change(root)
         _, doc = check_json(root, "--today", TODAY, "--base", "main")
