@@ -1,0 +1,171 @@
+"""Red-team pull requests that get past ``check --base`` as the CI recipe runs it.
+
+Each test builds the grants repository at ``main`` (``permgate.rules.examples``), the pull request
+on a branch, GitHub's merge commit (``git merge --no-ff``), a fresh ``git clone`` checked out at
+that merge commit, and runs ``python -m permgate check --base <first parent>`` there, exactly as
+``examples/github-workflow.yml`` does.  Each asserts what SHOULD happen (exit 1 with a finding at
+the grant's path:line) and is a strict xfail while the bypass stands: when a fix lands, the
+test starts passing and the strict xfail turns red, so the marker must be removed with the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from permgate.change.basemode import check_against_base
+from permgate.rules.examples import BASE, build
+from tests.git_helpers import GIT_ENV, commit_all, git, init_repo, write_files
+
+F2 = "assignments/retail-sales/E000002.yaml"
+TODAY = "2026-02-01"
+BOUNDARY = "distribution-to-retail-sales"
+
+
+def ci_run(tmp_path: Path, change: Mapping[str, str], base: Mapping[str, str] | None = None,
+           moves: Sequence[tuple[str, str]] = ()) -> tuple[int, list[dict[str, Any]], str, Path, str]:
+    """The CI recipe: ``main`` holds ``build(base)``; ``change`` on a branch; merge --no-ff; fresh
+    clone checked out at the merge commit; ``permgate check --base <HEAD^1>`` (JSON).
+
+    Returns (exit code, findings, stderr, clone, base commit)."""
+    upstream = tmp_path / "upstream"
+    init_repo(upstream, build(dict(base or {})))
+    git(upstream, "checkout", "-q", "-b", "pr")
+    for old, new in moves:
+        git(upstream, "mv", old, new)
+    write_files(upstream, change)
+    commit_all(upstream, "the pull request")
+    git(upstream, "checkout", "-q", "main")
+    git(upstream, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "pr")
+    merge = git(upstream, "rev-parse", "HEAD").strip()
+    clone = tmp_path / "clone"
+    env = dict(os.environ, **GIT_ENV)
+    subprocess.run(["git", "clone", "-q", str(upstream), str(clone)], check=True, env=env)
+    git(clone, "checkout", "-q", "--detach", merge)
+    first_parent = git(clone, "rev-parse", "HEAD^1").strip()
+    proc = subprocess.run([sys.executable, "-m", "permgate", "check", "--base", first_parent, "--today", TODAY,
+                           "--format", "json"], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)["findings"] if proc.stdout.strip() else []
+    return proc.returncode, findings, proc.stderr, clone, first_parent
+
+
+def at(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
+    return {(f["rule"], f["path"], f["line"]) for f in findings}
+
+
+def grant(permission: str, by: str = "E000001", on: str = "2026-01-05", expires: str | None = None,
+          reason: str = "desk cover, ticket ACC-00120") -> str:
+    text = (f"  - permission: {permission}\n    granted_by: {by}\n    granted_on: {on}\n"
+            f"    reason: \"{reason}\"\n")
+    return text + (f"    expires: {expires}\n" if expires else "")
+
+
+# --- 1. renewing an expired cross-boundary grant ------------------------------------------------
+
+EXPIRED = BASE[F2] + grant("P002", by="E000003", on="2025-01-05", expires="2025-06-30",
+                           reason="storm cover, ticket ACC-00110")
+RENEWED = EXPIRED.replace("expires: 2025-06-30", "expires: 2027-06-30")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "findings are new only by key (rule + employee + permission, compare.finding_key): an expired "
+    "distribution grant to a retail-sales employee at the base already has the key, so renewing it "
+    "(a live grant after the merge) is 'pre-existing' and the gate exits 0"))
+def test_renewing_an_expired_cross_boundary_grant_is_a_new_finding(tmp_path: Path) -> None:
+    code, findings, stderr, clone, base = ci_run(tmp_path, {F2: RENEWED}, base={F2: EXPIRED})
+    # the incremental and the full --base paths agree on the verdict (the bypass is not path-specific)
+    full = check_against_base(str(clone), base, dt.date.fromisoformat(TODAY), incremental=False)
+    assert code == 1, (stderr, findings)
+    assert (BOUNDARY, F2, 8) in at(findings)
+    assert (BOUNDARY, F2, 8) in {(f.rule, f.path, f.line) for f in full.new}
+
+
+# --- 2. an id that YAML 1.2 reads as a number --------------------------------------------------
+
+# Two catalog entries whose ids differ only as YAML 1.2 reads them: "9" (distribution) and "09"
+# (retail-sales), both quoted, so every reader agrees on the catalog.
+NUMERIC_CATALOG = BASE["catalog.yaml"] + (
+    "- id: \"9\"\n  name: meter-reads.read\n  owner_division: distribution\n"
+    "  description: Read half-hourly meter reads of every supply point\n"
+    "- id: \"09\"\n  name: tariff-sheet.read\n  owner_division: retail-sales\n"
+    "  description: Read the retail tariff sheets\n")
+# PyYAML (YAML 1.1) reads the plain scalar 09 as the string "09" (its octal form needs 0-7 only);
+# a YAML 1.2 reader (core schema int: [-+]?[0-9]+; ruamel.yaml gives 9) reads the number 9,
+# i.e. the distribution permission "9".  yamldoc refuses 0o17 and 1e3 but not 09 / 0128 / 0089.
+YAML12_INT = re.compile(r"[-+]?[0-9]+")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "yamldoc._resolve_tag flags YAML 1.2 numbers 0o.. and ..e.. but not decimal ints with a leading "
+    "zero and an 8 or 9 (09, 0128), which YAML 1.1 reads as text: a YAML 1.2 provisioning system "
+    "reads `permission: 09` as 9, a distribution permission, while the gate judges \"09\""))
+def test_an_id_that_yaml_1_2_reads_as_a_number_is_refused(tmp_path: Path) -> None:
+    assert YAML12_INT.fullmatch("09") and int("09") == 9  # what a YAML 1.2 reader makes of it
+    sneaky = BASE[F2] + grant("09", reason="tariff desk, ticket ACC-00130")
+    code, findings, stderr, _, _ = ci_run(tmp_path, {F2: sneaky}, base={"catalog.yaml": NUMERIC_CATALOG})
+    assert code == 1, (stderr, findings)
+    # "quote it", at the permission line, like `0123` and `1e3`
+    assert ("invalid-file", F2, 8) in at(findings)
+
+
+# --- 3. a grants folder that differs only by case -----------------------------------------------
+
+CASE_FOLDED = "Assignments/retail-sales/E000002.yml"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "only the exact `assignments/` is walked; `Assignments/retail-sales/E000002.yml` is never read, yet "
+    "on a case-insensitive checkout (macOS, Windows: where a provisioning job or a manager's clone may "
+    "run) git writes it into assignments/retail-sales/, a second grants file holding P002"))
+def test_a_grants_folder_that_differs_only_by_case_is_not_skipped_in_silence(tmp_path: Path) -> None:
+    code, findings, stderr, _, _ = ci_run(tmp_path, {CASE_FOLDED: BASE[F2] + grant("P002")})
+    assert code == 1, (stderr, findings)
+    assert any(f["path"] == CASE_FOLDED for f in findings), findings
+
+
+# --- 4. a sensitive grant dated in the future ---------------------------------------------------
+
+FUTURE = BASE[F2] + grant("P006", on="2099-01-01", expires="2099-06-01", reason="payroll cover, ticket ACC-00140")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "expiry-required measures max_days from granted_on, and no rule flags a granted_on after today "
+    "(docs/security.md says so): a sensitive grant dated 2099-01-01, expiring 2099-06-01, is live "
+    "for 73 years to a system that provisions on merge, and the gate exits 0"))
+def test_a_sensitive_grant_dated_in_the_future_does_not_escape_its_expiry(tmp_path: Path) -> None:
+    code, findings, stderr, _, _ = ci_run(tmp_path, {F2: FUTURE})
+    assert code == 1, (stderr, findings)
+    assert any((f["path"], f["line"]) == (F2, 8) for f in findings), findings
+
+
+# --- 5. a stale baseline entry accepts a grant the pull request adds ----------------------------
+
+# The base's baseline still lists a granter-authority finding whose grant was revoked since
+# (baseline-unused at the base, a warning): the entry covers "rule + employee + permission", not
+# the grant it was written for.
+STALE_BASELINE = ("created: 2026-01-10\nexpires: 2026-06-30\nfindings:\n"
+                  "- {rule: granter-authority, employee: E000002, permission: P003}\n")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the full --base path applies the head's baseline to new findings: a stale entry (its grant "
+    "revoked, baseline-unused at the base) silently baselines the same key when the pull request "
+    "grants it again; any harmless .gitattributes (docs/.gitattributes) makes the incremental path, "
+    "which drops the baseline and says exit 1, decline to the full path, which says exit 0"))
+def test_a_stale_baseline_entry_does_not_accept_a_grant_the_change_adds(tmp_path: Path) -> None:
+    change = {F2: BASE[F2] + grant("P003", by="E000004"), "docs/.gitattributes": "*.md text\n"}
+    code, findings, stderr, _, _ = ci_run(tmp_path, change, base={"policies/baseline.yaml": STALE_BASELINE})
+    assert code == 1, (stderr, findings)
+    assert ("granter-authority", F2, 8) in {(f["rule"], f["path"], f["line"]) for f in findings
+                                            if not f.get("baselined")}
