@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Collection
 
 from permgate.findings import Finding
+from permgate.model import Grant, Workspace
 
 
 def finding_key(f: Finding, changed: Collection[str]) -> tuple[str, ...]:
@@ -21,19 +22,47 @@ def finding_key(f: Finding, changed: Collection[str]) -> tuple[str, ...]:
     return (f.rule, f.path)
 
 
+def grant_content(g: Grant) -> tuple[str, ...]:
+    """A grant entry as written, without where it is."""
+    return (g.employee, g.permission, g.granted_by, g.granted_on, g.reason, g.expires or "")
+
+
+def added_grants(ws: Workspace, base: Workspace, changed: Collection[str]) -> list[Grant]:
+    """Grants in changed files that the base does not hold word for word (a moved file adds none;
+    an edited entry, a renewed expiry for one, is added)."""
+    held = Counter(grant_content(g) for g in base.iter_grants())
+    out: list[Grant] = []
+    for f in ws.files:
+        if f.path not in changed:
+            continue
+        for g in f.grants:
+            key = grant_content(g)
+            if held[key] > 0:
+                held[key] -= 1
+            else:
+                out.append(g)
+    return out
+
+
 def split_new(head: list[Finding], base: list[Finding], changed: Collection[str],
-              prefer_new: Collection[tuple[str, int]] = ()) -> tuple[list[Finding], list[Finding]]:
+              prefer_new: Collection[tuple[str, int]] = (),
+              fresh: Collection[tuple[str, int]] = ()) -> tuple[list[Finding], list[Finding]]:
     """(new, pre-existing): a head finding is pre-existing while the base has one more of its key.
 
     Where a key has more findings than the base, the extras are new: those in files the change
     did not touch are matched first, then those not at ``prefer_new`` (the lines a proposal adds).
+    A finding about a grant at ``fresh`` (a grant entry the change adds or edits: ``added_grants``)
+    is new whatever the base holds: renewing an expired grant that was already flagged, or
+    re-granting it, is the change's own doing.
     """
     available = Counter(finding_key(f, changed) for f in base)
     new: list[Finding] = []
     old: list[Finding] = []
     for f in sorted(head, key=lambda f: (f.path in changed, (f.path, f.line) in prefer_new, f.sort_key())):
         k = finding_key(f, changed)
-        if available[k] > 0:
+        if f.permission is not None and (f.path, f.line) in fresh:
+            new.append(f)
+        elif available[k] > 0:
             available[k] -= 1
             old.append(f)
         else:

@@ -84,10 +84,13 @@ def _kind(path: str, assignments: str) -> str:
 def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config) -> str | None:
     """Why the change cannot be judged incrementally, or None."""
     assignments = config.assignments
+    folder = assignments.strip("/")
     for c in changes:
         for p in (c.old, c.new):
             if p is None:
                 continue
+            if p.casefold().startswith(folder.casefold() + "/") and not under(p, assignments):
+                return f"{p} is under a folder named like {assignments} but for case"
             if p == CONFIG_NAME or probe.is_gate_file(p):
                 return f"{p} is part of the gate"
             if p.rsplit("/", 1)[-1] == files.GITATTRIBUTES:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from permgate.change.changeset import ChangeSet
-from permgate.change.compare import split_new
+from permgate.change.compare import added_grants, split_new
 from permgate.config import Config
 from permgate.engine.evaluation import evaluate, rule_catalogue
 from permgate.errors import ConfigError
@@ -165,7 +165,11 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     head_findings = _dedupe(head_all)
     base_findings = _dedupe(evaluate(base_eval, config, today, own_policies=base_ws.policies))
     changed = change.paths()
-    new, old = split_new(head_findings, base_findings, changed)
+    fresh = {(g.path, g.line) for g in added_grants(head_ws, base_ws, changed)}
+    new, old = split_new(head_findings, base_findings, changed, fresh=fresh)
+    # the baseline accepts findings the base had; a finding the change brings is never baselined
+    # (the change's own copy of the register cannot accept it, nor can a stale entry of the base's)
+    new = [dataclasses.replace(f, baselined=None) if f.baselined is not None else f for f in new]
     new = [_explain_change(f, head_ws, base_ws, changed) for f in new]
     seen: set[str] = set()
     rules = []

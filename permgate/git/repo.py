@@ -380,6 +380,11 @@ class GitSource:
     def is_dir(self, rel: str) -> bool:
         return self._norm(rel) in self._dirs
 
+    def names(self, rel_dir: str) -> list[str]:
+        d = self._norm(rel_dir)
+        prefix = d + "/" if d else ""
+        return sorted({p[len(prefix):].split("/", 1)[0] for p in self._tree if p.startswith(prefix)})
+
     def list_files(self, rel_dir: str) -> list[str]:
         d = self._norm(rel_dir)
         prefix = d + "/" if d else ""

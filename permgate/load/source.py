@@ -37,6 +37,10 @@ class Source(Protocol):
         """YAML files below ``rel_dir`` (sorted) and (path, why) for entries refused."""
         ...
 
+    def names(self, rel_dir: str) -> list[str]:
+        """Names of every entry (files and folders) directly in ``rel_dir``, sorted; [] when absent."""
+        ...
+
     def content_id(self, rel: str) -> str | None:
         """A content hash of ``rel`` when cheaply known (a git blob id), else None."""
         ...
@@ -64,6 +68,12 @@ class FsSource:
 
     def walk_yaml(self, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
         return files.walk_yaml(self.root, rel_dir)
+
+    def names(self, rel_dir: str) -> list[str]:
+        try:
+            return sorted(os.listdir(os.path.join(self.root, rel_dir) if rel_dir not in ("", ".") else self.root))
+        except OSError:
+            return []
 
     def content_id(self, rel: str) -> str | None:
         return None
@@ -101,6 +111,9 @@ class MemorySource:
 
     def walk_yaml(self, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]]:
         return [], []
+
+    def names(self, rel_dir: str) -> list[str]:
+        return []
 
     def content_id(self, rel: str) -> str | None:
         return None

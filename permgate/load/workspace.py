@@ -229,7 +229,35 @@ def grants_paths(source: Source, config: Config) -> tuple[list[str], list[tuple[
     rel_dir = config.assignments
     if not source.is_dir(rel_dir):
         raise ConfigError(rel_dir, 1, 1, "assignments folder not found")
-    return source.walk_yaml(rel_dir)
+    paths, refused = source.walk_yaml(rel_dir)
+    twins = case_twins(source, rel_dir)
+    return paths, sorted([*refused, *twins]) if twins else refused
+
+
+#: what an entry named like the grants folder but for case is (a finding at its path)
+CASE_TWIN = ("differs from the grants folder `{folder}` only in letter case: on a case-insensitive checkout "
+             "(macOS, Windows) its files join that folder, but permgate does not read them; rename or move it")
+
+
+def case_twins(source: Source, rel_dir: str) -> list[tuple[str, str]]:
+    """(path, why) for each entry beside the grants folder whose name differs from it only in case."""
+    parent, _, name = rel_dir.strip("/").rpartition("/")
+    names = getattr(source, "names", None)
+    if names is None or not name:
+        return []
+    folded = name.casefold()
+    why = CASE_TWIN.format(folder=rel_dir)
+    out: list[tuple[str, str]] = []
+    for n in names(parent):
+        if n == name or n.casefold() != folded:
+            continue
+        twin = f"{parent}/{n}" if parent else n
+        if source.is_dir(twin):  # each file in it, where its grants would land (and what the walk refuses)
+            inside, refused = source.walk_yaml(twin)
+            out += [(p, why) for p in inside] + refused or [(twin, why)]
+        else:
+            out.append((twin, why))
+    return out
 
 
 def load_grants(source: Source, config: Config, employees: Collection[str] | None = None,

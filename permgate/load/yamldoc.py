@@ -48,6 +48,11 @@ _VALUE = "tag:yaml.org,2002:value"
 # read them as numbers, so an id written this way is ambiguous.
 _YAML12_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$")
 _YAML12_INT = re.compile(r"^0o[0-7]+$")
+#: plain scalars YAML 1.1 (PyYAML) reads as text but a YAML 1.2 reader as an integer: decimals with a
+#: leading zero and an 8 or 9 (``09``, ``0128``), which 1.1 takes for failed octals
+_YAML12_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+#: the tag permgate gives such a scalar: refused wherever it stands (keys, ids, values)
+AMBIGUOUS = "tag:permgate.invalid,2026:yaml-1.1-text-yaml-1.2-number"
 
 _constructor = SafeConstructor()
 
@@ -81,6 +86,8 @@ def _resolve_tag(value: str) -> str | None:
         return _FLOAT
     if _YAML12_INT.match(value):
         return _INT
+    if _YAML12_DECIMAL.match(value):
+        return AMBIGUOUS
     return None
 
 
@@ -296,6 +303,9 @@ def _build(text: str, path: str) -> Document:
             if resolved in (_MERGE, _VALUE):
                 raise reject(event, f"the plain scalar `{event.value}` is a YAML 1.1 merge/value "
                              "indicator, not text; quote it")
+            if resolved == AMBIGUOUS:
+                raise reject(event, f"`{show(event.value)}` is text to YAML 1.1 readers but a number to YAML 1.2 "
+                             "readers; quote it")
             if in_key_slot:
                 top = stack[-1]
                 if resolved is not None:

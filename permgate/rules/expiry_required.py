@@ -37,16 +37,21 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
 
     for g in grants_of_permissions(ws, sensitive):
         perm = sensitive[g.permission]
-        latest = add_days(parsed(g.granted_on), max_days)
+        # a grant dated in the future may be in force from the day it merges: counted from today,
+        # so a far-future granted_on cannot stretch the allowed period (docs/security.md)
+        start = parsed(g.granted_on)
+        future = start > ctx.today
+        latest = add_days(ctx.today if future else start, max_days)
         if g.expires is None:
             problem = "has no `expires`"
         elif parsed(g.expires) > latest:
             problem = f"expires {g.expires}, later than {latest.isoformat()}"
         else:
             continue
+        since = "after today (granted_on is in the future)" if future else "after granted_on"
         yield grant_violation(
             g, f"{perm.label} is sensitive ({perm.loc}); the grant to {who(ws, g.employee)} on {g.granted_on} "
-            f"{problem}: at most {max_days} days after granted_on",
+            f"{problem}: at most {max_days} days {since}",
             (permission_related(ws, perm, f"{perm.label} is marked sensitive"),))
 
 
@@ -58,7 +63,8 @@ RULE = Rule(
     settings={"max_days": f"longest a sensitive grant may run after `granted_on` (default {DEFAULT_MAX_DAYS})"},
     doc=RuleDoc(
         flags="A grant of a permission the catalog marks `sensitive: true` that has no `expires:`, or whose "
-              "`expires:` is more than `max_days` (default 180) after its `granted_on:`.",
+              "`expires:` is more than `max_days` (default 180) after its `granted_on:` (after today, for a grant "
+              "dated in the future: it may be in force from the day it merges).",
         why="Access to non-public data should end when the task ends. Grants without an end date outlive "
             "the reason they were given: the 2023 holders kept a distribution permission for up to 20 months.",
         fix="Add `expires: YYYY-MM-DD` no later than `max_days` after `granted_on`; renew with a new "

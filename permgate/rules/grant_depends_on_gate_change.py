@@ -15,29 +15,13 @@ dropping a mark or moving a person are all caught the same way, by what they do 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Iterator
 
+from permgate.change.compare import added_grants
 from permgate.findings import Finding, Related, Violation
 from permgate.model import Grant, Loc, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
-from permgate.rules.policy_change import catalog_changes, grant_content, renamed_permissions
-
-
-def added_grants(ws: Workspace, base: Workspace, changed: frozenset[str]) -> list[Grant]:
-    """Grants in changed files that the base does not hold word for word (a moved file adds none)."""
-    held = Counter(grant_content(g) for g in base.iter_grants())
-    out: list[Grant] = []
-    for f in ws.files:
-        if f.path not in changed:
-            continue
-        for g in f.grants:
-            key = grant_content(g)
-            if held[key] > 0:
-                held[key] -= 1
-            else:
-                out.append(g)
-    return out
+from permgate.rules.policy_change import catalog_changes, renamed_permissions
 
 
 def _fmt(value: str | None) -> str:

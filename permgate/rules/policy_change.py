@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from permgate.change.changeset import ChangeSet
+from permgate.change.compare import grant_content
 from permgate.config import CONFIG_NAME, Config
 from permgate.findings import Related, Violation
-from permgate.model import Change, Grant, Loc, Permission, PolicyRule, Waiver, Workspace
+from permgate.model import Change, Loc, Permission, PolicyRule, Waiver, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
 
 _RULE_FIELDS = ("kind", "severity", "summary", "waivable", "description")
@@ -254,11 +255,6 @@ def edited_grants(ws: Workspace, ctx: Context) -> list[Change]:
     if ctx.change is None:
         return []
     return [c for c in ctx.change.grants_changes() if not _moved_as_is(c, ws, ctx.base)]
-
-
-def grant_content(g: Grant) -> tuple[str, ...]:
-    """A grant entry as written, without where it is."""
-    return (g.employee, g.permission, g.granted_by, g.granted_on, g.reason, g.expires or "")
 
 
 def gate_changes(ws: Workspace, ctx: Context) -> list[Violation]:

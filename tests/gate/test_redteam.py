@@ -3,9 +3,9 @@
 Each test builds the grants repository at ``main`` (``permgate.rules.examples``), the pull request
 on a branch, GitHub's merge commit (``git merge --no-ff``), a fresh ``git clone`` checked out at
 that merge commit, and runs ``python -m permgate check --base <first parent>`` there, exactly as
-``examples/github-workflow.yml`` does.  Each asserts what SHOULD happen (exit 1 with a finding at
-the grant's path:line) and is a strict xfail while the bypass stands: when a fix lands, the
-test starts passing and the strict xfail turns red, so the marker must be removed with the fix.
+``examples/github-workflow.yml`` does.  Each asserts what must happen (exit 1 with a finding at
+the grant's path:line).  Each was a bypass found by a red-team session (exit 0) and is fixed; the
+threat model in docs/security.md names the fix.
 """
 
 from __future__ import annotations
@@ -78,10 +78,6 @@ EXPIRED = BASE[F2] + grant("P002", by="E000003", on="2025-01-05", expires="2025-
 RENEWED = EXPIRED.replace("expires: 2025-06-30", "expires: 2027-06-30")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "findings are new only by key (rule + employee + permission, compare.finding_key): an expired "
-    "distribution grant to a retail-sales employee at the base already has the key, so renewing it "
-    "(a live grant after the merge) is 'pre-existing' and the gate exits 0"))
 def test_renewing_an_expired_cross_boundary_grant_is_a_new_finding(tmp_path: Path) -> None:
     code, findings, stderr, clone, base = ci_run(tmp_path, {F2: RENEWED}, base={F2: EXPIRED})
     # the incremental and the full --base paths agree on the verdict (the bypass is not path-specific)
@@ -106,10 +102,6 @@ NUMERIC_CATALOG = BASE["catalog.yaml"] + (
 YAML12_INT = re.compile(r"[-+]?[0-9]+")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "yamldoc._resolve_tag flags YAML 1.2 numbers 0o.. and ..e.. but not decimal ints with a leading "
-    "zero and an 8 or 9 (09, 0128), which YAML 1.1 reads as text: a YAML 1.2 provisioning system "
-    "reads `permission: 09` as 9, a distribution permission, while the gate judges \"09\""))
 def test_an_id_that_yaml_1_2_reads_as_a_number_is_refused(tmp_path: Path) -> None:
     assert YAML12_INT.fullmatch("09") and int("09") == 9  # what a YAML 1.2 reader makes of it
     sneaky = BASE[F2] + grant("09", reason="tariff desk, ticket ACC-00130")
@@ -124,10 +116,6 @@ def test_an_id_that_yaml_1_2_reads_as_a_number_is_refused(tmp_path: Path) -> Non
 CASE_FOLDED = "Assignments/retail-sales/E000002.yml"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "only the exact `assignments/` is walked; `Assignments/retail-sales/E000002.yml` is never read, yet "
-    "on a case-insensitive checkout (macOS, Windows: where a provisioning job or a manager's clone may "
-    "run) git writes it into assignments/retail-sales/, a second grants file holding P002"))
 def test_a_grants_folder_that_differs_only_by_case_is_not_skipped_in_silence(tmp_path: Path) -> None:
     code, findings, stderr, _, _ = ci_run(tmp_path, {CASE_FOLDED: BASE[F2] + grant("P002")})
     assert code == 1, (stderr, findings)
@@ -139,10 +127,6 @@ def test_a_grants_folder_that_differs_only_by_case_is_not_skipped_in_silence(tmp
 FUTURE = BASE[F2] + grant("P006", on="2099-01-01", expires="2099-06-01", reason="payroll cover, ticket ACC-00140")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "expiry-required measures max_days from granted_on, and no rule flags a granted_on after today "
-    "(docs/security.md says so): a sensitive grant dated 2099-01-01, expiring 2099-06-01, is live "
-    "for 73 years to a system that provisions on merge, and the gate exits 0"))
 def test_a_sensitive_grant_dated_in_the_future_does_not_escape_its_expiry(tmp_path: Path) -> None:
     code, findings, stderr, _, _ = ci_run(tmp_path, {F2: FUTURE})
     assert code == 1, (stderr, findings)
@@ -158,11 +142,6 @@ STALE_BASELINE = ("created: 2026-01-10\nexpires: 2026-06-30\nfindings:\n"
                   "- {rule: granter-authority, employee: E000002, permission: P003}\n")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the full --base path applies the head's baseline to new findings: a stale entry (its grant "
-    "revoked, baseline-unused at the base) silently baselines the same key when the pull request "
-    "grants it again; any harmless .gitattributes (docs/.gitattributes) makes the incremental path, "
-    "which drops the baseline and says exit 1, decline to the full path, which says exit 0"))
 def test_a_stale_baseline_entry_does_not_accept_a_grant_the_change_adds(tmp_path: Path) -> None:
     change = {F2: BASE[F2] + grant("P003", by="E000004"), "docs/.gitattributes": "*.md text\n"}
     code, findings, stderr, _, _ = ci_run(tmp_path, change, base={"policies/baseline.yaml": STALE_BASELINE})
