@@ -122,6 +122,11 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
     repo = Repo(root)
     commit = repo.resolve(ref)
     head_commit = repo.resolve(head)
+    if commit == head_commit and repo.uncommitted():
+        # e.g. `args: [--base, HEAD]` in a pre-commit hook: the staged change is not a commit yet
+        raise UsageError(f"--base {ref} and --head {head} are the same commit ({commit[:12]}): there is no "
+                         f"change to judge, and --base reads commits, not the uncommitted changes under "
+                         f"{root}; in a pre-commit hook use the baseline (docs/ci.md)")
     head_source = GitSource(repo, head_commit, label=root)
     head_config = load_config(head_source)
     changes = tuple(repo.changes(commit, head_commit))
