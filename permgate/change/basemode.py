@@ -107,7 +107,8 @@ def load_base(source: Source, config: Config, ref: str) -> tuple[Workspace, bool
 
 
 def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache | None = None,
-                       incremental: bool = True, head: str = "HEAD") -> BaseOutcome:
+                       incremental: bool = True, head: str = "HEAD",
+                       refuse_nothing_to_judge: bool = False) -> BaseOutcome:
     """Evaluate the commit ``head`` of the repository at ``root`` against git revision ``ref``.
 
     Both sides are read from git objects (``GitSource``); the working tree is never read.
@@ -116,12 +117,19 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
     exactly is judged by re-evaluating only the employees it touches (``BaseOutcome.scope``);
     any other change, or ``incremental=False``, loads and evaluates both trees in full.
     ``cache`` keeps the index that makes the first cheap (``None``: built in memory).
+    ``refuse_nothing_to_judge`` (the command line): ``UsageError`` when ``ref`` and ``head`` are
+    the same commit while tracked files under ``root`` are uncommitted, which would judge nothing.
     """
     if not os.path.isdir(root):
         raise UsageError(f"--root {root}: not a directory")
     repo = Repo(root)
     commit = repo.resolve(ref)
     head_commit = repo.resolve(head)
+    if refuse_nothing_to_judge and commit == head_commit and repo.uncommitted():
+        # e.g. `args: [--base, HEAD]` in a pre-commit hook: the staged change is not a commit yet
+        raise UsageError(f"--base {ref} and --head {head} are the same commit ({commit[:12]}): there is no "
+                         f"change to judge, and --base reads commits, not the uncommitted changes under "
+                         f"{root}; in a pre-commit hook use the baseline (docs/ci.md)")
     head_source = GitSource(repo, head_commit, label=root)
     head_config = load_config(head_source)
     changes = tuple(repo.changes(commit, head_commit))

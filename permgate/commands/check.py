@@ -214,7 +214,7 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     from permgate.reporters import REPORTERS, Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
-    result = check_against_base(settings.root, ref, today, cache, head=settings.head)
+    result = check_against_base(settings.root, ref, today, cache, head=settings.head, refuse_nothing_to_judge=True)
     extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}

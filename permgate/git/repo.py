@@ -92,6 +92,12 @@ class Repo:
                 if shallow else ""
             raise GitError(f"unknown git revision `{ref}`{hint}") from None
 
+    def uncommitted(self) -> bool:
+        """Whether a tracked file under ``root`` differs from ``HEAD`` (staged or not)."""
+        listed = self._run(self.root, "--no-optional-locks", "status", "--porcelain", "-z",
+                           "--untracked-files=no", "--", ".")
+        return bool(listed.strip(b"\0"))
+
     def _inside(self, path: str) -> str | None:
         """``path`` (relative to the git top level) made relative to ``root``, or None."""
         if not self.prefix:
