@@ -20,8 +20,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from permgate.change.basemode import check_against_base
 from permgate.rules.examples import BASE, build
 from tests.git_helpers import GIT_ENV, commit_all, git, init_repo, write_files
