@@ -633,12 +633,15 @@ def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Or
     (root / org.path(c)).unlink()
     (root / "assignments" / "corporate" / "new.yaml").write_text(grants_file(a, grant(org.sales_perms()[1], a)))
     commit_all(root, "the base moves on")
-    append(root, org.path(a), grant(org.sales_perms()[2], a))
-    second = check_against_base(str(root), "HEAD", TODAY, cache)
+    git(root, "tag", "base2")
+    added = append(root, org.path(a), grant(org.sales_perms()[2], a))
+    commit_all(root, "the next change")  # --base judges commits: the change is HEAD, the base base2
+    second = check_against_base(str(root), "base2", TODAY, cache)
     assert second.scope is not None and second.scope.index == "derived"
-    assert second.new == check_against_base(str(root), "HEAD", TODAY, incremental=False).new
+    assert second.new == check_against_base(str(root), "base2", TODAY, incremental=False).new
+    assert (org.path(a), added) in {(f.path, f.line) for f in second.new}  # the change is judged, not HEAD against itself
     r = Repo(str(root))
-    commit = r.resolve("HEAD")
+    commit = r.resolve("base2")
     fresh = employee_index(r, commit, load_config(FsSource(str(root))), None)
     derived = employee_index(r, commit, load_config(FsSource(str(root))), cache)
     assert fresh is not None and derived is not None and derived.how == "cached"
@@ -648,9 +651,11 @@ def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Or
     # a symlink arrives in the base: the derived index knows, and the run declines
     (root / "assignments" / "corporate" / "alias.yaml").symlink_to("new.yaml")
     commit_all(root, "an alias")
+    git(root, "tag", "base3")
     append(root, org.path(a), grant(org.sales_perms()[3], a))
-    third = check_against_base(str(root), "HEAD", TODAY, cache)
-    assert third.declined == "assignments/corporate/alias.yaml is a symlink or submodule at HEAD"
+    commit_all(root, "the change after it")
+    third = check_against_base(str(root), "base3", TODAY, cache)
+    assert third.declined == "assignments/corporate/alias.yaml is a symlink or submodule at base3"
 
 
 def test_files_of_other_employees_are_never_judged(repo: tuple[Path, Org]) -> None:
