@@ -639,7 +639,8 @@ def test_index_of_a_later_base_is_derived_from_the_last_one(repo: tuple[Path, Or
     second = check_against_base(str(root), "base2", TODAY, cache)
     assert second.scope is not None and second.scope.index == "derived"
     assert second.new == check_against_base(str(root), "base2", TODAY, incremental=False).new
-    assert (org.path(a), added) in {(f.path, f.line) for f in second.new}  # the change is judged, not HEAD against itself
+    # the change is judged, not HEAD against itself
+    assert (org.path(a), added) in {(f.path, f.line) for f in second.new}
     r = Repo(str(root))
     commit = r.resolve("base2")
     fresh = employee_index(r, commit, load_config(FsSource(str(root))), None)
