@@ -29,6 +29,8 @@ from permgate.load.workspace import load_workspace
 from permgate.model import Grant, Person, ReviewFile, Workspace
 from permgate.rules.forbidden_owner import protected_owners
 
+#: the reviewer file of grants nobody but their grantee could review (docs/reviews.md)
+UNASSIGNED = "unassigned"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _SCOPE = re.compile(r"all|sensitive|(division|permission|rule):[A-Za-z0-9][A-Za-z0-9._:-]*")
 
@@ -177,11 +179,9 @@ def run_open(settings: OpenSettings) -> Outcome:
     lists: dict[str, list[Grant]] = {}
     for g in grants:
         reviewer = reviewer_of(ws, g, protected, heads, delegates)
-        if reviewer is None:
-            raise UsageError(f"{g.path}:{g.line}: nobody can review {g.permission} held by {g.employee} (no "
-                             "manager and no division head other than the grantee); name a delegate in "
-                             "settings: review: delegates")
-        lists.setdefault(reviewer, []).append(g)
+        # nobody but the grantee (the head of the organisation): listed for a person to be found, never
+        # dropped; pending there, they are review-overdue after --due and block close
+        lists.setdefault(reviewer or UNASSIGNED, []).append(g)
     if not lists:
         return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
     planned = [(f"{folder}/{reviewer}.yaml", render_review(
