@@ -37,6 +37,8 @@ class Config:
     waivers: str | None = None
     #: the baseline (``permgate baseline``); None means ``baseline.yaml`` in the policies folder
     baseline: str | None = None
+    #: the access reviews (``permgate review``), one folder per campaign
+    reviews: str = "reviews"
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     path: str | None = None
@@ -97,6 +99,7 @@ def load_config(source: Source | str) -> Config:
         policies=resolved.get("policies", "policies"),
         waivers=resolved.get("waivers"),
         baseline=resolved.get("baseline"),
+        reviews=resolved.get("reviews", "reviews"),
         severity=MappingProxyType(dict(severity)),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         path=CONFIG_NAME,

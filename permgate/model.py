@@ -157,6 +157,50 @@ class Baseline:
     entries: Mapping[tuple[str, ...], BaselineEntry]
 
 
+class ReviewItem(NamedTuple):
+    """One grant listed in a reviewer's file of an access review (``permgate review open``);
+    ``line``/``column`` are those of its ``- employee:`` item, ``decision_line`` of its ``decision``."""
+
+    employee: str
+    permission: str
+    granted_by: str
+    granted_on: str
+    file: str
+    decision: str  # pending | keep | revoke
+    reason: str
+    line: int
+    column: int
+    decision_line: int
+    decision_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFile:
+    """One reviewer's file of a campaign, ``reviews/<campaign>/<reviewer>.yaml`` (docs/reviews.md)."""
+
+    path: str
+    campaign: str
+    due: str
+    opened_on: str
+    scope: str
+    reviewer: str
+    reviewer_loc: Loc
+    items: tuple[ReviewItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedCampaign:
+    """``reviews/<campaign>/campaign.yaml``, written by ``permgate review close``."""
+
+    path: str
+    campaign: str
+    closed_on: str
+    kept: int
+    revoked: int
+    pending: int
+    loc: Loc
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Everything one run reads. ``grants`` is every usable grant, in file order."""
@@ -177,6 +221,12 @@ class Workspace:
     waivers_path: str | None = None
     #: the accepted findings (``permgate baseline``); None: no baseline, or not applied
     baseline: Baseline | None = None
+    #: access reviews (``permgate review``): every reviewer's file, the closed campaigns, and the
+    #: review files that could not be used (``invalid-review``); read with the frame
+    reviews: tuple[ReviewFile, ...] = ()
+    campaigns: tuple[ClosedCampaign, ...] = ()
+    review_problems: tuple[LoadProblem, ...] = ()
+    reviews_path: str = "reviews"
     # caches built on first use; init=False, so every construction and dataclasses.replace starts them empty
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)

@@ -99,7 +99,8 @@ def build(root: Path, employees: int = 48, seed: int = 11) -> Planted:
         f"      - name: first\n        any_of: [{held[0]}]\n      - name: last\n        any_of: [{pool[13]}]\n",
         encoding="utf-8")
     (root / "policies" / "settings.yaml").write_text(
-        "---\nsettings:\n  bulk-grant:\n    share: 0.3\n    min_grants: 10\n", encoding="utf-8")
+        "---\nsettings:\n  bulk-grant:\n    share: 0.3\n    min_grants: 10\n"
+        "  not-recertified:\n    max_days: 365\n", encoding="utf-8")
     # b's file in the wrong folder; c's second file beside the first; d's second file partly invalid
     b_from, b_to = asg / "retail-sales" / f"{b}.yaml", asg / "distribution" / f"{b}.yaml"
     b_to.write_text(b_from.read_text("utf-8"), encoding="utf-8")

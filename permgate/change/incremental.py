@@ -34,7 +34,8 @@ catalog change that adds, removes, retires or re-owns a permission (``bulk-grant
 of a whole division); a changed path under ``assignments/`` the walk could read differently
 (a hidden name, a name that is not UTF-8); a changed ``.gitattributes`` anywhere (the full
 path reports checkout conversions); a symlink or submodule in the base's ``assignments/``,
-among its gate files or among the head's changed files; a missing folder; or any error
+among its gate files or among the head's changed files; a missing folder; access reviews at the head or in the change
+(``reviews/``: ``not-recertified`` reads every campaign); or any error
 while loading the catalog, people, policies or waivers (the full path reports it with its
 usual wording).
 
@@ -95,6 +96,8 @@ def _decline_change(changes: Iterable[Change], probe: ChangeSet, config: Config)
                 return f"{p} is part of the gate"
             if p.rsplit("/", 1)[-1] == files.GITATTRIBUTES:
                 return f"{p} says how git checks files out"
+            if under(p, config.reviews):
+                return f"{p} is an access review (judged with the whole workspace)"
             if under(p, assignments) and _kind(p, assignments) == "odd":
                 return f"{p} is not a plain grants file name"
     return None
@@ -137,6 +140,9 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         return why
     if repo.tree_id(head_commit, config.assignments) is None:
         return f"{config.assignments} not found"
+    if repo.tree_id(head_commit, config.reviews) is not None:
+        # not-recertified reads every closed campaign: the full path loads them with the frame
+        return f"{config.reviews} holds access reviews"
     base_index = employee_index(repo, commit, config, cache, caching_tuning(cache), root, set(probe.paths()))
     if base_index is None:
         return f"{config.assignments} is not a folder at {ref}"

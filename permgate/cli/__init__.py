@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "Rewrite grants files into the canonical layout (default: every file under assignments/)."),
     "test": ("policy_test", "policy_test",
              "Run the policy test cases (PATH, default: policies/tests/ under --root)."),
+    "review": ("review", "review",
+               "Access reviews (recertification) as data in git: open a campaign, answer it in a commit, close it."),
     "reconcile": ("reconcile", "reconcile",
                   "Compare the system of record's export with the grants repository, and apply the policies to it."),
 }

@@ -19,7 +19,8 @@ whole organisation:
    findings of entries the walk refused;
 4. the waiver step and the sort run here, exactly as ``engine.evaluate`` ends.
 
-``change`` rules are silent without ``--base``, and ``waivers`` rules are the waiver step.
+``change`` rules are silent without ``--base``, ``waivers`` rules are the waiver step, and
+``reviews`` rules (the access review files, part of the frame) run once, here.
 The result is the one ``evaluate`` gives on the whole workspace, whatever the chunk size or
 the number of workers (tests/test_split.py, tests/rules/test_scope.py).
 """
@@ -229,6 +230,8 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
         loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
         findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
 
+    if frame.reviews or frame.review_problems:  # the access review files: judged once, on the frame
+        findings.extend(engine.review_findings(frame, config, today))
     waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files))
     counted = sum(r.files for r in finished) + (len({path for path, _ in refused} - set(paths)) if refused else 0)
     return SplitResult(

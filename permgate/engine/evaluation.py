@@ -128,7 +128,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
 #: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
-SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile")
+SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
 
 
 def splittable(ws: Workspace) -> bool:
@@ -147,6 +147,13 @@ def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Fin
     """
     ctx = Context(today=today, policies=ws.policies)
     return [f for job in _rule_work(ws, config, ctx, "employee") for f in job()]
+
+
+def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Finding]:
+    """The findings of the ``reviews``-scope rules (the access review files, read with the frame), stamped
+    and unsorted: the split check runs them once, on the frame, as ``evaluate`` runs them on the whole."""
+    ctx = Context(today=today, policies=frame.policies)
+    return [f for job in _rule_work(frame, config, ctx, "reviews") for f in job()]
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:

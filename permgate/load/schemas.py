@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # jsonschema takes a tenth of a second to import: only runs t
 from permgate.load.fastschema import Check, compile_schema
 from permgate.load.yamldoc import Document, JsonPath, show
 
-KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests", "baseline")
+KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests", "baseline",
+         "review", "campaign")
 
 _TYPE_WORDS = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
                dict: "a mapping", list: "a list", str: "a string"}

@@ -18,6 +18,7 @@ from permgate.load import canonical, files
 from permgate.load.attributes import conversion_problems
 from permgate.load.baseline import load_baseline
 from permgate.load.bulk import Tuning, load_many
+from permgate.load.reviews import load_reviews
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
@@ -319,6 +320,7 @@ def load_frame(source: Source, config: Config) -> Workspace:
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
     baseline = load_baseline(source, config)
+    reviews, campaigns, review_problems = load_reviews(source, config)
     return Workspace(
         root=source.label,
         catalog_path=config.catalog,
@@ -334,4 +336,8 @@ def load_frame(source: Source, config: Config) -> Workspace:
         waivers=waivers,
         waivers_path=config.waivers_path,
         baseline=baseline,
+        reviews=reviews,
+        campaigns=campaigns,
+        review_problems=review_problems,
+        reviews_path=config.reviews,
     )

@@ -23,13 +23,18 @@ from permgate.rules import (
     granter_authority,
     invalid_export,
     invalid_file,
+    invalid_review,
     misplaced_file,
     missing_justification,
+    not_recertified,
     policy_change,
     policy_changed_with_grants,
     privilege_management,
     retired_permission,
+    review_bulk_keep,
+    review_overdue,
     self_grant,
+    self_review,
     stale_after_transfer,
     undeclared_access,
     unknown_employee,
@@ -74,6 +79,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     expired_but_active.RULE,
     unprovisioned_grant.RULE,
     unused_grant.RULE,
+    # access reviews (permgate review, docs/reviews.md)
+    invalid_review.RULE,
+    review_overdue.RULE,
+    self_review.RULE,
+    review_bulk_keep.RULE,
+    not_recertified.RULE,
 )
 
 

@@ -71,9 +71,11 @@ class Context:
 #: - ``change``: judges the change itself in ``--base`` mode (reads ``Context.base`` and
 #:   ``Context.change``); silent in a plain run.
 #: - ``waivers``: reported by the engine's waiver step after every other rule (``check`` yields nothing).
+#: - ``reviews``: judges the access reviews (``Workspace.reviews``, read with the frame: catalog,
+#:   people, policies); depends on no grants file, so the split check runs it once, on the frame.
 #: - ``reconcile``: compares the workspace with the system of record (reads ``Context.actual``);
 #:   silent without it, so only ``permgate reconcile`` runs them.
-SCOPES = ("employee", "change", "waivers", "reconcile")
+SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
 
 
 @dataclass(frozen=True)

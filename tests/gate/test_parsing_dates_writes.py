@@ -153,7 +153,8 @@ def _schema_patterns() -> list[tuple[str, str]]:
     return [(name, json.loads(f'"{p}"')) for name, p in out]
 
 
-SAMPLES = ("E000001", "retail-sales", "2026-01-05", "forbidden-owner", "assignments/x/E1.yaml:3")
+SAMPLES = ("E000001", "retail-sales", "2026-01-05", "forbidden-owner", "assignments/x/E1.yaml:3",
+           "division:retail-sales")
 
 
 @pytest.mark.parametrize(("schema", "pattern"), _schema_patterns())

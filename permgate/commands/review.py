@@ -1,0 +1,311 @@
+"""``permgate review open|close|status``: access reviews (recertification) kept as data in git.
+
+``open`` writes one file per reviewer, ``reviews/<campaign>/<reviewer>.yaml``, listing each grant in
+scope (file and line, granter and date, the rules that flag it today) with ``decision: pending``;
+reviewers answer in a commit (``keep`` or ``revoke`` and a reason), ``check`` judges the answers
+(``review-overdue``, ``self-review``, ``review-bulk-keep``, ``not-recertified``), and ``close``
+removes the revoked grants byte for byte as ``permgate revoke`` does and writes
+``reviews/<campaign>/campaign.yaml``.  docs/reviews.md says who reviews what, and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
+from permgate.config import Config, load_config
+from permgate.edit.atomic import check_writable, write_inside
+from permgate.edit.revoke import Removal, remove_entries
+from permgate.errors import UsageError
+from permgate.load import files
+from permgate.load.reviews import CAMPAIGN_FILE
+from permgate.load.workspace import load_workspace
+from permgate.model import Grant, Person, ReviewFile, Workspace
+from permgate.rules.forbidden_owner import protected_owners
+
+#: the reviewer file of grants nobody but their grantee could review (docs/reviews.md)
+UNASSIGNED = "unassigned"
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_SCOPE = re.compile(r"all|sensitive|(division|permission|rule):[A-Za-z0-9][A-Za-z0-9._:-]*")
+
+
+@dataclass(frozen=True)
+class OpenSettings:
+    campaign: str
+    due: dt.date
+    scope: str = "all"
+    root: str = "."
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class CloseSettings:
+    campaign: str
+    root: str = "."
+    dry_run: bool = False
+    force: bool = False
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    campaign: str | None = None
+    root: str = "."
+    format: str = "text"
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is valid YAML): never read as anything but text."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def division_heads(ws: Workspace) -> dict[str, str]:
+    """The head of each division: the person in it with no manager in it.  Where several people
+    qualify, the one with the most people of the division below them, then the lowest id."""
+    people = ws.people
+    candidates: dict[str, list[str]] = {}
+    for p in people.values():
+        boss = people.get(p.manager) if p.manager else None
+        if boss is None or boss.division != p.division:
+            candidates.setdefault(p.division, []).append(p.id)
+    heads: dict[str, str] = {}
+    below: Counter[str] | None = None
+    for division, ids in candidates.items():
+        if len(ids) > 1:
+            if below is None:  # only organisations with several heads in a division pay for this walk
+                below = Counter()
+                for p in people.values():
+                    for m in ws.management_chain(p.id):
+                        boss = people.get(m)
+                        if boss is not None and boss.division == p.division:
+                            below[m] += 1
+            counts = below
+            ids = sorted(ids, key=lambda i: (-counts[i], i))
+        heads[division] = min(ids) if len(ids) == 1 else ids[0]
+    return heads
+
+
+def reviewer_of(ws: Workspace, grant: Grant, protected: Mapping[str, object], heads: Mapping[str, str],
+                delegates: Mapping[str, str]) -> str | None:
+    """Who reviews ``grant``: the head of the owning division for a permission a ``forbidden-owner``
+    rule protects, else the grantee's manager (without one: the head of the owning division, then of
+    the grantee's division); never the grantee; then the delegate ``settings: review: delegates`` names."""
+    perm = ws.catalog.get(grant.permission)
+    person: Person | None = ws.people.get(grant.employee)
+    owner = perm.owner_division if perm is not None else None
+    options: list[str | None] = []
+    if owner is not None and owner in protected:
+        options.append(heads.get(owner))
+    options.append(person.manager if person is not None else None)
+    options.append(heads.get(owner) if owner is not None else None)
+    options.append(heads.get(person.division) if person is not None else None)
+    for option in options:
+        if option is not None and option != grant.employee:
+            delegate = delegates.get(option, option)
+            return delegate if delegate != grant.employee else option
+    return None
+
+
+def _in_scope(ws: Workspace, scope: str, config: Config,
+              today: dt.date) -> tuple[list[Grant], dict[tuple[str, int], list[str]]]:
+    from permgate.engine.evaluation import evaluate, rule_catalogue  # only review open runs the rules
+
+    findings = evaluate(ws, config, today)
+    flagged: dict[tuple[str, int], list[str]] = {}
+    for f in findings:
+        if f.permission is not None and f.waived is None:
+            rules = flagged.setdefault((f.path, f.line), [])
+            if f.rule not in rules:
+                rules.append(f.rule)
+    grants = list(ws.iter_grants())
+    kind, _, value = scope.partition(":")
+    if kind == "sensitive":
+        grants = [g for g in grants if (p := ws.catalog.get(g.permission)) is not None and p.sensitive]
+    elif kind == "division":
+        grants = [g for g in grants if (q := ws.people.get(g.employee)) is not None and q.division == value]
+    elif kind == "permission":
+        grants = [g for g in grants if g.permission == value]
+    elif kind == "rule":
+        if value not in {info.id for info in rule_catalogue(ws, config)}:
+            raise UsageError(f"--scope rule:{value}: no such rule (permgate rules lists them)")
+        grants = [g for g in grants if value in flagged.get((g.path, g.line), ())]
+    return grants, flagged
+
+
+def render_review(campaign: str, due: str, opened_on: str, scope: str, reviewer: str,
+                  grants: list[Grant], flagged: Mapping[tuple[str, int], list[str]]) -> str:
+    out = ["---",
+           f"# access review {campaign}: set each decision to keep or revoke, with a reason (docs/reviews.md)",
+           f"campaign: {_q(campaign)}", f"due: {due}", f"opened_on: {opened_on}", f"scope: {_q(scope)}",
+           f"reviewer: {_q(reviewer)}", "items:"]
+    for g in grants:
+        rules = ", ".join(map(_q, flagged.get((g.path, g.line), ())))
+        out += [f"  - employee: {_q(g.employee)}", f"    permission: {_q(g.permission)}",
+                f"    file: {_q(g.path)}", f"    line: {g.line}", f"    granted_by: {_q(g.granted_by)}",
+                f"    granted_on: {g.granted_on}", f"    findings: [{rules}]",
+                "    decision: pending", '    reason: ""']
+    return "\n".join(out) + "\n"
+
+
+def campaign_dir(config: Config, campaign: str) -> str:
+    if not _ID.fullmatch(campaign):
+        raise UsageError(f"--campaign {campaign}: use letters, digits, '.', '_', ':' or '-' (a folder name)")
+    return files.normalise(f"{config.reviews}/{campaign}")
+
+
+def run_open(settings: OpenSettings) -> Outcome:
+    today = settings.today or dt.date.today()
+    if not _SCOPE.fullmatch(settings.scope):
+        raise UsageError(f"--scope {settings.scope}: use all, sensitive, division:NAME, permission:ID or rule:ID")
+    if settings.due < today:
+        raise UsageError(f"--due {settings.due.isoformat()} is before today ({today.isoformat()})")
+    root = settings.root
+    config = load_config(root)
+    folder = campaign_dir(config, settings.campaign)
+    ws = load_workspace(root, config)
+    if any(r.campaign == settings.campaign for r in ws.reviews) or any(
+            c.campaign == settings.campaign for c in ws.campaigns) or os.path.lexists(os.path.join(root, folder)):
+        raise UsageError(f"campaign {settings.campaign} exists already ({folder}); choose another id")
+    grants, flagged = _in_scope(ws, settings.scope, config, today)
+    heads = division_heads(ws)
+    protected = protected_owners(ws)
+    delegates: Mapping[str, str] = ws.settings.get("review", {}).get("delegates", {})
+    lists: dict[str, list[Grant]] = {}
+    for g in grants:
+        reviewer = reviewer_of(ws, g, protected, heads, delegates)
+        # nobody but the grantee (the head of the organisation): listed for a person to be found, never
+        # dropped; pending there, they are review-overdue after --due and block close
+        lists.setdefault(reviewer or UNASSIGNED, []).append(g)
+    if not lists:
+        return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
+    planned = [(f"{folder}/{reviewer}.yaml", render_review(
+        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer,
+        sorted(items, key=lambda g: (g.path, g.line)), flagged)) for reviewer, items in sorted(lists.items())]
+    for rel, _ in planned:
+        check_writable(root, rel)
+    for rel, text in planned:
+        write_inside(root, rel, text.encode("utf-8"))
+    out = [f"{rel}: {len(lists[rel.rsplit('/', 1)[1][:-5]])} items" for rel, _ in planned]
+    out.append(f"campaign {settings.campaign}: {len(grants)} grants for {len(planned)} reviewers, "
+               f"due {settings.due.isoformat()}")
+    return Outcome("\n".join(out) + "\n")
+
+
+def _campaign(ws: Workspace, config: Config, campaign: str) -> list[ReviewFile]:
+    folder = campaign_dir(config, campaign)
+    bad = [p for p in ws.review_problems if p.path.startswith(folder + "/")]
+    if bad:
+        p = bad[0]
+        raise UsageError(f"{p.path}:{p.line}:{p.column}: {p.message} (permgate check reports it as invalid-review)")
+    reviews = [r for r in ws.reviews if r.campaign == campaign]
+    if not reviews and not any(c.campaign == campaign for c in ws.campaigns):
+        raise UsageError(f"campaign {campaign}: no review files in {folder}")
+    return reviews
+
+
+def run_close(settings: CloseSettings) -> Outcome:
+    today = settings.today or dt.date.today()
+    root = settings.root
+    config = load_config(root)
+    ws = load_workspace(root, config)
+    reviews = _campaign(ws, config, settings.campaign)
+    closed = next((c for c in ws.campaigns if c.campaign == settings.campaign), None)
+    if closed is not None:
+        return Outcome(f"campaign {settings.campaign} was closed on {closed.closed_on} ({closed.path}); "
+                       "nothing changed\n")
+    pending = [(r, i) for r in reviews for i in r.items if i.decision == "pending"]
+    listed = [f"{r.path}:{i.decision_line}: pending: {i.permission} held by {i.employee}" for r, i in pending]
+    if pending and not settings.force:
+        raise UsageError(f"campaign {settings.campaign}: {len(pending)} decisions are pending; have them decided, "
+                         "or close with --force (they are listed):\n" + "\n".join(listed))
+    chosen: dict[str, list[Grant]] = {}
+    gone: list[str] = []
+    revoked = 0
+    for r in reviews:
+        for i in r.items:
+            if i.decision != "revoke":
+                continue
+            revoked += 1
+            held = [g for g in ws.grants_of(i.employee) if g.permission == i.permission
+                    and (i.granted_on == "?" or g.granted_on == i.granted_on)]
+            if not held:
+                gone.append(f"{r.path}:{i.line}: {i.permission} held by {i.employee} is no longer in the grants files")
+            for g in held:
+                if g not in chosen.setdefault(g.path, []):
+                    chosen[g.path].append(g)
+    by_path = {f.path: f for f in ws.files}
+    planned: list[tuple[str, bytes, list[Removal]]] = []
+    for rel in sorted(chosen):
+        check_writable(root, rel)
+        content = files.read_bytes(root, rel, config.max_file_bytes)
+        new, removals = remove_entries(content, rel, chosen[rel], by_path[rel].grants, config.max_file_bytes)
+        planned.append((rel, new, removals))
+    kept = sum(1 for r in reviews for i in r.items if i.decision == "keep")
+    record_rel = f"{campaign_dir(config, settings.campaign)}/{CAMPAIGN_FILE}"
+    record = (f"---\n# written by permgate review close\ncampaign: {_q(settings.campaign)}\n"
+              f"closed_on: {today.isoformat()}\nkept: {kept}\nrevoked: {revoked}\npending: {len(pending)}\n")
+    if not settings.dry_run:
+        check_writable(root, record_rel)
+        for rel, new, _ in planned:
+            write_inside(root, rel, new)
+        write_inside(root, record_rel, record.encode("utf-8"))
+    verb = "would remove" if settings.dry_run else "removed"
+    out: list[str] = []
+    for rel, _, removals in planned:
+        for rm in removals:
+            lines = f"{rm.first_line}" if rm.first_line == rm.last_line else f"{rm.first_line}-{rm.last_line}"
+            out.append(f"{rel}:{lines}: {verb} {rm.grant.permission} from {rm.grant.employee}, granted by "
+                       f"{rm.grant.granted_by} on {rm.grant.granted_on}")
+    out += gone
+    out += [f"closed with --force: {line}" for line in listed]
+    done = "would close" if settings.dry_run else "closed"
+    out.append(f"campaign {settings.campaign} {done} on {today.isoformat()}: {kept} kept, {revoked} revoked, "
+               f"{len(pending)} pending ({record_rel})")
+    return Outcome("\n".join(out) + "\n", EXIT_CLEAN)
+
+
+def run_status(settings: StatusSettings) -> Outcome:
+    root = settings.root
+    config = load_config(root)
+    ws = load_workspace(root, config)
+    reviews = list(ws.reviews) if settings.campaign is None else _campaign(ws, config, settings.campaign)
+    closed = {c.campaign: c.closed_on for c in ws.campaigns}
+    rows: list[dict[str, object]] = []
+    divisions: dict[tuple[str, str], Counter[str]] = {}
+    for r in sorted(reviews, key=lambda r: (r.campaign, r.reviewer)):
+        counts = Counter(i.decision for i in r.items)
+        rows.append({"campaign": r.campaign, "reviewer": r.reviewer, "path": r.path, "due": r.due,
+                     "closed_on": closed.get(r.campaign), "items": len(r.items), "keep": counts["keep"],
+                     "revoke": counts["revoke"], "pending": counts["pending"]})
+        for i in r.items:
+            person = ws.people.get(i.employee)
+            divisions.setdefault((r.campaign, person.division if person else "?"), Counter())[i.decision] += 1
+    by_division = [{"campaign": c, "division": d, "items": sum(n.values()), "keep": n["keep"],
+                    "revoke": n["revoke"], "pending": n["pending"]} for (c, d), n in sorted(divisions.items())]
+    pending = sum(int(str(row["pending"])) for row in rows)
+    if settings.format == "json":
+        doc = {"version": 1, "reviewers": rows, "divisions": by_division, "problems": [
+            {"path": p.path, "line": p.line, "message": p.message} for p in ws.review_problems]}
+        return Outcome(json.dumps(doc, indent=2, sort_keys=True) + "\n", EXIT_FINDINGS if pending else EXIT_CLEAN)
+    md = settings.format == "markdown"
+    out: list[str] = []
+    for title, keys, items in (("reviewer", ("campaign", "reviewer"), rows),
+                               ("division", ("campaign", "division"), by_division)):
+        header = [*keys, "items", "keep", "revoke", "pending"]
+        if md:
+            out += [f"### By {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            out += ["| " + " | ".join(str(row[k]) for k in header) + " |" for row in items]
+            out.append("")
+        else:
+            out.append(f"by {title}:")
+            out += ["  " + "  ".join(f"{row[k]}" for k in keys) + f": {row['items']} items, {row['keep']} keep, "
+                    f"{row['revoke']} revoke, {row['pending']} pending" for row in items]
+    out += [f"{p.path}:{p.line}: invalid-review: {p.message}" for p in ws.review_problems]
+    out.append(f"{len(rows)} review files, {pending} decisions pending")
+    return Outcome("\n".join(out) + "\n", EXIT_FINDINGS if pending else EXIT_CLEAN)

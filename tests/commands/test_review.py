@@ -1,0 +1,176 @@
+"""``permgate review open|close|status`` end to end, in a real git repository."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from permgate.rules.examples import build
+from tests.conftest import check_json, pairs, run_cli
+from tests.git_helpers import commit_all, git, init_repo
+
+BEN = "assignments/retail-sales/E000002.yaml"
+EVE = "assignments/retail-sales/E000005.yaml"
+BEN_TOP = "---\nemployee: E000002\ngrants:\n"
+BEN_P001 = ('  - permission: P001\n    granted_by: E000001\n    granted_on: 2020-01-06\n'
+            '    reason: "billing desk, ticket ACC-00001"\n')  # line 4
+BEN_P003 = ('  # HR project\n  - permission: P003\n    granted_by: E000004\n    granted_on: 2024-02-01\n'
+            '    reason: "HR project, ticket HR-00002"\n')  # line 9
+BEN_P002 = ('  - permission: P002\n    granted_by: E000001\n    granted_on: 2024-03-01\n'
+            '    reason: "supply points, ticket ACC-00003"\n')  # line 13: a distribution permission
+EVE_TEXT = ("---\nemployee: E000005\ngrants:\n"
+            '  - permission: P001\n    granted_by: E000002\n    granted_on: 2020-05-01\n'
+            '    reason: "billing desk, ticket ACC-00010"\n'
+            '  - permission: P003\n    granted_by: E000002\n    granted_on: 2021-01-01\n'
+            '    reason: "payroll cover, ticket ACC-00011"\n')  # lines 4 and 8
+PEOPLE = build({})["people.yaml"] + "- id: E000005\n  name: Eve Evans\n  division: retail-sales\n  manager: E000002\n"
+
+
+def _org(tmp_path: Path) -> Path:
+    root = tmp_path / "org"
+    files = build({BEN: BEN_TOP + BEN_P001 + BEN_P003 + BEN_P002, EVE: EVE_TEXT, "people.yaml": PEOPLE})
+    init_repo(root, files)
+    return root
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def _decide(root: Path, rel: str, decisions: dict[tuple[str, str], tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Set the decisions of ``rel`` (by (employee, permission)); returns each item's decision line."""
+    lines = (root / rel).read_text("utf-8").split("\n")
+    key: list[str] = []
+    where: dict[tuple[str, str], int] = {}
+    for i, line in enumerate(lines):
+        if line.startswith("  - employee: "):
+            key = [json.loads(line.split(": ", 1)[1])]
+        elif line.startswith("    permission: "):
+            key.append(json.loads(line.split(": ", 1)[1]))
+        elif line.startswith("    decision: "):
+            k = (key[0], key[1])
+            where[k] = i + 1
+            if k in decisions:
+                lines[i] = f"    decision: {decisions[k][0]}"
+                lines[i + 1] = f"    reason: {json.dumps(decisions[k][1])}"
+    (root / rel).write_text("\n".join(lines), encoding="utf-8")
+    return where
+
+
+def test_a_campaign_opened_answered_checked_and_closed(tmp_path: Path) -> None:
+    root = _org(tmp_path)
+    before = _tree(root)
+    opened = run_cli("review", "open", "--campaign", "2026-Q2", "--due", "2026-06-15", "--root", str(root),
+                     "--today", "2026-06-01")
+    assert opened.exit_code == 0, opened.output
+    reviews = sorted(p.name for p in (root / "reviews" / "2026-Q2").iterdir())
+    # E000001 (Ben's manager) reviews Ben's P001 and P003; the head of distribution (a forbidden-owner
+    # division) reviews P002; Ben reviews his report Eve's grants (which he gave)
+    assert reviews == ["E000001.yaml", "E000002.yaml", "E000003.yaml"]
+    head = (root / "reviews/2026-Q2/E000003.yaml").read_text("utf-8")
+    assert f'file: "{BEN}"\n    line: 13\n    granted_by: "E000001"\n    granted_on: 2024-03-01\n' \
+           '    findings: ["distribution-to-retail-sales", "granter-authority"]\n' \
+           '    decision: pending\n    reason: ""\n' in head
+    assert 'reviewer: "E000003"' in head and "due: 2026-06-15" in head and "opened_on: 2026-06-01" in head
+    assert _tree(root) == before | {k: v for k, v in _tree(root).items() if k.startswith("reviews/")}
+    commit_all(root, "open campaign 2026-Q2")
+
+    ada = _decide(root, "reviews/2026-Q2/E000001.yaml", {("E000002", "P001"): ("keep", "billing desk"),
+                                                   ("E000002", "P003"): ("revoke", "HR project over")})
+    _decide(root, "reviews/2026-Q2/E000003.yaml", {("E000002", "P002"): ("revoke", "not for retail")})
+    ben = _decide(root, "reviews/2026-Q2/E000002.yaml", {("E000005", "P001"): ("keep", "still on the desk")})
+    commit_all(root, "answers")
+
+    _, doc = check_json(root, "--today", "2026-07-01")
+    review_file = "reviews/2026-Q2/E000002.yaml"
+    assert pairs(doc, "review-overdue") == {("review-overdue", review_file, ben[("E000005", "P003")])}
+    # the managers decided on grants they gave themselves: Ada on Ben's P001, Ben on Eve's P001
+    assert pairs(doc, "self-review") == {("self-review", review_file, ben[("E000005", "P001")]),
+                                         ("self-review", "reviews/2026-Q2/E000001.yaml", ada[("E000002", "P001")])}
+
+    refused = run_cli("review", "close", "--campaign", "2026-Q2", "--root", str(root), "--today", "2026-07-02")
+    assert refused.exit_code == 2 and "1 decisions are pending" in refused.output
+    assert f"{review_file}:{ben[('E000005', 'P003')]}: pending: P003 held by E000005" in refused.output
+    answered = _tree(root)
+    dry = run_cli("review", "close", "--campaign", "2026-Q2", "--root", str(root), "--today", "2026-07-02",
+                  "--force", "--dry-run")
+    assert dry.exit_code == 0 and _tree(root) == answered
+
+    closed = run_cli("review", "close", "--campaign", "2026-Q2", "--root", str(root), "--today", "2026-07-02",
+                     "--force")
+    assert closed.exit_code == 0, closed.output
+    after = _tree(root)
+    # exactly the two revoke decisions are gone, every other byte of the grants files as it was
+    assert after[BEN] == (BEN_TOP + BEN_P001).encode()
+    assert after[EVE] == EVE_TEXT.encode()
+    assert after["reviews/2026-Q2/campaign.yaml"] == (
+        b'---\n# written by permgate review close\ncampaign: "2026-Q2"\nclosed_on: 2026-07-02\n'
+        b"kept: 2\nrevoked: 2\npending: 1\n")
+    assert {k for k in after if after[k] != answered.get(k)} == {BEN, "reviews/2026-Q2/campaign.yaml"}
+    commit_all(root, "close 2026-Q2")
+
+    again = run_cli("review", "close", "--campaign", "2026-Q2", "--root", str(root), "--today", "2026-07-09",
+                    "--force")
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    assert _tree(root) == after
+    assert git(root, "status", "--porcelain") == ""
+
+    # kept by the closed campaign: recertified; the pending one (Eve's P003) is not
+    _, doc = check_json(root, "--today", "2026-07-03")
+    assert pairs(doc, "not-recertified") == {("not-recertified", EVE, 8)}
+    # a closed campaign's pending items are no longer overdue
+    assert pairs(doc, "review-overdue") == set()
+
+
+def test_an_empty_scope_writes_nothing(tmp_path: Path) -> None:
+    root = _org(tmp_path)
+    result = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--scope", "permission:P006",
+                     "--root", str(root), "--today", "2026-06-01")
+    assert result.exit_code == 0 and "nothing written" in result.output
+    assert not (root / "reviews").exists()
+
+
+def test_scopes_choose_the_grants(tmp_path: Path) -> None:
+    root = _org(tmp_path)
+    result = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--scope",
+                     "rule:distribution-to-retail-sales", "--root", str(root), "--today", "2026-06-01")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "reviews" / "c1").iterdir()) == ["E000003.yaml"]
+    again = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--root", str(root),
+                    "--today", "2026-06-01")
+    assert again.exit_code == 2 and "exists already" in again.output
+
+
+def test_delegates_review_in_place_of_the_reviewer(tmp_path: Path) -> None:
+    root = _org(tmp_path)
+    (root / "policies" / "reviews.yaml").write_text(
+        "---\nsettings:\n  review:\n    delegates:\n      E000001: E000004\n", encoding="utf-8")
+    result = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--root", str(root),
+                     "--today", "2026-06-01")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "reviews" / "c1").iterdir()) == ["E000002.yaml", "E000003.yaml",
+                                                                         "E000004.yaml"]
+
+
+def test_a_bad_review_file_is_invalid_review_at_its_line(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"reviews/c1/E000001.yaml": "---\ncampaign: c1\ndue: 2026-06-30\nopened_on: 2026-06-01\n"
+                      "scope: all\nreviewer: E000009\nitems: []\n", "reviews/loose.yaml": "---\na: 1\n"})
+    _, doc = check_json(root, "--today", "2026-06-02")
+    assert pairs(doc, "invalid-review") == {("invalid-review", "reviews/c1/E000001.yaml", 6),
+                                            ("invalid-review", "reviews/loose.yaml", 1)}
+    closing = run_cli("review", "close", "--campaign", "c1", "--root", str(root))
+    assert closing.exit_code == 2 and "reviews/c1/E000001.yaml:6" in closing.output
+
+
+def test_status_counts_per_reviewer_and_division(tmp_path: Path) -> None:
+    root = _org(tmp_path)
+    run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--root", str(root), "--today", "2026-06-01")
+    _decide(root, "reviews/c1/E000001.yaml", {("E000002", "P001"): ("keep", "billing desk")})
+    result = run_cli("review", "status", "--root", str(root), "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [(r["reviewer"], r["items"], r["keep"], r["pending"]) for r in doc["reviewers"]] == [
+        ("E000001", 2, 1, 1), ("E000002", 2, 0, 2), ("E000003", 1, 0, 1)]
+    assert [(d["division"], d["items"], d["keep"]) for d in doc["divisions"]] == [("retail-sales", 5, 1)]
