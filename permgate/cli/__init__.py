@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "Run the policy test cases (PATH, default: policies/tests/ under --root)."),
     "reconcile": ("reconcile", "reconcile",
                   "Compare the system of record's export with the grants repository, and apply the policies to it."),
+    "import": ("import_", "import_",
+               "Write a grants repository from the system of record's export, with every gap left visible to check."),
 }
 
 
