@@ -143,7 +143,7 @@ def run_import(s: ImportSettings) -> Outcome:
     if undated and s.as_of is None:
         return _refuse(s.access, undated)
     patterns = {DEFAULT_PATTERN}
-    if os.path.isdir(s.out):
+    if os.path.isdir(os.path.join(s.out, config.policies)):  # policies come later, often: none yet is fine here
         _, settings, _ = load_policy_files(FsSource(s.out), config)
         patterns.add(settings.get("missing-justification", {}).get("pattern", DEFAULT_PATTERN))
     files: dict[str, list[Mapping[str, str]]] = {}
