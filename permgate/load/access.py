@@ -193,9 +193,9 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
     except csv.Error as err:
         raise ConfigError(rows.display, 1, 1, f"the header row is not CSV: {err}") from None
     index = _header(names, rows.display, config)
-    fields = list(index.items())
+    order = sorted(index, key=index.__getitem__)  # the field of each column (every column is a field)
     width = len(names)
-    columns = {field: i + 1 for field, i in fields}
+    columns = {field: i + 1 for field, i in index.items()}
     while True:
         start = reader.line_num + 1
         try:
@@ -212,7 +212,7 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
             rows.problem(start, min(len(row), width) + (len(row) < width), f"row has {len(row)} fields; "
                          f"the header has {width}")
             continue
-        rows.add(start, {field: row[i] for field, i in fields}, columns)
+        rows.add(start, dict(zip(order, row, strict=True)), columns)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
