@@ -6,7 +6,8 @@
 Generates the organisation (``benchmarks/gen_org.py --policies``), writes its grants as the system
 of record's export (one CSV row per grant in force on the run's date, plus a few out-of-band rows
 so the run has findings), then runs ``permgate reconcile --format json`` in a child process and
-prints the wall time and the child's peak memory (max RSS).  Target: at most 10 s and 1 GB (docs/performance.md#reconcile).
+prints the wall time and the child's peak memory (max RSS).  Target: at most 10 s and 1 GB
+(docs/performance.md#reconcile).
 """
 
 from __future__ import annotations
