@@ -61,15 +61,19 @@ def main() -> int:
         print(f"export: {write_export(root, export)} rows, {export.stat().st_size} bytes", flush=True)
     cmd = [sys.executable, "-m", "permgate", "reconcile", "--root", str(root), "--actual", str(export),
            "--format", "json", "--today", TODAY]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, env=dict(os.environ, PYTHONHASHSEED="0"))
     seconds = time.perf_counter() - started
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime  # of the run alone
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stderr.decode())
         return 2
     summary = json.loads(proc.stdout)["summary"]
     print(json.dumps({"employees": args.employees, "rows": summary["actual"]["rows"], "seconds": round(seconds, 2),
+                      "cpu_seconds": round(cpu, 2),
                       "max_rss_mb": round(rss_mb), "errors": summary["errors"], "warnings": summary["warnings"],
                       "notes": summary["notes"]}))
     return 0
