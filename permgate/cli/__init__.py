@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Access reviews (recertification) as data in git: open a campaign, answer it in a commit, close it."),
     "reconcile": ("reconcile", "reconcile",
                   "Compare the system of record's export with the grants repository, and apply the policies to it."),
+    "import": ("import_", "import_",
+               "Write a grants repository from the system of record's export, with every gap left visible to check."),
 }
 
 

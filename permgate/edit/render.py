@@ -109,3 +109,37 @@ def new_file(employee: str, grants: list[Mapping[str, str]], header: str | None 
         for g in ordered:
             lines.extend(grant_lines(g))
     return "\n".join(lines) + "\n"
+
+
+#: the keys of a people / catalog entry, in the order the files list them
+PERSON_KEYS = ("id", "name", "division", "manager", "division_since", "function")
+PERMISSION_KEYS = ("id", "name", "owner_division", "description", "sensitive", "retired", "grants_access")
+_DIRECTORY = {"people": ("people", PERSON_KEYS), "catalog": ("permissions", PERMISSION_KEYS)}
+
+
+def _entry_value(key: str, value: str | bool | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if key in ("id", "manager", "division", "owner_division", "function"):
+        return id_value(value)
+    if key == "division_since" and _DATE.fullmatch(value):
+        return value
+    return double_quoted(value)
+
+
+def directory_file(kind: str, rows: list[Mapping[str, str | bool | None]], header: str | None = None) -> str:
+    """``people.yaml`` (``kind`` "people") or ``catalog.yaml`` ("catalog"): one entry per row, in order."""
+    section, keys = _DIRECTORY[kind]
+    lines = ["---"]
+    if header:
+        lines.append(f"# {header}")
+    if not rows:
+        lines.append(f"{section}: []")
+    else:
+        lines.append(f"{section}:")
+        for row in rows:
+            for n, key in enumerate(k for k in keys if k in row):
+                lines.append(f"{'- ' if n == 0 else '  '}{key}: {_entry_value(key, row[key])}")
+    return "\n".join(lines) + "\n"

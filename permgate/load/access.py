@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from permgate.config import EXPORT_FIELDS, Config
@@ -138,7 +138,8 @@ def _open(path: str, display: str, config: Config) -> IO[bytes]:
     return fh
 
 
-def _text_lines(fh: IO[bytes], rows: _Rows) -> Iterator[str]:
+def text_lines(fh: IO[bytes], display: str, problem: Callable[[int, int, str], None],
+               what: str = "the export") -> Iterator[str]:
     """Each line decoded as UTF-8 (a byte-order mark on the first is dropped).  A line that is not
     UTF-8 or holds a NUL byte is a problem at its line and column and is read as an empty line, so
     that the line numbers of the rows after it stay true."""
@@ -147,17 +148,17 @@ def _text_lines(fh: IO[bytes], rows: _Rows) -> Iterator[str]:
             if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             elif raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-                raise ConfigError(rows.display, 1, 1, "the export is UTF-16 or UTF-32; it must be UTF-8")
+                raise ConfigError(display, 1, 1, f"{what} is UTF-16 or UTF-32; it must be UTF-8")
         nul = raw.find(b"\x00")
         if nul >= 0:
-            rows.problem(n, nul + 1, "line contains a NUL byte (UTF-16 without a byte-order mark?); the export "
-                         "must be UTF-8 text")
+            problem(n, nul + 1, "line contains a NUL byte (UTF-16 without a byte-order mark?); "
+                    f"{what} must be UTF-8 text")
             yield "\n"
             continue
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as err:
-            rows.problem(n, err.start + 1, f"line is not valid UTF-8 (byte 0x{raw[err.start]:02x})")
+            problem(n, err.start + 1, f"line is not valid UTF-8 (byte 0x{raw[err.start]:02x})")
             yield "\n"
 
 
@@ -184,7 +185,7 @@ def _header(names: list[str], display: str, config: Config) -> dict[str, int]:
 
 
 def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
-    reader = csv.reader(_text_lines(fh, rows), strict=True)
+    reader = csv.reader(text_lines(fh, rows.display, rows.problem), strict=True)
     try:
         names = next(reader)
     except StopIteration:
@@ -192,9 +193,9 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
     except csv.Error as err:
         raise ConfigError(rows.display, 1, 1, f"the header row is not CSV: {err}") from None
     index = _header(names, rows.display, config)
-    fields = list(index.items())
+    order = sorted(index, key=index.__getitem__)  # the field of each column (every column is a field)
     width = len(names)
-    columns = {field: i + 1 for field, i in fields}
+    columns = {field: i + 1 for field, i in index.items()}
     while True:
         start = reader.line_num + 1
         try:
@@ -211,7 +212,7 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
             rows.problem(start, min(len(row), width) + (len(row) < width), f"row has {len(row)} fields; "
                          f"the header has {width}")
             continue
-        rows.add(start, {field: row[i] for field, i in fields}, columns)
+        rows.add(start, dict(zip(order, row, strict=True)), columns)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def _read_json_lines(fh: IO[bytes], rows: _Rows, config: Config) -> None:
     column_of = {field: config.export_columns.get(field, field) for field in EXPORT_FIELDS}
     field_of = {name: field for field, name in column_of.items()}
     columns = {field: 1 for field in EXPORT_FIELDS}
-    for line, text in enumerate(_text_lines(fh, rows), 1):
+    for line, text in enumerate(text_lines(fh, rows.display, rows.problem), 1):
         if not text.strip():
             continue
         rows.rows += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from permgate.findings import Related, Violation
-from permgate.model import Workspace
+from permgate.model import Grant, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, what, who
 
 
@@ -18,8 +18,11 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         mine = ws.grants_of(employee)
         if not mine:
             continue
+        by_permission: dict[str, list[Grant]] = {}
+        for g in mine:
+            by_permission.setdefault(g.permission, []).append(g)
         for permission, row in held.items():
-            grants = [g for g in mine if g.permission == permission]
+            grants = by_permission.get(permission)
             if not grants or any(g.expires is None or g.expires >= today for g in grants):
                 continue  # not granted (undeclared-access), or a grant still in force
             last = max(grants, key=lambda g: g.expires or "")
