@@ -151,3 +151,31 @@ def test_the_register_and_policy_test_schemas_are_published() -> None:
         result = run_cli("schema", kind)
         assert result.exit_code == 0
         assert json.loads(result.stdout)["$id"] == f"urn:permgate:schema:{kind}"
+
+
+def test_a_waiver_that_expires_before_it_was_approved_waives_nothing(make_repo: Callable[..., Path]) -> None:
+    code, doc = run(make_repo, waiver(approved_on="2026-05-01", expires="2026-04-30"))
+    assert pairs(doc, "waiver-invalid") == {("waiver-invalid", W, 3)}
+    assert finding(doc, "waiver-invalid")["message"] == (
+        "waiver `self-grant` for E000002 / P001 is invalid and waives nothing: "
+        "expires 2026-04-30 is before approved_on 2026-05-01")
+    assert finding(doc, "self-grant")["waived"] is None
+    assert code == 1
+
+
+def test_a_waiver_approved_and_expiring_on_the_same_day_is_valid(make_repo: Callable[..., Path]) -> None:
+    _, doc = run(make_repo, waiver(approved_on="2026-06-01", expires="2026-06-01"), today="2026-06-01")
+    assert pairs(doc, "waiver-invalid") == set()
+    assert finding(doc, "self-grant")["waived"]["expires"] == "2026-06-01"
+
+
+def test_a_waiver_of_exactly_max_days_is_accepted_one_day_more_is_not(make_repo: Callable[..., Path]) -> None:
+    # 2026-05-01 + 180 days = 2026-10-28
+    _, doc = run(make_repo, waiver(expires="2026-10-28"))
+    assert pairs(doc, "waiver-invalid") == set()
+    assert finding(doc, "self-grant")["waived"]["expires"] == "2026-10-28"
+    _, doc = run(make_repo, waiver(expires="2026-10-29"))
+    assert pairs(doc, "waiver-invalid") == {("waiver-invalid", W, 3)}
+    assert finding(doc, "waiver-invalid")["message"].endswith(
+        ": expires 2026-10-29 is more than 180 days after approved_on 2026-05-01 (at most 2026-10-28)")
+    assert finding(doc, "self-grant")["waived"] is None

@@ -388,3 +388,36 @@ def test_loosened_settings_still_gate_the_change(tmp_path: Path) -> None:
     write_files(root2, {SALES_E2: two_more})
     assert check_base(root2, "main") == (1, check_base(root2, "main")[1])
     assert pairs(check_base(root2, "main")[1]) == {("retired-permission", SALES_E2, 12)}
+
+
+BROKEN = "---\nemployee: E000002\ngrants:\n  - permission: [P001\n"
+
+
+def test_a_changed_file_still_broken_in_another_way_is_new(tmp_path: Path) -> None:
+    """A file-level finding in a file the change touched is new unless its message is the base's too."""
+    root = make_git_repo(tmp_path, {SALES_E2: BROKEN})
+    _, before = check_base(root, "main")
+    assert pairs(before) == set()  # nothing changed yet: the broken file is pre-existing
+    write_files(root, {SALES_E2: BROKEN + "  - {\n"})   # still broken, the same problem
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, set())
+    assert doc["summary"]["preexisting"]["errors"] == 1
+    write_files(root, {SALES_E2: "---\nemployee: E000002\ngrants: 5\n"})   # still broken, another problem
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("invalid-file", SALES_E2, 3)})
+    assert doc["findings"][0]["message"].startswith("grants: expected a list")
+
+
+def test_a_policy_severity_lowered_by_the_change_keeps_the_stricter_level(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    lowered = BASE[POLICY].replace("severity: error", "severity: note")
+    write_files(root, {POLICY: lowered, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc, DTRS) == {(DTRS, SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+    # and the other way round: raised by the change, the change's level applies
+    root2 = make_git_repo(tmp_path / "raised", {POLICY: lowered})
+    write_files(root2, {POLICY: BASE[POLICY], SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root2, "main")
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
