@@ -421,3 +421,14 @@ def test_a_policy_severity_lowered_by_the_change_keeps_the_stricter_level(tmp_pa
     write_files(root2, {POLICY: BASE[POLICY], SALES_E2: add_grant(BASE[SALES_E2], "P002")})
     _, doc = check_base(root2, "main")
     assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+
+
+def test_a_severity_raised_by_the_change_applies_to_the_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    expired = BASE[SALES_E2] + ("  - permission: P003\n    granted_by: E000001\n    granted_on: 2026-01-06\n"
+                                "    reason: \"ticket ACC-00300\"\n    expires: 2026-03-01\n")
+    write_files(root, {"permgate.yaml": "---\nseverity:\n  expired-grant: error\n", SALES_E2: expired})
+    code, doc = check_base(root, "main", "--today", "2026-06-01")
+    assert code == 1
+    assert pairs(doc, "expired-grant") == {("expired-grant", SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["error"]
