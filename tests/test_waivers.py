@@ -209,3 +209,12 @@ def test_unused_waiver_messages_and_fields(make_repo: Callable[..., Path]) -> No
     assert unused[10]["message"] == ("waiver `self-grant` for E000002 / P003 matches no finding; "
                                      "remove it from the register")
     assert (unused[10]["column"], unused[10]["employee"], unused[10]["permission"]) == (5, "E000002", "P003")
+
+
+def test_a_finding_about_no_employee_does_not_stop_the_waivers(make_repo: Callable[..., Path]) -> None:
+    broken = "assignments/corporate/E000009.yaml"   # sorts before F; its finding names no employee
+    root = make_repo({F: SELF_GRANT, broken: "---\nemployee: [\n", W: "---\nwaivers:\n" + waiver()})
+    _, doc = check_json(root, "--today", "2026-06-01")
+    assert pairs(doc, "invalid-file") == {("invalid-file", broken, 3)}
+    assert finding(doc, "invalid-file")["employee"] is None
+    assert finding(doc, "self-grant")["waived"]["line"] == 3
