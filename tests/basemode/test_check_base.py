@@ -432,3 +432,26 @@ def test_a_severity_raised_by_the_change_applies_to_the_change(tmp_path: Path) -
     assert code == 1
     assert pairs(doc, "expired-grant") == {("expired-grant", SALES_E2, 8)}
     assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["error"]
+
+
+def test_a_manager_change_is_explained_as_one(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    people = BASE["people.yaml"].replace("  division: retail-sales\n  manager: E000001",
+                                         "  division: retail-sales\n  manager: E000004")
+    write_files(root, {"people.yaml": people})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("granter-authority", SALES_E2, 4)})
+    assert doc["findings"][0]["related"] == [
+        {"path": "people.yaml", "line": line_of(people, "- id: E000002"), "column": 3,
+         "message": "E000002 Ben Baker reports to E000004; E000002 Ben Baker's manager changes in this change"}]
+
+
+def test_a_holder_whose_directory_entry_did_not_change_gets_no_people_note(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P003")})
+    catalog = BASE["catalog.yaml"].replace("  name: hr.read\n  owner_division: corporate",
+                                           "  name: hr.read\n  owner_division: distribution")
+    write_files(root, {"catalog.yaml": catalog})
+    _, doc = check_base(root, "main")
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    people_notes = [r["message"] for r in boundary["related"] if r["path"] == "people.yaml"]
+    assert people_notes == ["E000002 Ben Baker is in retail-sales"]
