@@ -455,3 +455,7 @@ def test_a_holder_whose_directory_entry_did_not_change_gets_no_people_note(tmp_p
     boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
     people_notes = [r["message"] for r in boundary["related"] if r["path"] == "people.yaml"]
     assert people_notes == ["E000002 Ben Baker is in retail-sales"]
+    # the catalog line it cites says what the change did to it
+    catalog_notes = [r["message"] for r in boundary["related"] if r["path"] == "catalog.yaml"]
+    assert catalog_notes == ["P003 hr.read is owned by distribution; P003 hr.read changes in this change "
+                             "(owner_division corporate -> distribution)"]
