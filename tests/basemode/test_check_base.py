@@ -459,3 +459,49 @@ def test_a_holder_whose_directory_entry_did_not_change_gets_no_people_note(tmp_p
     catalog_notes = [r["message"] for r in boundary["related"] if r["path"] == "catalog.yaml"]
     assert catalog_notes == ["P003 hr.read is owned by distribution; P003 hr.read changes in this change "
                              "(owner_division corporate -> distribution)"]
+
+
+def _full(root: Path) -> None:
+    """A comment in the catalog: part of the gate, so the change is judged on both whole trees."""
+    write_files(root, {"catalog.yaml": BASE["catalog.yaml"].replace("---\n", "---\n# reviewed\n", 1)})
+
+
+def test_the_same_finding_for_another_employee_is_new(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})  # pre-existing at line 8
+    e1 = "assignments/retail-sales/E000001.yaml"
+    # the change takes it from one seller and gives it to another
+    write_files(root, {SALES_E2: BASE[SALES_E2], e1: add_grant("---\nemployee: E000001\ngrants:\n", "P002", "E000004")})
+    _full(root)
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc, DTRS)) == (1, {(DTRS, e1, 4)})
+
+
+def test_of_one_key_the_copy_in_the_changed_file_is_new(tmp_path: Path) -> None:
+    """E000002 holds P002 in an untouched file; the change grants it again in a second file of theirs."""
+    second = "assignments/retail-sales/desk-a/E000002.yaml"
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    write_files(root, {second: add_grant("---\nemployee: E000002\ngrants:\n", "P002")})
+    _full(root)
+    _, doc = check_base(root, "main")
+    assert pairs(doc, DTRS) == {(DTRS, second, 4)}
+
+
+def test_a_third_copy_of_a_finding_is_new_and_the_second_is_not(tmp_path: Path) -> None:
+    three = add_grant(add_grant(add_grant(BASE[SALES_E2], "P003"), "P003"), "P003")  # duplicates at 12, 16
+    root = make_git_repo(tmp_path, {SALES_E2: three})
+    write_files(root, {SALES_E2: add_grant(three, "P003")})                          # and 20
+    _full(root)
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("duplicate-grant", SALES_E2, 20)})
+
+
+def test_a_catalog_entry_that_only_moved_is_not_said_to_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {DIST_E3: E3_GRANTS})
+    people = BASE["people.yaml"].replace("  name: Chloe Castro\n  division: distribution",
+                                         "  name: Chloe Castro\n  division: retail-sales")
+    write_files(root, {"people.yaml": people})
+    _full(root)   # P002's catalog entry moves down a line, unchanged
+    _, doc = check_base(root, "main")
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    assert [r for r in boundary["related"] if r["path"] == "catalog.yaml"] == [
+        {"path": "catalog.yaml", "line": 9, "column": 3, "message": "P002 supply-points.read is owned by distribution"}]
