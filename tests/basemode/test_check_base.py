@@ -505,3 +505,22 @@ def test_a_catalog_entry_that_only_moved_is_not_said_to_change(tmp_path: Path) -
     boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
     assert [r for r in boundary["related"] if r["path"] == "catalog.yaml"] == [
         {"path": "catalog.yaml", "line": 9, "column": 3, "message": "P002 supply-points.read is owned by distribution"}]
+
+
+def test_a_config_override_with_a_lowered_policy_keeps_the_strictest_default(tmp_path: Path) -> None:
+    """The change lowers the policy to note and sets warning in permgate.yaml: the base's error still rules."""
+    root = make_git_repo(tmp_path)
+    write_files(root, {POLICY: BASE[POLICY].replace("severity: error", "severity: note"),
+                       "permgate.yaml": f"---\nseverity:\n  {DTRS}: warning\n",
+                       SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root, "main")
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+
+
+def test_an_unknown_rule_in_the_changed_config_is_an_error(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {"permgate.yaml": "---\nseverity:\n  no-such-rule: warning\n"})
+    result = run_cli("check", "--root", str(root), "--base", "main")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: permgate.yaml:3:")
+    assert "unknown rule `no-such-rule`" in result.stderr
