@@ -524,3 +524,25 @@ def test_an_unknown_rule_in_the_changed_config_is_an_error(tmp_path: Path) -> No
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("Error: permgate.yaml:3:")
     assert "unknown rule `no-such-rule`" in result.stderr
+
+
+def test_a_severity_override_the_change_deletes_still_applies(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {"permgate.yaml": "---\nseverity:\n  expired-grant: error\n"})
+    expired = BASE[SALES_E2] + ("  - permission: P003\n    granted_by: E000001\n    granted_on: 2026-01-06\n"
+                                "    reason: \"ticket ACC-00300\"\n    expires: 2026-03-01\n")
+    write_files(root, {"permgate.yaml": "", SALES_E2: expired})
+    code, doc = check_base(root, "main", "--today", "2026-06-01")
+    assert code == 1
+    assert pairs(doc, "expired-grant") == {("expired-grant", SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["error"]
+
+
+def test_a_finding_of_both_versions_of_a_rule_cites_the_rule_as_the_change_has_it(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    widened = "---\n# the boundary\n" + BASE[POLICY].split("---\n", 1)[1].replace(
+        "grantee_divisions: [retail-sales]", "grantee_divisions: [retail-sales, marketing]")
+    write_files(root, {POLICY: widened, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root, "main")
+    assert pairs(doc, DTRS) == {(DTRS, SALES_E2, 8)}
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    assert [(r["path"], r["line"]) for r in boundary["related"] if r["path"] == POLICY] == [(POLICY, 4)]
