@@ -268,3 +268,11 @@ def test_a_base_with_a_catalog_but_no_people_is_an_error_not_an_empty_base(tmp_p
     err = base_error(root, "main").stderr
     assert err.startswith("Error: people.yaml:1:1: ")
     assert err.endswith(" (in the base, --base main)\n")
+
+
+def test_no_policy_rules_on_either_side_is_an_error(tmp_path: Path) -> None:
+    root = repo(tmp_path, {POLICY: "---\nrules: []\n"})
+    write_files(root, {SALES_E2: BAD_E2, "catalog.yaml": BASE["catalog.yaml"] + "# reviewed\n"})
+    assert base_error(root, "main").stderr == (
+        "Error: policies:1:1: no policy rules are declared, here or at main; "
+        "without them nothing guards the boundary\n")
