@@ -151,3 +151,70 @@ def test_the_register_and_policy_test_schemas_are_published() -> None:
         result = run_cli("schema", kind)
         assert result.exit_code == 0
         assert json.loads(result.stdout)["$id"] == f"urn:permgate:schema:{kind}"
+
+
+def test_a_waiver_that_expires_before_it_was_approved_waives_nothing(make_repo: Callable[..., Path]) -> None:
+    code, doc = run(make_repo, waiver(approved_on="2026-05-01", expires="2026-04-30"))
+    assert pairs(doc, "waiver-invalid") == {("waiver-invalid", W, 3)}
+    assert finding(doc, "waiver-invalid")["message"] == (
+        "waiver `self-grant` for E000002 / P001 is invalid and waives nothing: "
+        "expires 2026-04-30 is before approved_on 2026-05-01")
+    assert finding(doc, "self-grant")["waived"] is None
+    assert code == 1
+
+
+def test_a_waiver_approved_and_expiring_on_the_same_day_is_valid(make_repo: Callable[..., Path]) -> None:
+    _, doc = run(make_repo, waiver(approved_on="2026-06-01", expires="2026-06-01"), today="2026-06-01")
+    assert pairs(doc, "waiver-invalid") == set()
+    assert finding(doc, "self-grant")["waived"]["expires"] == "2026-06-01"
+
+
+def test_a_waiver_of_exactly_max_days_is_accepted_one_day_more_is_not(make_repo: Callable[..., Path]) -> None:
+    # 2026-05-01 + 180 days = 2026-10-28
+    _, doc = run(make_repo, waiver(expires="2026-10-28"))
+    assert pairs(doc, "waiver-invalid") == set()
+    assert finding(doc, "self-grant")["waived"]["expires"] == "2026-10-28"
+    _, doc = run(make_repo, waiver(expires="2026-10-29"))
+    assert pairs(doc, "waiver-invalid") == {("waiver-invalid", W, 3)}
+    assert finding(doc, "waiver-invalid")["message"].endswith(
+        ": expires 2026-10-29 is more than 180 days after approved_on 2026-05-01 (at most 2026-10-28)")
+    assert finding(doc, "self-grant")["waived"] is None
+
+
+def test_an_invalid_waiver_names_every_problem_and_does_not_stop_the_register(
+        make_repo: Callable[..., Path]) -> None:
+    _, doc = run(make_repo, waiver(approver="E000002", expires="2026-04-01"),   # line 3: three problems
+                    waiver())                                                      # line 11: valid
+    f = finding(doc, "waiver-invalid")
+    assert (f["path"], f["line"], f["column"], f["employee"], f["permission"]) == (W, 3, 5, "E000002", "P001")
+    assert f["message"] == ("waiver `self-grant` for E000002 / P001 is invalid and waives nothing: "
+                            "approved_by E000002 is the grantee; approved_by E000002 granted it; "
+                            "expires 2026-04-01 is before approved_on 2026-05-01")
+    # the valid waiver after it still waives
+    assert finding(doc, "self-grant")["waived"]["path"] == W and finding(doc, "self-grant")["waived"]["line"] == 11
+
+
+def test_unused_waiver_messages_and_fields(make_repo: Callable[..., Path]) -> None:
+    _, doc = run(make_repo,
+                 waiver(rule="misplaced-file", permission=None, approver="E000004", expires="2026-05-31"),  # line 3
+                 waiver(permission="P003", expires="2026-06-01"),                                          # line 10
+                 today="2026-06-01")
+    assert pairs(doc, "waiver-unused") == {("waiver-unused", W, 3), ("waiver-unused", W, 10)}
+    unused = {f["line"]: f for f in doc["findings"] if f["rule"] == "waiver-unused"}
+    # lapsed yesterday, without a permission: said so, and no " / None"
+    assert unused[3]["message"] == ("waiver `misplaced-file` for E000002 expired on 2026-05-31 and matches no finding; "
+                                    "remove it from the register")
+    assert (unused[3]["column"], unused[3]["employee"], unused[3]["permission"]) == (5, "E000002", None)
+    # its last day is today: still in force, so not "expired"
+    assert unused[10]["message"] == ("waiver `self-grant` for E000002 / P003 matches no finding; "
+                                     "remove it from the register")
+    assert (unused[10]["column"], unused[10]["employee"], unused[10]["permission"]) == (5, "E000002", "P003")
+
+
+def test_a_finding_about_no_employee_does_not_stop_the_waivers(make_repo: Callable[..., Path]) -> None:
+    broken = "assignments/corporate/E000009.yaml"   # sorts before F; its finding names no employee
+    root = make_repo({F: SELF_GRANT, broken: "---\nemployee: [\n", W: "---\nwaivers:\n" + waiver()})
+    _, doc = check_json(root, "--today", "2026-06-01")
+    assert pairs(doc, "invalid-file") == {("invalid-file", broken, 3)}
+    assert finding(doc, "invalid-file")["employee"] is None
+    assert finding(doc, "self-grant")["waived"]["line"] == 3

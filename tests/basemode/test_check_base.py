@@ -390,3 +390,162 @@ def test_loosened_settings_still_gate_the_change(tmp_path: Path) -> None:
     write_files(root2, {SALES_E2: two_more})
     assert check_base(root2, "main") == (1, check_base(root2, "main")[1])
     assert pairs(check_base(root2, "main")[1]) == {("retired-permission", SALES_E2, 12)}
+
+
+BROKEN = "---\nemployee: E000002\ngrants:\n  - permission: [P001\n"
+
+
+def test_a_changed_file_still_broken_in_another_way_is_new(tmp_path: Path) -> None:
+    """A file-level finding in a file the change touched is new unless its message is the base's too."""
+    root = make_git_repo(tmp_path, {SALES_E2: BROKEN})
+    _, before = check_base(root, "main")
+    assert pairs(before) == set()  # nothing changed yet: the broken file is pre-existing
+    write_files(root, {SALES_E2: BROKEN + "  - {\n"})   # still broken, the same problem
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, set())
+    assert doc["summary"]["preexisting"]["errors"] == 1
+    write_files(root, {SALES_E2: "---\nemployee: E000002\ngrants: 5\n"})   # still broken, another problem
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("invalid-file", SALES_E2, 3)})
+    assert doc["findings"][0]["message"].startswith("grants: expected a list")
+
+
+def test_a_policy_severity_lowered_by_the_change_keeps_the_stricter_level(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    lowered = BASE[POLICY].replace("severity: error", "severity: note")
+    write_files(root, {POLICY: lowered, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    code, doc = check_base(root, "main")
+    assert code == 1
+    assert pairs(doc, DTRS) == {(DTRS, SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+    # and the other way round: raised by the change, the change's level applies
+    root2 = make_git_repo(tmp_path / "raised", {POLICY: lowered})
+    write_files(root2, {POLICY: BASE[POLICY], SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root2, "main")
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+
+
+def test_a_severity_raised_by_the_change_applies_to_the_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    expired = BASE[SALES_E2] + ("  - permission: P003\n    granted_by: E000001\n    granted_on: 2026-01-06\n"
+                                "    reason: \"ticket ACC-00300\"\n    expires: 2026-03-01\n")
+    write_files(root, {"permgate.yaml": "---\nseverity:\n  expired-grant: error\n", SALES_E2: expired})
+    code, doc = check_base(root, "main", "--today", "2026-06-01")
+    assert code == 1
+    assert pairs(doc, "expired-grant") == {("expired-grant", SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["error"]
+
+
+def test_a_manager_change_is_explained_as_one(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    people = BASE["people.yaml"].replace("  division: retail-sales\n  manager: E000001",
+                                         "  division: retail-sales\n  manager: E000004")
+    write_files(root, {"people.yaml": people})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("granter-authority", SALES_E2, 4)})
+    assert doc["findings"][0]["related"] == [
+        {"path": "people.yaml", "line": line_of(people, "- id: E000002"), "column": 3,
+         "message": "E000002 Ben Baker reports to E000004; E000002 Ben Baker's manager changes in this change"}]
+
+
+def test_a_holder_whose_directory_entry_did_not_change_gets_no_people_note(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P003")})
+    catalog = BASE["catalog.yaml"].replace("  name: hr.read\n  owner_division: corporate",
+                                           "  name: hr.read\n  owner_division: distribution")
+    write_files(root, {"catalog.yaml": catalog})
+    _, doc = check_base(root, "main")
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    people_notes = [r["message"] for r in boundary["related"] if r["path"] == "people.yaml"]
+    assert people_notes == ["E000002 Ben Baker is in retail-sales"]
+    # the catalog line it cites says what the change did to it
+    catalog_notes = [r["message"] for r in boundary["related"] if r["path"] == "catalog.yaml"]
+    assert catalog_notes == ["P003 hr.read is owned by distribution; P003 hr.read changes in this change "
+                             "(owner_division corporate -> distribution)"]
+
+
+def _full(root: Path) -> None:
+    """A comment in the catalog: part of the gate, so the change is judged on both whole trees."""
+    write_files(root, {"catalog.yaml": BASE["catalog.yaml"].replace("---\n", "---\n# reviewed\n", 1)})
+
+
+def test_the_same_finding_for_another_employee_is_new(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})  # pre-existing at line 8
+    e1 = "assignments/retail-sales/E000001.yaml"
+    # the change takes it from one seller and gives it to another
+    write_files(root, {SALES_E2: BASE[SALES_E2], e1: add_grant("---\nemployee: E000001\ngrants:\n", "P002", "E000004")})
+    _full(root)
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc, DTRS)) == (1, {(DTRS, e1, 4)})
+
+
+def test_of_one_key_the_copy_in_the_changed_file_is_new(tmp_path: Path) -> None:
+    """E000002 holds P002 in an untouched file; the change grants it again in a second file of theirs."""
+    second = "assignments/retail-sales/desk-a/E000002.yaml"
+    root = make_git_repo(tmp_path, {SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    write_files(root, {second: add_grant("---\nemployee: E000002\ngrants:\n", "P002")})
+    _full(root)
+    _, doc = check_base(root, "main")
+    assert pairs(doc, DTRS) == {(DTRS, second, 4)}
+
+
+def test_a_third_copy_of_a_finding_is_new_and_the_second_is_not(tmp_path: Path) -> None:
+    three = add_grant(add_grant(add_grant(BASE[SALES_E2], "P003"), "P003"), "P003")  # duplicates at 12, 16
+    root = make_git_repo(tmp_path, {SALES_E2: three})
+    write_files(root, {SALES_E2: add_grant(three, "P003")})                          # and 20
+    _full(root)
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (1, {("duplicate-grant", SALES_E2, 20)})
+
+
+def test_a_catalog_entry_that_only_moved_is_not_said_to_change(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {DIST_E3: E3_GRANTS})
+    people = BASE["people.yaml"].replace("  name: Chloe Castro\n  division: distribution",
+                                         "  name: Chloe Castro\n  division: retail-sales")
+    write_files(root, {"people.yaml": people})
+    _full(root)   # P002's catalog entry moves down a line, unchanged
+    _, doc = check_base(root, "main")
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    assert [r for r in boundary["related"] if r["path"] == "catalog.yaml"] == [
+        {"path": "catalog.yaml", "line": 9, "column": 3, "message": "P002 supply-points.read is owned by distribution"}]
+
+
+def test_a_config_override_with_a_lowered_policy_keeps_the_strictest_default(tmp_path: Path) -> None:
+    """The change lowers the policy to note and sets warning in permgate.yaml: the base's error still rules."""
+    root = make_git_repo(tmp_path)
+    write_files(root, {POLICY: BASE[POLICY].replace("severity: error", "severity: note"),
+                       "permgate.yaml": f"---\nseverity:\n  {DTRS}: warning\n",
+                       SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root, "main")
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == DTRS] == ["error"]
+
+
+def test_an_unknown_rule_in_the_changed_config_is_an_error(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    write_files(root, {"permgate.yaml": "---\nseverity:\n  no-such-rule: warning\n"})
+    commit_change(root)  # --base judges the commit
+    result = run_cli("check", "--root", str(root), "--base", "main")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: permgate.yaml:3:")
+    assert "unknown rule `no-such-rule`" in result.stderr
+
+
+def test_a_severity_override_the_change_deletes_still_applies(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path, {"permgate.yaml": "---\nseverity:\n  expired-grant: error\n"})
+    expired = BASE[SALES_E2] + ("  - permission: P003\n    granted_by: E000001\n    granted_on: 2026-01-06\n"
+                                "    reason: \"ticket ACC-00300\"\n    expires: 2026-03-01\n")
+    write_files(root, {"permgate.yaml": "", SALES_E2: expired})
+    code, doc = check_base(root, "main", "--today", "2026-06-01")
+    assert code == 1
+    assert pairs(doc, "expired-grant") == {("expired-grant", SALES_E2, 8)}
+    assert [f["severity"] for f in doc["findings"] if f["rule"] == "expired-grant"] == ["error"]
+
+
+def test_a_finding_of_both_versions_of_a_rule_cites_the_rule_as_the_change_has_it(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path)
+    widened = "---\n# the boundary\n" + BASE[POLICY].split("---\n", 1)[1].replace(
+        "grantee_divisions: [retail-sales]", "grantee_divisions: [retail-sales, marketing]")
+    write_files(root, {POLICY: widened, SALES_E2: add_grant(BASE[SALES_E2], "P002")})
+    _, doc = check_base(root, "main")
+    assert pairs(doc, DTRS) == {(DTRS, SALES_E2, 8)}
+    boundary = next(f for f in doc["findings"] if f["rule"] == DTRS)
+    assert [(r["path"], r["line"]) for r in boundary["related"] if r["path"] == POLICY] == [(POLICY, 4)]

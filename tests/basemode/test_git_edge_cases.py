@@ -264,3 +264,22 @@ def test_base_that_is_not_a_commit(tmp_path: Path) -> None:
     root = repo(tmp_path)
     tree = git(root, "rev-parse", "HEAD^{tree}").strip()
     assert base_error(root, tree).stderr == f"Error: unknown git revision `{tree}`\n"
+
+
+def test_a_base_with_a_catalog_but_no_people_is_an_error_not_an_empty_base(tmp_path: Path) -> None:
+    """Only a base with neither catalog nor people is "no grants repository yet" (every finding new);
+    half of one is unusable, and says so."""
+    root = tmp_path / "grants"
+    init_repo(root, {k: v for k, v in BASE.items() if k != "people.yaml"})
+    write_files(root, {"people.yaml": BASE["people.yaml"], SALES_E2: BAD_E2})
+    err = base_error(root, "main").stderr
+    assert err.startswith("Error: people.yaml:1:1: ")
+    assert err.endswith(" (in the base, --base main)\n")
+
+
+def test_no_policy_rules_on_either_side_is_an_error(tmp_path: Path) -> None:
+    root = repo(tmp_path, {POLICY: "---\nrules: []\n"})
+    write_files(root, {SALES_E2: BAD_E2, "catalog.yaml": BASE["catalog.yaml"] + "# reviewed\n"})
+    assert base_error(root, "main").stderr == (
+        "Error: policies:1:1: no policy rules are declared, here or at main; "
+        "without them nothing guards the boundary\n")

@@ -252,3 +252,18 @@ def test_an_expiry_not_after_the_grant_date_and_an_unknown_employee_are_refused(
     ok = run_cli("grant", "E000002", "P003", "--by", "E000001", "--reason", "hr, ticket ACC-00111",
                  "--expires", "2026-11-28", "--root", str(root), *DAY)
     assert ok.exit_code == 0, ok.stdout
+
+
+def test_of_two_same_findings_the_one_at_the_proposed_line_is_new(make_repo: Callable[..., Path]) -> None:
+    """E000002 already holds P002 (line 4, pre-existing); proposing it again flags the proposed line 8."""
+    f = "assignments/retail-sales/E000002.yaml"
+    bad = ('---\nemployee: E000002\ngrants:\n  - permission: P002\n    granted_by: E000001\n'
+           '    granted_on: 2026-01-05\n    reason: "ticket ACC-9"\n')
+    root = make_repo({f: bad})
+    result = run_cli("grant", "E000002", "P002", "--by", "E000001", "--reason", "ticket ACC-1", "--root", str(root),
+                     *DAY)
+    assert result.exit_code == 1
+    flagged = {line.split(" ")[0] + " " + line.split(" ")[1] for line in result.stdout.splitlines()
+               if line.startswith(f)}
+    assert f"{f}:8:5: error[distribution-to-retail-sales]" in flagged
+    assert f"{f}:4:5: error[distribution-to-retail-sales]" not in flagged

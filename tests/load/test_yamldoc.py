@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from permgate.errors import LoadError
 from permgate.load.yamldoc import decode, parse
+from tests.conftest import check_json, pairs
 
 
 def rejected(text: str) -> LoadError:
@@ -88,3 +92,23 @@ def test_decode_drops_utf8_bom_and_refuses_utf16() -> None:
     assert decode(b"\xef\xbb\xbfa: b\n", "f.yaml") == "a: b\n"
     with pytest.raises(LoadError):
         decode("a: b\n".encode("utf-16"), "f.yaml")
+
+
+@pytest.mark.parametrize(("text", "value"), [("a: 0o17\n", 15), ("a: 2e3\n", 2000.0), ("a: -1.5E-2\n", -0.015)])
+def test_yaml_1_2_numbers_are_numbers_so_they_are_not_taken_for_ids(text: str, value: object) -> None:
+    """YAML 1.1 reads ``0o17`` and ``2e3`` as strings, YAML 1.2 as numbers: permgate takes the number,
+    so a schema that wants a string refuses it instead of accepting an id another reader sees otherwise."""
+    doc = parse(text, "f.yaml")
+    assert doc.data["a"] == value and type(doc.data["a"]) is type(value)
+    assert doc.raw[("a",)] == text[3:-1]
+
+
+def test_an_octal_permission_id_is_an_invalid_file(make_repo: Callable[..., Path]) -> None:
+    path = "assignments/retail-sales/E000002.yaml"
+    text = ("---\nemployee: E000002\ngrants:\n  - permission: 0o17\n    granted_by: E000001\n"
+            "    granted_on: 2026-01-05\n    reason: \"ticket ACC-00101\"\n")
+    code, doc = check_json(make_repo({path: text}))
+    assert code == 1
+    assert pairs(doc) == {("invalid-file", path, 4)}
+    assert doc["findings"][0]["message"].startswith(
+        'grants[0].permission: expected a string, got `0o17`, which YAML reads as a number; quote it: "0o17"')

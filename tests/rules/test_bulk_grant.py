@@ -66,3 +66,19 @@ def test_check_base_on_a_real_git_repository(tmp_path: Path) -> None:
     flagged = [f for f in doc["findings"] if f["rule"] == RULE]
     assert [(f["path"], f["line"]) for f in flagged] == [(F, 2)]
     assert "this change adds 6 grants to E000002 Ben Baker (more than 5 at once)" in flagged[0]["message"]
+
+
+def test_a_division_no_boundary_rule_names_may_hold_every_division_s_permissions(
+        make_repo: Callable[..., Path]) -> None:
+    """The boundary forbids distribution's items to retail-sales only: for a distribution employee all
+    21 permissions are grantable (``forbidden_owner.forbidden_to``), so 16 of them are not yet 80%."""
+    d = "assignments/distribution/E000003.yaml"
+    items = [f"R{i:02d}" for i in range(1, 16)] + ["D01"]
+    files = {"catalog.yaml": CATALOG, d: grants("E000003", *[(p, "E000004", "2026-01-05") for p in items])}
+    _, doc = check_json(make_repo(files))
+    assert pairs(doc, RULE) == set()
+    files[d] = grants("E000003", *[(p, "E000004", "2026-01-05") for p in [*items, "R16", "R17"]])
+    _, doc = check_json(make_repo(files))
+    assert pairs(doc, RULE) == {(RULE, d, 2)}
+    assert next(f for f in doc["findings"] if f["rule"] == RULE)["message"].startswith(
+        "E000003 Chloe Castro holds 18 of the 21 permissions grantable to distribution (85%, threshold 80%)")

@@ -78,3 +78,23 @@ rules:
     assert code == 0  # warnings do not fail by default
     assert pairs(doc, "grid-and-corporate-to-sales") == {
         ("grid-and-corporate-to-sales", F, 8), ("grid-and-corporate-to-sales", F, 12)}
+
+
+def test_the_second_grantee_and_the_second_owner_division_are_protected(make_repo: Callable[..., Path]) -> None:
+    """Every listed division counts, not only the first: the grantee is in the second grantee division,
+    the permission's owner is the second owner division."""
+    policy = """\
+rules:
+  - id: grid-to-sales
+    kind: forbidden-owner
+    severity: error
+    summary: nothing owned by distribution for sales
+    owner_divisions: [corporate, distribution]
+    grantee_divisions: [marketing, retail-sales]
+"""
+    code, doc = check_json(make_repo({F: TEXT, "policies/unbundling.yaml": policy}))
+    assert code == 1
+    assert pairs(doc, "grid-to-sales") == {("grid-to-sales", F, 8)}
+    f = next(f for f in doc["findings"] if f["rule"] == "grid-to-sales")
+    assert f["message"].startswith("P002 supply-points.read is owned by distribution (catalog.yaml:8); "
+                                   "E000002 Ben Baker is in retail-sales (people.yaml:8)")
