@@ -12,7 +12,7 @@ For each size it generates an organisation (``benchmarks/gen_org.py --policies``
   text output); run once more with ``--format json`` to compare its findings (that run's
   figures are in the ``--json`` file as ``check_json``);
 - ``cold`` / ``warm``: ``permgate check`` with an empty cache, then again unchanged;
-- ``base``: ``permgate check --base HEAD`` after changing 10 grants files in a git
+- ``base``: ``permgate check --base base`` on a commit that changes 10 grants files in a git
   repository of the organisation (only when this permgate has ``--base``): ``cold`` with an
   empty cache (the base's employee index and people directory are built and stored), then
   ``warm`` with that cache (the incremental path's steady state, docs/performance.md); their
@@ -95,22 +95,27 @@ def has_base() -> bool:
 
 
 def base_repo(root: str, workdir: str, size: int) -> str:
-    """A git repository of the organisation with 10 grants files changed after the commit."""
+    """A git repository of the organisation (tagged ``base``) with a commit on top that changes 10
+    grants files: ``check --base`` judges commits, never the working tree."""
     repo = os.path.join(workdir, f"git-{size}")
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.org",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.org")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, env=env, capture_output=True)
+
     if not os.path.isdir(os.path.join(repo, ".git")):
         shutil.rmtree(repo, ignore_errors=True)
         shutil.copytree(root, repo)
-        env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.org",
-                   GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.org")
-        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "organisation"]):
-            subprocess.run(["git", *args], cwd=repo, check=True, env=env, capture_output=True)
-    else:
-        subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "organisation"], ["tag", "base"]):
+            git(*args)
+    git("checkout", "-q", "-f", "-B", "change", "base")
     folder = os.path.join(repo, "assignments", "retail-sales")
     for name in sorted(os.listdir(folder))[:BASE_CHANGES]:
         with open(os.path.join(folder, name), "a", encoding="utf-8") as fh:
             fh.write('  - permission: P001\n    granted_by: E000001\n    granted_on: 2022-12-01\n'
                      '    reason: "benchmark change, ticket ACC-00001"\n')
+    git("commit", "-q", "-am", "the change")
     time.sleep(0.01)
     return repo
 
@@ -156,7 +161,7 @@ def bench_size(size: int, workdir: str, repeat: int, base: bool) -> dict[str, An
     if base:
         repo = base_repo(root, workdir, size)
         row["base_cold"], row["base"] = cold_and_warm(
-            ["--root", repo, "--base", "HEAD"], out + ".base-cold", out + ".base", repeat,
+            ["--root", repo, "--base", "base"], out + ".base-cold", out + ".base", repeat,
             f"{size}: the warm --base run's output differs from the cold one's")
     return row
 
