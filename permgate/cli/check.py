@@ -33,13 +33,16 @@ from permgate.reporters import REPORTERS
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes for reading and checking grants files "
                    "(default: one per core on large trees; 1: this process only).")
+@click.option("--statistics", is_flag=True,
+              help="After the report, the findings counted per rule and severity (on stderr unless --format text).")
 @handle_errors
 def check(root: str, fmt: str, fail_on: str, today: dt.date | None, color: str, base: str | None, head: str,
-          no_cache: bool, cache_dir: str | None, jobs: int | None) -> None:
+          no_cache: bool, cache_dir: str | None, jobs: int | None, statistics: bool) -> None:
     """Check every grant in the repository against the catalog, people and policies."""
     settings = CheckSettings(root=root, format=fmt, fail_on=fail_on, today=today,
                              color=fmt == "text" and use_color(color), base=base, head=head,
-                             use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs)
+                             use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs,
+                             statistics=statistics)
     progress = ProgressLine()
     try:
         outcome = run_check(settings, progress)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from permgate.config import Config
     from permgate.load.bulk import Progress, Tuning
     from permgate.load.source import FsSource
+    from permgate.reporters import Report
     from permgate.runtime.parallel import Ahead
 
 # The engine, the loaders and the split are imported by ``_check`` only: a run answered
@@ -43,6 +44,8 @@ class CheckSettings:
     use_cache: bool = True
     cache_dir: str | None = None
     jobs: int | None = None
+    #: ``--statistics``: the counts per rule and severity after the report (stderr unless text)
+    statistics: bool = False
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
@@ -193,7 +196,7 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
            differs: int | None = None) -> Outcome:
     from permgate.engine import evaluation as engine
-    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters import Report
 
     found = collect(settings, today, tuning)
     findings = found.findings
@@ -206,12 +209,12 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
         path_prefix=prefix,
         extra_summary={"worktree_differs_from_head": differs} if differs else {},
     )
-    return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
+    return _outcome(settings, report)
 
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.change.basemode import check_against_base
-    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters import Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
     result = check_against_base(settings.root, ref, today, cache, head=settings.head)
@@ -230,4 +233,21 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
         base_commit=result.change.base_commit,
         path_prefix=result.prefix,
     )
-    return Outcome(REPORTERS[settings.format](report), exit_code(result.new, settings.fail_on))
+    return _outcome(settings, report)
+
+
+def _outcome(settings: CheckSettings, report: Report) -> Outcome:
+    """The report in ``settings.format`` (plus ``--statistics``) and the exit code."""
+    from permgate.reporters import REPORTERS
+
+    stdout, stderr = REPORTERS[settings.format](report), ""
+    if settings.statistics:
+        from permgate.reporters import statistics
+
+        # after a text report on stdout; beside any other format (JSON, SARIF...) on stderr,
+        # so that what a machine reads stays valid
+        if settings.format == "text":
+            stdout += statistics.render(report)
+        else:
+            stderr = statistics.render(report)
+    return Outcome(stdout, exit_code(report.findings, settings.fail_on), stderr)

@@ -16,10 +16,14 @@ def test_golden_rendering_escapes_repository_text() -> None:
     findings = (Finding("self-grant", "error", "a | b <script>x</script>\nnext", "assignments/a|b.yaml", 4, 5),)
     info = RuleInfo("self-grant", "builtin", "error", rule.summary, True)
     out = REPORTERS["markdown"](Report(findings=findings, rules=(info,), files=1, grants=2))
-    assert out.splitlines()[:8] == [
+    assert out.splitlines()[:12] == [
         "## permgate: failed",
         "",
         "**1 error, 0 warnings, 0 notes** in 1 grants file (2 grants).",
+        "",
+        "| Rule | Errors | Warnings | Notes | Waived | Baselined |",
+        "|---|---:|---:|---:|---:|---:|",
+        "| <code>self-grant</code> | 1 | 0 | 0 | 0 | 0 |",
         "",
         "| Severity | Rule | Location | Message |",
         "|---|---|---|---|",
