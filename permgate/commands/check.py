@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
-from permgate.errors import ConfigError, GitError
-from permgate.findings import Finding, at_or_above
+from permgate.errors import ConfigError, GitError, UsageError
+from permgate.findings import Finding, RuleInfo, at_or_above
 from permgate.model import Baseline, PolicyRule, Workspace
 from permgate.runtime import cache as caching
 
@@ -46,10 +46,19 @@ class CheckSettings:
     jobs: int | None = None
     #: ``--statistics``: the counts per rule and severity after the report (stderr unless text)
     statistics: bool = False
+    #: ``--select``: report only these rules (None: every rule); ``--ignore``: not these
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+
+
+#: ``--fail-on none``: no finding fails the run (errors still exit 2)
+FAIL_ON_NONE = "none"
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
-    """Waived and baselined findings never fail the run."""
+    """Waived and baselined findings never fail the run, nor any finding with ``fail_on="none"``."""
+    if fail_on == FAIL_ON_NONE:
+        return EXIT_CLEAN
     return EXIT_FINDINGS if any(f.active and at_or_above(f.severity, fail_on) for f in findings) \
         else EXIT_CLEAN
 
@@ -59,6 +68,23 @@ def require_policy_rules(policies: tuple[PolicyRule, ...], policies_dir: str) ->
     if not policies:
         raise ConfigError(policies_dir, 1, 1, "no policy rules are declared in the policies folder; "
                           "without them nothing guards the boundary")
+
+
+def select(findings: tuple[Finding, ...], rules: tuple[RuleInfo, ...], settings: CheckSettings) -> tuple[Finding, ...]:
+    """The findings of the rules ``--select`` names (all without it) that ``--ignore`` does not name;
+    a rule id that is not in force is a ``UsageError`` naming it."""
+    if settings.select is None and not settings.ignore:
+        return findings
+    if settings.select == ():
+        raise UsageError("--select: no rule named; `--select RULE,...` reports only those rules")
+    known = {r.id for r in rules}
+    for option, ids in (("--select", settings.select or ()), ("--ignore", settings.ignore)):
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise UsageError(f"{option}: unknown rule {', '.join(f'`{u}`' for u in unknown)} (see `permgate rules`)")
+    chosen = known if settings.select is None else set(settings.select)
+    chosen -= set(settings.ignore)
+    return tuple(f for f in findings if f.rule in chosen)
 
 
 def _file_count(ws: Workspace) -> int:
@@ -199,10 +225,10 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
     from permgate.reporters import Report
 
     found = collect(settings, today, tuning)
-    findings = found.findings
+    rules = tuple(engine.rule_catalogue(found.frame, found.config))
     report = Report(
-        findings=findings,
-        rules=tuple(engine.rule_catalogue(found.frame, found.config)),
+        findings=select(found.findings, rules, settings),
+        rules=rules,
         files=found.files,
         grants=found.grants,
         color=settings.color,
@@ -222,13 +248,13 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}
     report = Report(
-        findings=result.new,
+        findings=select(result.new, result.rules, settings),
         rules=result.rules,
         files=_file_count(result.head),
         grants=sum(len(f.grants) for f in result.head.files),
         color=settings.color,
         extra_summary=extra,
-        preexisting=result.preexisting,
+        preexisting=select(result.preexisting, result.rules, settings),
         base_ref=ref,
         base_commit=result.change.base_commit,
         path_prefix=result.prefix,
