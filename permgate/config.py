@@ -17,7 +17,7 @@ from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source
 from permgate.load.yamldoc import decode, parse
 
-CONFIG_NAME = "permgate.yaml"
+CONFIG_NAME = files.CONFIG_FILE
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 #: the largest system-of-record export ``permgate reconcile``/``import`` read (``reconcile: max_file_bytes``)
 DEFAULT_MAX_EXPORT_BYTES = 1024 * 1024 * 1024
