@@ -49,6 +49,8 @@ class CheckSettings:
     #: ``--select``: report only these rules (None: every rule); ``--ignore``: not these
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
+    #: ``--output FORMAT=PATH``: more reports of the same run, written to files (commands/outputs.py)
+    outputs: tuple[tuple[str, str], ...] = ()
 
 
 #: ``--fail-on none``: no finding fails the run (errors still exit 2)
@@ -107,13 +109,18 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     """Check the tree at ``settings.root``; ``progress(done, total)`` hears about loading."""
     started = caching.now()
     today = settings.today or dt.date.today()
+    if settings.outputs:  # before anything is computed: an unwritable path fails the run first
+        from permgate.commands.outputs import check_writable
+
+        check_writable(settings.outputs)
     if settings.base is not None:
         return _run_against_base(settings, settings.base, today)
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
-    prefix = _prefix(settings.root, settings.format)
+    prefix = next((p for p in (_prefix(settings.root, f) for f in _formats(settings)) if p), "")
     differs = _differs_from_head(settings.root)
     run_key = None
-    if cache is not None:
+    # the run cache keeps standard output only: a run that writes files is computed
+    if cache is not None and not settings.outputs:
         # everything the output depends on: the settings (today resolved), the tree, where
         # it sits in git (paths of some formats), and how far it is from the commit
         key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}|{differs}"
@@ -125,7 +132,7 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     from permgate.load.bulk import Tuning
 
     outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
-    if cache is not None and run_key is not None:
+    if cache is not None and run_key is not None and not settings.outputs:
         cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
     return outcome
 
@@ -262,11 +269,30 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     return _outcome(settings, report)
 
 
-def _outcome(settings: CheckSettings, report: Report) -> Outcome:
-    """The report in ``settings.format`` (plus ``--statistics``) and the exit code."""
+def _formats(settings: CheckSettings) -> list[str]:
+    return [settings.format, *(fmt for fmt, _ in settings.outputs)]
+
+
+def _render(fmt: str, report: Report, plain: bool) -> str:
+    """``report`` in ``fmt``; ``report.path_prefix`` serves only the formats that need it (outside
+    ``--base`` mode), and only standard output is ever coloured."""
     from permgate.reporters import REPORTERS
 
-    stdout, stderr = REPORTERS[settings.format](report), ""
+    if plain and fmt not in _REPO_RELATIVE and report.path_prefix:
+        report = dataclasses.replace(report, path_prefix="")
+    return REPORTERS[fmt](report)
+
+
+def _outcome(settings: CheckSettings, report: Report) -> Outcome:
+    """The report in ``settings.format`` (plus ``--statistics``) and the exit code; the reports
+    of ``--output`` written to their files."""
+    plain = settings.base is None
+    if settings.outputs:
+        from permgate.commands import outputs
+
+        files = dataclasses.replace(report, color=False)
+        outputs.write([(fmt, path, _render(fmt, files, plain)) for fmt, path in settings.outputs])
+    stdout, stderr = _render(settings.format, report, plain), ""
     if settings.statistics:
         from permgate.reporters import statistics
 
