@@ -57,9 +57,17 @@ def render(report: Report) -> str:
                f"({_plural(report.grants, 'grant')}).")
     if report.base_ref is not None:
         out.append("")
-        out.append(f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
-                   f"{_plural(len(report.preexisting), 'finding')} already existed there and "
-                   f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
+        compared = f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
+        existed = len(report.preexisting)
+        incremental = report.extra_summary.get("incremental")
+        if isinstance(incremental, dict):  # only the employees the change touches were evaluated
+            out.append(f"{compared}of the {_plural(incremental['employees'], 'employee')} the change touches "
+                       f"(re-evaluated), {_plural(existed, 'finding')} already existed there and "
+                       f"{'is' if existed == 1 else 'are'} not listed; the findings of the other employees were not "
+                       "evaluated (they can only be pre-existing).")
+        else:
+            out.append(f"{compared}{_plural(existed, 'finding')} already existed there and "
+                       f"{'is' if existed == 1 else 'are'} not listed.")
     if report.baselined:
         out += ["", f"{_plural(report.baselined, 'finding')} accepted by the baseline "
                     f"{'is' if report.baselined == 1 else 'are'} not listed."]
