@@ -78,3 +78,24 @@ def test_markdown_summary_has_the_table_per_rule(make_repo: Callable[..., Path])
     md = run_cli("check", "--root", str(root), "--format", "markdown").stdout
     assert "| Rule | Errors | Warnings | Notes | Waived | Baselined |" in md
     assert "| <code>self-grant</code> | 1 | 0 | 0 | 0 | 0 |" in md
+
+
+def test_statistics_in_base_mode_count_the_new_findings(tmp_path: Path) -> None:
+    from permgate.rules.examples import build
+    from tests.git_helpers import commit_all, git, init_repo, write_files
+
+    root = tmp_path / "repo"
+    # at the base E000002 already holds P002 (pre-existing); the change adds E000003's self-grant
+    init_repo(root, build({F: BAD}))
+    git(root, "checkout", "-q", "-b", "change")
+    write_files(root, {G: BAD3.replace("P002", "P003")})
+    commit_all(root, "a new self-grant")
+    doc = json.loads(run_cli("check", "--root", str(root), "--base", "main", "--format", "json").stdout)
+    assert {f["path"] for f in doc["findings"]} == {G}  # E000002's findings are not new
+    assert ("self-grant", G, 4) in {(f["rule"], f["path"], f["line"]) for f in doc["findings"]}
+    result = run_cli("check", "--root", str(root), "--base", "main", "--statistics")
+    stats = result.stdout.split(" not evaluated\n", 1)[1] if " not evaluated\n" in result.stdout \
+        else result.stdout.split(" not shown\n", 1)[1]
+    assert _statistics(stats) == _expected(doc)
+    assert {r: sum(n.values()) for r, n in doc["summary"]["by_rule"].items()} == \
+        dict(Counter(f["rule"] for f in doc["findings"]))
