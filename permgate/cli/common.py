@@ -84,6 +84,7 @@ _ROOT_HELP = ("The grants repository to read (default: the nearest folder from h
               "top, that holds permgate.yaml, or catalog.yaml and people.yaml).")
 root_option = click.option("--root", type=click.Path(file_okay=False), default=None, callback=_discover(False),
                            help=_ROOT_HELP)
-#: for commands that can answer without a repository (``explain`` of a built-in rule): "." when none is found
+#: for commands that can answer without a grants repository (``explain`` of a built-in rule; ``fmt``, which
+#: needs only grants files): "." when none is found, as before discovery
 optional_root_option = click.option("--root", type=click.Path(file_okay=False), default=None,
                                     callback=_discover(True), help=_ROOT_HELP)
