@@ -1,4 +1,4 @@
-"""``permgate.yaml``: where the parts of a grants repository live, and severity overrides.
+"""``permgate.yaml``: where the parts of a grants repository live, severity overrides, rules off.
 
 The file is optional; without it the layout of ``gen_org.py`` is assumed.  It is
 validated against the bundled ``config`` schema, so an unknown key or a path that
@@ -17,7 +17,7 @@ from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source
 from permgate.load.yamldoc import decode, parse
 
-CONFIG_NAME = "permgate.yaml"
+CONFIG_NAME = files.CONFIG_FILE
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 #: the largest system-of-record export ``permgate reconcile``/``import`` read (``reconcile: max_file_bytes``)
 DEFAULT_MAX_EXPORT_BYTES = 1024 * 1024 * 1024
@@ -46,6 +46,10 @@ class Config:
     #: ``reconcile: columns``: field (``EXPORT_FIELDS``) -> the export's column name, where they differ
     export_columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_export_bytes: int = DEFAULT_MAX_EXPORT_BYTES
+    #: ``rules: {ID: off}``: rules whose findings are not reported (``engine.evaluation.finish``);
+    #: ``engine.evaluation.check_config`` refuses an unknown or non-waivable one
+    rules_off: frozenset[str] = frozenset()
+    rules_lines: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def waivers_path(self) -> str:
@@ -82,6 +86,7 @@ def load_config(source: Source | str) -> Config:
         except ValueError as err:
             raise ConfigError(CONFIG_NAME, line, column, f"paths.{key}: {err}") from None
     severity = data.get("severity", {})
+    rules = data.get("rules", {})
     reconcile = data.get("reconcile", {})
     columns = reconcile.get("columns", {})
     taken: dict[str, str] = {}
@@ -106,4 +111,6 @@ def load_config(source: Source | str) -> Config:
         severity_lines=MappingProxyType({k: doc.key_positions.get(("severity", k), (1, 1)) for k in severity}),
         export_columns=MappingProxyType(dict(columns)),
         max_export_bytes=int(reconcile.get("max_file_bytes", DEFAULT_MAX_EXPORT_BYTES)),
+        rules_off=frozenset(rules),
+        rules_lines=MappingProxyType({k: doc.key_positions.get(("rules", k), (1, 1)) for k in rules}),
     )

@@ -80,7 +80,8 @@ def _stricter(a: str, b: str) -> str:
 
 
 def strictest_config(head: Config, base: Config, policies: tuple[PolicyRule, ...]) -> Config:
-    """``head`` with every severity override raised to the stricter of both sides' effective one."""
+    """``head`` with every severity override raised to the stricter of both sides' effective one, and
+    only the rules both sides turn off left off."""
     merged: dict[str, str] = {}
     for rid in sorted(set(head.severity) | set(base.severity)):
         defaults = [p.severity for p in policies if p.id == rid]
@@ -90,7 +91,9 @@ def strictest_config(head: Config, base: Config, policies: tuple[PolicyRule, ...
         merged[rid] = _stricter(head.severity.get(rid, default), base.severity.get(rid, default))
     lines = dict(base.severity_lines)
     lines.update(head.severity_lines)
-    return dataclasses.replace(head, severity=merged, severity_lines=lines)
+    # a rule is off only where both sides turn it off: a change cannot switch off its own gate
+    return dataclasses.replace(head, severity=merged, severity_lines=lines,
+                               rules_off=head.rules_off & base.rules_off)
 
 
 def _dedupe(findings: Iterable[Finding]) -> list[Finding]:

@@ -62,6 +62,29 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
 color_option = click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
     help="Colour text output (auto: only on a terminal and without NO_COLOR).")
-root_option = click.option(
-    "--root", type=click.Path(file_okay=False), default=".", show_default=True,
-    help="The grants repository to read.")
+def _discover(optional: bool) -> Callable[[click.Context, click.Parameter, str | None], str]:
+    def resolve(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        if value is not None:
+            return value
+        from permgate.load.files import find_root  # only when --root is not given (start-up speed)
+
+        try:
+            return find_root()
+        except PermgateError as err:
+            if optional:
+                return "."
+            click.echo(f"Error: {err}", err=True)
+            ctx.exit(EXIT_ERROR)
+        raise AssertionError("unreachable")  # ctx.exit raises
+
+    return resolve
+
+
+_ROOT_HELP = ("The grants repository to read (default: the nearest folder from here up, to the git repository's "
+              "top, that holds permgate.yaml, or catalog.yaml and people.yaml).")
+root_option = click.option("--root", type=click.Path(file_okay=False), default=None, callback=_discover(False),
+                           help=_ROOT_HELP)
+#: for commands that can answer without a grants repository (``explain`` of a built-in rule; ``fmt``, which
+#: needs only grants files): "." when none is found, as before discovery
+optional_root_option = click.option("--root", type=click.Path(file_okay=False), default=None,
+                                    callback=_discover(True), help=_ROOT_HELP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from permgate.cli.common import finish, handle_errors, root_option
+from permgate.cli.common import finish, handle_errors, optional_root_option, root_option
 from permgate.commands.rules import RulesSettings, run_explain, run_rules
 
 
@@ -20,7 +20,7 @@ def rules(root: str, fmt: str) -> None:
 
 @click.command()
 @click.argument("rule_id", metavar="RULE")
-@root_option
+@optional_root_option
 @handle_errors
 def explain(rule_id: str, root: str) -> None:
     """Explain a rule: what it flags, why it matters, a failing example and the fix."""

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
-from permgate.errors import ConfigError, GitError
-from permgate.findings import Finding, at_or_above
+from permgate.errors import ConfigError, GitError, UsageError
+from permgate.findings import Finding, RuleInfo, at_or_above
 from permgate.model import Baseline, PolicyRule, Workspace
 from permgate.runtime import cache as caching
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from permgate.config import Config
     from permgate.load.bulk import Progress, Tuning
     from permgate.load.source import FsSource
+    from permgate.reporters import Report
     from permgate.runtime.parallel import Ahead
 
 # The engine, the loaders and the split are imported by ``_check`` only: a run answered
@@ -43,10 +44,23 @@ class CheckSettings:
     use_cache: bool = True
     cache_dir: str | None = None
     jobs: int | None = None
+    #: ``--statistics``: the counts per rule and severity after the report (stderr unless text)
+    statistics: bool = False
+    #: ``--select``: report only these rules (None: every rule); ``--ignore``: not these
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    #: ``--output FORMAT=PATH``: more reports of the same run, written to files (commands/outputs.py)
+    outputs: tuple[tuple[str, str], ...] = ()
+
+
+#: ``--fail-on none``: no finding fails the run (errors still exit 2)
+FAIL_ON_NONE = "none"
 
 
 def exit_code(findings: tuple[Finding, ...] | list[Finding], fail_on: str) -> int:
-    """Waived and baselined findings never fail the run."""
+    """Waived and baselined findings never fail the run, nor any finding with ``fail_on="none"``."""
+    if fail_on == FAIL_ON_NONE:
+        return EXIT_CLEAN
     return EXIT_FINDINGS if any(f.active and at_or_above(f.severity, fail_on) for f in findings) \
         else EXIT_CLEAN
 
@@ -56,6 +70,23 @@ def require_policy_rules(policies: tuple[PolicyRule, ...], policies_dir: str) ->
     if not policies:
         raise ConfigError(policies_dir, 1, 1, "no policy rules are declared in the policies folder; "
                           "without them nothing guards the boundary")
+
+
+def select(findings: tuple[Finding, ...], rules: tuple[RuleInfo, ...], settings: CheckSettings) -> tuple[Finding, ...]:
+    """The findings of the rules ``--select`` names (all without it) that ``--ignore`` does not name;
+    a rule id that is not in force is a ``UsageError`` naming it."""
+    if settings.select is None and not settings.ignore:
+        return findings
+    if settings.select == ():
+        raise UsageError("--select: no rule named; `--select RULE,...` reports only those rules")
+    known = {r.id for r in rules}
+    for option, ids in (("--select", settings.select or ()), ("--ignore", settings.ignore)):
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise UsageError(f"{option}: unknown rule {', '.join(f'`{u}`' for u in unknown)} (see `permgate rules`)")
+    chosen = known if settings.select is None else set(settings.select)
+    chosen -= set(settings.ignore)
+    return tuple(f for f in findings if f.rule in chosen)
 
 
 def _file_count(ws: Workspace) -> int:
@@ -78,13 +109,18 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     """Check the tree at ``settings.root``; ``progress(done, total)`` hears about loading."""
     started = caching.now()
     today = settings.today or dt.date.today()
+    if settings.outputs:  # before anything is computed: an unwritable path fails the run first
+        from permgate.commands.outputs import check_writable
+
+        check_writable(settings.outputs)
     if settings.base is not None:
         return _run_against_base(settings, settings.base, today)
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
-    prefix = _prefix(settings.root, settings.format)
+    prefix = next((p for p in (_prefix(settings.root, f) for f in _formats(settings)) if p), "")
     differs = _differs_from_head(settings.root)
     run_key = None
-    if cache is not None:
+    # the run cache keeps standard output only: a run that writes files is computed
+    if cache is not None and not settings.outputs:
         # everything the output depends on: the settings (today resolved), the tree, where
         # it sits in git (paths of some formats), and how far it is from the commit
         key_settings = f"{dataclasses.replace(settings, today=today)!r}|{prefix}|{differs}"
@@ -96,7 +132,7 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
     from permgate.load.bulk import Tuning
 
     outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
-    if cache is not None and run_key is not None:
+    if cache is not None and run_key is not None and not settings.outputs:
         cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
     return outcome
 
@@ -193,25 +229,25 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
            differs: int | None = None) -> Outcome:
     from permgate.engine import evaluation as engine
-    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters import Report
 
     found = collect(settings, today, tuning)
-    findings = found.findings
+    rules = tuple(engine.rule_catalogue(found.frame, found.config))
     report = Report(
-        findings=findings,
-        rules=tuple(engine.rule_catalogue(found.frame, found.config)),
+        findings=select(found.findings, rules, settings),
+        rules=rules,
         files=found.files,
         grants=found.grants,
         color=settings.color,
         path_prefix=prefix,
         extra_summary={"worktree_differs_from_head": differs} if differs else {},
     )
-    return Outcome(REPORTERS[settings.format](report), exit_code(findings, settings.fail_on))
+    return _outcome(settings, report)
 
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.change.basemode import check_against_base
-    from permgate.reporters import REPORTERS, Report
+    from permgate.reporters import Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
     result = check_against_base(settings.root, ref, today, cache, head=settings.head, refuse_nothing_to_judge=True)
@@ -219,15 +255,51 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}
     report = Report(
-        findings=result.new,
+        findings=select(result.new, result.rules, settings),
         rules=result.rules,
         files=_file_count(result.head),
         grants=sum(len(f.grants) for f in result.head.files),
         color=settings.color,
         extra_summary=extra,
-        preexisting=result.preexisting,
+        preexisting=select(result.preexisting, result.rules, settings),
         base_ref=ref,
         base_commit=result.change.base_commit,
         path_prefix=result.prefix,
     )
-    return Outcome(REPORTERS[settings.format](report), exit_code(result.new, settings.fail_on))
+    return _outcome(settings, report)
+
+
+def _formats(settings: CheckSettings) -> list[str]:
+    return [settings.format, *(fmt for fmt, _ in settings.outputs)]
+
+
+def _render(fmt: str, report: Report, plain: bool) -> str:
+    """``report`` in ``fmt``; ``report.path_prefix`` serves only the formats that need it (outside
+    ``--base`` mode), and only standard output is ever coloured."""
+    from permgate.reporters import REPORTERS
+
+    if plain and fmt not in _REPO_RELATIVE and report.path_prefix:
+        report = dataclasses.replace(report, path_prefix="")
+    return REPORTERS[fmt](report)
+
+
+def _outcome(settings: CheckSettings, report: Report) -> Outcome:
+    """The report in ``settings.format`` (plus ``--statistics``) and the exit code; the reports
+    of ``--output`` written to their files."""
+    plain = settings.base is None
+    if settings.outputs:
+        from permgate.commands import outputs
+
+        files = dataclasses.replace(report, color=False)
+        outputs.write([(fmt, path, _render(fmt, files, plain)) for fmt, path in settings.outputs])
+    stdout, stderr = _render(settings.format, report, plain), ""
+    if settings.statistics:
+        from permgate.reporters import statistics
+
+        # after a text report on stdout; beside any other format (JSON, SARIF...) on stderr,
+        # so that what a machine reads stays valid
+        if settings.format == "text":
+            stdout += statistics.render(report)
+        else:
+            stderr = statistics.render(report)
+    return Outcome(stdout, exit_code(report.findings, settings.fail_on), stderr)

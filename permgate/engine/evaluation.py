@@ -46,6 +46,16 @@ def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyR
             line, column = config.severity_lines.get(rule_id, (1, 1))
             raise ConfigError(config.path or "permgate.yaml", line, column,
                               f"severity: unknown rule `{rule_id}` (see `permgate rules`)")
+    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+    for rule_id in sorted(config.rules_off):
+        line, column = config.rules_lines.get(rule_id, (1, 1))
+        if rule_id not in waivable:
+            raise ConfigError(config.path or "permgate.yaml", line, column,
+                              f"rules: unknown rule `{rule_id}` (see `permgate rules`)")
+        if not waivable[rule_id]:
+            # the boundary must not be switchable by configuration
+            raise ConfigError(config.path or "permgate.yaml", line, column,
+                              f"rules: `{rule_id}` is not waivable, so it cannot be turned off")
     for p in ws.policies:
         if p.id in BUILTIN_BY_ID:
             raise ConfigError(p.loc.path, p.loc.line, p.loc.column,
@@ -157,7 +167,8 @@ def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Fi
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:
-    """The last steps of ``evaluate``: apply the waiver register, add its own findings, sort.
+    """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
+    findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
     names: ``ws`` may hold only those employees' files.
@@ -176,5 +187,7 @@ def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.dat
         for rule_id, violations in (("baseline-invalid", accepted.invalid), ("baseline-unused", accepted.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
             findings.extend(_stamp(rule_id, severity, violations))
+    if config.rules_off:  # after waivers and baseline, so their entries for such a rule still count as used
+        findings = [f for f in findings if f.rule not in config.rules_off]
     findings.sort(key=Finding.sort_key)
     return findings

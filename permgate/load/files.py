@@ -11,9 +11,11 @@ import os
 import posixpath
 import stat
 
-from permgate.errors import LoadError
+from permgate.errors import LoadError, UsageError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: the optional configuration at a grants repository's root (``permgate.config``)
+CONFIG_FILE = "permgate.yaml"
 NOT_GRANTS_FILE = "not a grants file: only .yaml and .yml files belong here"
 #: the file that tells git how to convert files on checkout (``permgate.load.attributes``)
 GITATTRIBUTES = ".gitattributes"
@@ -172,3 +174,34 @@ def walk_yaml(root: str, rel_dir: str) -> tuple[list[str], list[tuple[str, str]]
     found.sort()
     refused.sort()
     return found, refused
+
+
+def _holds_repository(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, CONFIG_FILE)) or (
+        os.path.isfile(os.path.join(folder, "catalog.yaml")) and os.path.isfile(os.path.join(folder, "people.yaml")))
+
+
+def find_root(start: str = ".") -> str:
+    """The grants repository ``start`` is in, as ruff and pre-commit find theirs: the nearest folder,
+    from ``start`` up, that holds ``permgate.yaml``, or both ``catalog.yaml`` and ``people.yaml``.
+
+    The walk stops at the top of the git repository (the folder holding ``.git``) or at the
+    file-system root.  The answer is relative to the current folder (``.`` when it is ``start``),
+    so paths read the same as with ``--root``.  Nothing found is a ``UsageError`` naming every
+    folder searched.
+    """
+    here = os.path.abspath(start)
+    searched = []
+    while True:
+        searched.append(here)
+        if _holds_repository(here):
+            found = os.path.relpath(here)
+            return "." if found == os.curdir else found
+        parent = os.path.dirname(here)
+        if os.path.exists(os.path.join(here, ".git")) or parent == here:
+            break
+        here = parent
+    top = "the git repository's top" if os.path.exists(os.path.join(here, ".git")) else "the file-system root"
+    raise UsageError(f"no grants repository here: none of {', '.join(searched)} holds {CONFIG_FILE}, or "
+                     f"catalog.yaml and people.yaml (searched up to {top}); run permgate inside one or pass "
+                     f"--root DIR")

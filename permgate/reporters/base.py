@@ -8,6 +8,8 @@ from typing import Any
 
 from permgate.findings import SEVERITIES, Finding, RuleInfo
 
+_PLURAL = {"error": "errors", "warning": "warnings", "note": "notes"}
+
 
 @dataclass(frozen=True)
 class Report:
@@ -39,6 +41,28 @@ class Report:
     def baselined(self) -> int:
         return sum(1 for f in self.findings if f.baselined is not None)
 
+    def by_rule(self) -> dict[str, dict[str, int]]:
+        """``{rule: {"errors", "warnings", "notes", "waived", "baselined"}}`` for every rule with a
+        finding in the report: active findings by severity, waived and baselined counted apart."""
+        out: dict[str, dict[str, int]] = {}
+        for f in self.findings:
+            counts = out.get(f.rule)
+            if counts is None:
+                counts = out[f.rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
+            if f.waived is not None:
+                counts["waived"] += 1
+            elif f.baselined is not None:
+                counts["baselined"] += 1
+            else:
+                counts[_PLURAL[f.severity]] += 1
+        return {rule: out[rule] for rule in sorted(out)}
+
+    def statistics(self) -> list[tuple[int, str, str]]:
+        """``(count, rule, what)`` per rule and severity (``waived``, ``baselined`` apart), most first."""
+        c = Counter((f.rule, f.severity if f.active else ("waived" if f.waived is not None else "baselined"))
+                    for f in self.findings)
+        return sorted(((n, rule, what) for (rule, what), n in c.items()), key=lambda t: (-t[0], t[1], t[2]))
+
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of the JSON format (docs/output-formats.md)."""
         counts = self.counts()
@@ -50,6 +74,7 @@ class Report:
             "grants": self.grants,
             "waived": self.waived,
             "baselined": self.baselined,
+            "by_rule": self.by_rule(),
         }
         if self.base_ref is not None:
             c = Counter(f.severity for f in self.preexisting if f.waived is None)

@@ -1,7 +1,8 @@
 """``--format markdown``: a summary for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
 
 A verdict heading with the counts, a table of the (new) findings with file:line, the
-explanations of the rules that fired, and in ``--base`` mode the pre-existing count.
+explanations of the rules that fired, and in ``--base`` mode the pre-existing count.  Under the
+counts, a table of the findings per rule (``Report.by_rule``, as ``summary.by_rule`` in JSON).
 Every value from the repository is HTML-escaped (and ``|`` in table cells), so a grants
 file cannot inject markup into the comment; a backtick span becomes ``<code>`` so that its
 escaped characters show as themselves (inside backticks ``&quot;`` would show literally).
@@ -56,12 +57,26 @@ def render(report: Report) -> str:
                f"({_plural(report.grants, 'grant')}).")
     if report.base_ref is not None:
         out.append("")
-        out.append(f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
-                   f"{_plural(len(report.preexisting), 'finding')} already existed there and "
-                   f"{'is' if len(report.preexisting) == 1 else 'are'} not listed.")
+        compared = f"Compared with {_code(report.base_ref)} ({_code((report.base_commit or '')[:12])}): "
+        existed = len(report.preexisting)
+        incremental = report.extra_summary.get("incremental")
+        if isinstance(incremental, dict):  # only the employees the change touches were evaluated
+            out.append(f"{compared}of the {_plural(incremental['employees'], 'employee')} the change touches "
+                       f"(re-evaluated), {_plural(existed, 'finding')} already existed there and "
+                       f"{'is' if existed == 1 else 'are'} not listed; the findings of the other employees were not "
+                       "evaluated (they can only be pre-existing).")
+        else:
+            out.append(f"{compared}{_plural(existed, 'finding')} already existed there and "
+                       f"{'is' if existed == 1 else 'are'} not listed.")
     if report.baselined:
         out += ["", f"{_plural(report.baselined, 'finding')} accepted by the baseline "
                     f"{'is' if report.baselined == 1 else 'are'} not listed."]
+    by_rule = report.by_rule()
+    if by_rule:
+        out += ["", "| Rule | Errors | Warnings | Notes | Waived | Baselined |", "|---|---:|---:|---:|---:|---:|"]
+        for rid, n in by_rule.items():
+            out.append(f"| {_code(rid)} | {n['errors']} | {n['warnings']} | {n['notes']} | {n['waived']} "
+                       f"| {n['baselined']} |")
     listed = [f for f in report.findings if f.baselined is None]
     if listed:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
@@ -83,11 +98,11 @@ def render(report: Report) -> str:
             out += ["", f"**{_plural(len(left), 'more finding')} not listed**: a job summary over 1 MiB is "
                     "dropped whole. Every finding is in the text, JSON and SARIF reports. Not listed, by rule:", "",
                     "| Rule | Errors | Warnings | Notes | Waived |", "|---|---:|---:|---:|---:|"]
-            by_rule: dict[str, Counter[str]] = {}
+            left_by_rule: dict[str, Counter[str]] = {}
             for f in left:
-                by_rule.setdefault(f.rule, Counter())["waived" if f.waived is not None else f.severity] += 1
-            for rid in sorted(by_rule):
-                n = by_rule[rid]
+                left_by_rule.setdefault(f.rule, Counter())["waived" if f.waived is not None else f.severity] += 1
+            for rid in sorted(left_by_rule):
+                n = left_by_rule[rid]
                 out.append(f"| {_code(rid)} | {n['error']} | {n['warning']} | {n['note']} | {n['waived']} |")
         fired = []
         seen: set[str] = set()

@@ -36,8 +36,12 @@ def summary_line(report: Report) -> str:
     if isinstance(differs, int):  # no --base: the working tree is what was read, not the commit
         line += f"; the working tree differs from HEAD in {_plural(differs, 'file')} (not what is committed)"
     if report.base_ref is not None:
-        line += (f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
-                 f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown")
+        line += f"; new against {report.base_ref} ({(report.base_commit or '')[:12]}), "
+        if isinstance(incremental, dict):  # pre-existing findings of the other employees were never computed
+            line += (f"pre-existing findings of the {_plural(incremental['employees'], 'employee')} re-evaluated: "
+                     f"{len(report.preexisting)} (not shown), of the others not evaluated")
+        else:
+            line += f"{_plural(len(report.preexisting), 'pre-existing finding')} not shown"
     return line
 
 

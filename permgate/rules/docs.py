@@ -140,7 +140,8 @@ differ from one organisation to the next?
   catalog's `sensitive` and `grants_access` marks, `division_since`, reasons, file locations.
   Their parameters have defaults and may be set once per repository, in a `settings:` section
   of any policy file (`permgate schema policy` lists every key); their severity may be changed
-  in `permgate.yaml` (`severity: {rule-id: warning}`).
+  in `permgate.yaml` (`severity: {rule-id: warning}`), and a waivable one turned off there
+  (`rules: {rule-id: off}`; a rule that is not waivable cannot be: `Error:` at that line).
 - **Policy kinds** need facts only the organisation can give: which divisions are unbundled
   (`forbidden-owner`), which duties conflict (`separation-of-duties`). A policy declares a rule
   of the kind with its own id, severity, `waivable` flag and parameters, and may declare as many

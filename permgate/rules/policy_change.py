@@ -146,6 +146,9 @@ def _config_diff(b: Config, h: Config) -> tuple[list[str], str | None]:
         if b.severity.get(rid) != h.severity.get(rid):
             out.append(f"severity of `{rid}` {b.severity.get(rid, 'default')} -> {h.severity.get(rid, 'default')}")
             first_key = first_key or (rid if rid in h.severity else None)
+    for rid in sorted(b.rules_off ^ h.rules_off):
+        out.append(f"rule `{rid}` {'off' if rid in b.rules_off else 'on'} -> {'off' if rid in h.rules_off else 'on'}")
+        first_key = first_key or (rid if rid in h.rules_off else None)
     if b.max_file_bytes != h.max_file_bytes:
         out.append(f"max_file_bytes {b.max_file_bytes} -> {h.max_file_bytes}")
     return out, first_key
@@ -153,11 +156,15 @@ def _config_diff(b: Config, h: Config) -> tuple[list[str], str | None]:
 
 def _config_change(c: Change, change: ChangeSet) -> Violation:
     diffs, first_key = _config_diff(change.base_config, change.head_config)
-    line, column = change.head_config.severity_lines.get(first_key, (1, 1)) if first_key else (1, 1)
+    head = change.head_config
+    line, column = (head.severity_lines.get(first_key) or head.rules_lines.get(first_key, (1, 1))) if first_key \
+        else (1, 1)
     what = "; ".join(diffs) if diffs else "no setting differs"
     message = f"{_verb(c)}: {what}"
     if any(d.startswith("severity") for d in diffs):
         message += f"; each rule keeps the stricter of its severities here and at {change.base_ref} in this change"
+    if any(d.startswith("rule ") and d.endswith("-> off") for d in diffs):
+        message += f"; a rule stays on in this change unless it is off at {change.base_ref} too"
     return Violation(c.new or c.old or CONFIG_NAME, line, column, message)
 
 

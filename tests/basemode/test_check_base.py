@@ -267,8 +267,39 @@ def test_preexisting_findings_are_counted_not_reported(tmp_path: Path) -> None:
     assert (code, pairs(doc)) == (0, set())
     assert doc["summary"]["preexisting"] == {"errors": 2, "warnings": 0, "notes": 0}
     text = run_cli("check", "--root", str(root), "--base", "main").stdout
-    assert text.endswith("2 pre-existing findings not shown\n")
+    # incremental: only E000002 was re-evaluated, and the summary says so
+    assert text.endswith("re-evaluated for 1 employee the change touches; new against main "
+                         f"({git(root, 'rev-parse', 'main')[:12]}), pre-existing findings of the 1 employee "
+                         "re-evaluated: 2 (not shown), of the others not evaluated\n")
 
+
+def test_preexisting_findings_of_untouched_employees_are_said_not_evaluated(tmp_path: Path) -> None:
+    """The incremental path never evaluates the employees a change does not touch: their
+    pre-existing findings are not counted, and the summary must not read as if there were none."""
+    # at the base: E000001 granted themself P001; E000002 has no finding
+    e1 = "assignments/retail-sales/E000001.yaml"
+    root = make_git_repo(tmp_path, {e1: BASE[SALES_E2].replace("employee: E000002", "employee: E000001")})
+    plain = json.loads(run_cli("check", "--root", str(root), "--format", "json", "--no-cache").stdout)
+    assert ("self-grant", e1, 4) in pairs(plain)
+    others = plain["summary"]["errors"]
+    # the change touches only E000002: the reason of their clean grant
+    write_files(root, {SALES_E2: BASE[SALES_E2].replace("onboarding", "onboarding (reworded)")})
+    code, doc = check_base(root, "main")
+    assert (code, pairs(doc)) == (0, set())
+    assert doc["summary"]["incremental"] == {"employees": 1}
+    assert doc["summary"]["preexisting"] == {"errors": 0, "warnings": 0, "notes": 0}
+    text = run_cli("check", "--root", str(root), "--base", "main").stdout
+    assert text.endswith("pre-existing findings of the 1 employee re-evaluated: 0 (not shown), "
+                         "of the others not evaluated\n")
+    assert "0 pre-existing findings not shown" not in text
+    md = run_cli("check", "--root", str(root), "--base", "main", "--format", "markdown").stdout
+    assert ("of the 1 employee the change touches (re-evaluated), 0 findings already existed there and are not "
+            "listed; the findings of the other employees were not evaluated") in md
+    # the full path (a change to permgate.yaml declines the incremental run) counts them all
+    write_files(root, {"permgate.yaml": "severity:\n  expired-grant: error\n"})
+    commit_all(root, "a gate change")
+    text = run_cli("check", "--root", str(root), "--base", "main").stdout
+    assert text.endswith(f"{others} pre-existing finding{'s' if others != 1 else ''} not shown\n")
 
 def test_a_second_copy_of_a_finding_is_new(tmp_path: Path) -> None:
     root = make_git_repo(tmp_path, {SALES_E2: add_grant(add_grant(BASE[SALES_E2], "P003"), "P003")})

@@ -42,8 +42,10 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     assert set(doc) == {"version", "findings", "summary"}
     assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
                                        "employee", "permission", "related", "waived", "baselined"}
+    one = {"errors": 1, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
     assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0,
-                              "baselined": 0}
+                              "baselined": 0, "by_rule": {"distribution-to-retail-sales": one,
+                                                          "granter-authority": one, "self-grant": one}}
 
 
 def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:

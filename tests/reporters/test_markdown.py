@@ -16,10 +16,14 @@ def test_golden_rendering_escapes_repository_text() -> None:
     findings = (Finding("self-grant", "error", "a | b <script>x</script>\nnext", "assignments/a|b.yaml", 4, 5),)
     info = RuleInfo("self-grant", "builtin", "error", rule.summary, True)
     out = REPORTERS["markdown"](Report(findings=findings, rules=(info,), files=1, grants=2))
-    assert out.splitlines()[:8] == [
+    assert out.splitlines()[:12] == [
         "## permgate: failed",
         "",
         "**1 error, 0 warnings, 0 notes** in 1 grants file (2 grants).",
+        "",
+        "| Rule | Errors | Warnings | Notes | Waived | Baselined |",
+        "|---|---:|---:|---:|---:|---:|",
+        "| <code>self-grant</code> | 1 | 0 | 0 | 0 | 0 |",
         "",
         "| Severity | Rule | Location | Message |",
         "|---|---|---|---|",
@@ -54,7 +58,9 @@ def test_base_mode_says_what_was_compared_and_counts_preexisting(tmp_path: Path)
     assert lines[0] == "## permgate: failed"
     assert lines[2] == "**1 error, 0 warnings, 0 notes** new in 1 grants file (4 grants)."
     assert lines[4].startswith("Compared with <code>main</code> (<code>")
-    assert lines[4].endswith("</code>): 2 findings already existed there and are not listed.")
+    assert lines[4].endswith("</code>): of the 1 employee the change touches (re-evaluated), 2 findings already "
+                             "existed there and are not listed; the findings of the other employees were not "
+                             "evaluated (they can only be pre-existing).")
     assert "| error | <code>duplicate-grant</code> | <code>assignments/retail-sales/E000002.yaml:16</code> |" in \
         result.stdout
 
