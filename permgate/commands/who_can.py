@@ -42,7 +42,11 @@ def resolve_permission(ws: Workspace, arg: str) -> str:
     if arg in ws.catalog:
         return arg
     named = sorted(pid for pid, p in ws.catalog.items() if p.name == arg)
-    return named[0] if len(named) == 1 else arg
+    if len(named) > 1:  # never guess which one: the answer would be about a permission not asked for
+        which = ", ".join(f"{pid} ({ws.catalog[pid].loc})" for pid in named)
+        raise UsageError(f"`{arg}` is the name of {len(named)} permissions in {ws.catalog_path}: {which}; "
+                         "give the id")
+    return named[0] if named else arg
 
 
 def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
@@ -85,7 +89,9 @@ def run_who_can(settings: WhoCanSettings) -> Outcome:
     found = holders(ws, permission)
     perm = ws.catalog.get(permission)
     if perm is None and not found:
-        raise UsageError(f"permission `{permission}` is not in {ws.catalog_path} and nobody holds it")
+        hint = "" if settings.rev or settings.at else (
+            "; if it was removed, --rev REV or --at DATE asks an earlier revision")
+        raise UsageError(f"permission `{permission}` is not in {ws.catalog_path} and nobody holds it{hint}")
     stderr = unread_warnings(ws, "holders")
     if perm is None:
         stderr = f"warning: {permission} is not in {ws.catalog_path}\n" + stderr

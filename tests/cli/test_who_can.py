@@ -70,3 +70,22 @@ def test_who_can_accepts_a_catalog_name(incident_history: tuple[Path, list[tuple
     by_name = run_cli("who-can", "small-business-liaison.read", "--root", str(root), "--rev", "HEAD~1")
     assert by_name.exit_code == 0
     assert by_name.stdout == run_cli("who-can", "P083", "--root", str(root), "--rev", "HEAD~1").stdout
+
+
+def test_a_removed_permission_hints_at_an_earlier_revision_and_a_shared_name_is_refused(
+        make_repo: Callable[..., Path]) -> None:
+    from permgate.rules.examples import BASE
+
+    root = make_repo()
+    result = run_cli("who-can", "P777", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: permission `P777` is not in catalog.yaml and nobody holds it; if it was "
+                             "removed, --rev REV or --at DATE asks an earlier revision\n")
+    catalog = BASE["catalog.yaml"]
+    name = next(line.split("name: ", 1)[1] for line in catalog.splitlines() if line.strip().startswith("name: "))
+    twin = catalog + f"- id: P900\n  name: {name}\n  owner_division: corporate\n  description: Same name\n"
+    root = make_repo({"catalog.yaml": twin})
+    result = run_cli("who-can", name, "--root", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: `{name}` is the name of 2 permissions in catalog.yaml: P")
+    assert "P900 (catalog.yaml:" in result.stderr and result.stderr.endswith("; give the id\n")
