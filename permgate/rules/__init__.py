@@ -32,6 +32,7 @@ from permgate.rules import (
     privilege_management,
     retired_permission,
     review_bulk_keep,
+    review_change,
     review_overdue,
     self_grant,
     self_review,
@@ -84,6 +85,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     review_overdue.RULE,
     self_review.RULE,
     review_bulk_keep.RULE,
+    review_change.RULE,
     not_recertified.RULE,
 )
 

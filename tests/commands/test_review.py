@@ -174,3 +174,39 @@ def test_status_counts_per_reviewer_and_division(tmp_path: Path) -> None:
     assert [(r["reviewer"], r["items"], r["keep"], r["pending"]) for r in doc["reviewers"]] == [
         ("E000001", 2, 1, 1), ("E000002", 2, 0, 2), ("E000003", 1, 0, 1)]
     assert [(d["division"], d["items"], d["keep"]) for d in doc["divisions"]] == [("retail-sales", 5, 1)]
+
+
+def test_a_change_may_answer_a_review_but_not_rewrite_its_lists(tmp_path: Path) -> None:
+    """review-change (--base): decisions and reasons are the reviewer's; the lists are review open's."""
+    from tests.git_helpers import commit_change
+
+    root = _org(tmp_path)
+    assert run_cli("review", "open", "--campaign", "2026-Q2", "--due", "2026-06-15", "--root", str(root),
+                   "--today", "2026-06-01").exit_code == 0
+    commit_all(root, "open campaign 2026-Q2")
+    ada = "reviews/2026-Q2/E000001.yaml"
+    head = "reviews/2026-Q2/E000003.yaml"
+    # answering is what a review is for
+    _decide(root, ada, {("E000002", "P001"): ("keep", "billing desk")})
+    commit_change(root, "Ada answers")
+    code, doc = check_json(root, "--base", "main", "--today", "2026-06-02")
+    assert pairs(doc, "review-change") == set()
+    # dropping the distribution grant from its reviewer's list, and rewriting an item of Ada's
+    text = (root / head).read_text("utf-8")
+    reviewer_line = text.split("\n").index('reviewer: "E000003"') + 1
+    (root / head).write_text(text[:text.index("items:")] + "items: []\n", encoding="utf-8")
+    lines = (root / ada).read_text("utf-8").split("\n")
+    granted = next(i for i, line in enumerate(lines) if line.startswith("    granted_on: "))
+    item = max(i for i in range(granted) if lines[i].startswith("  - employee: ")) + 1
+    lines[granted] = "    granted_on: 2026-05-31"
+    (root / ada).write_text("\n".join(lines), encoding="utf-8")
+    commit_all(root, "tidy the review")
+    code, doc = check_json(root, "--base", "main", "--today", "2026-06-02")
+    assert code == 1
+    assert pairs(doc, "review-change") == {("review-change", head, reviewer_line), ("review-change", ada, item)}
+    # a reviewer file added to the open campaign
+    (root / "reviews/2026-Q2/E000004.yaml").write_text(
+        (root / ada).read_text("utf-8").replace('reviewer: "E000001"', 'reviewer: "E000004"'), encoding="utf-8")
+    commit_all(root, "a friendlier reviewer")
+    code, doc = check_json(root, "--base", "main", "--today", "2026-06-02")
+    assert ("review-change", "reviews/2026-Q2/E000004.yaml", reviewer_line) in pairs(doc, "review-change")
