@@ -22,7 +22,7 @@ whole organisation:
 ``change`` rules are silent without ``--base``, ``waivers`` rules are the waiver step, and
 ``reviews`` rules (the access review files, part of the frame) run once, here.
 The result is the one ``evaluate`` gives on the whole workspace, whatever the chunk size or
-the number of workers (tests/test_split.py, tests/rules/test_scope.py).
+the number of workers (tests/engine/test_chunked.py, tests/rules/test_scope.py).
 """
 
 from __future__ import annotations

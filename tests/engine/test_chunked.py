@@ -1,4 +1,4 @@
-"""The split check (permgate/engine/chunked.py) gives the output of the whole-workspace evaluation, byte
+"""The chunked check (permgate/engine/chunked.py) gives the output of the whole-workspace evaluation, byte
 for byte, in every format, whatever the chunk size and the number of worker processes."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_the_reference_has_the_planted_cases(org: tuple[Path, Planted],
 
 @pytest.mark.parametrize(("chunk", "jobs"), [(1, 1), (2, 1), (5, 1), (17, 1), (None, 1), (None, None),
                                              (3, 2), (11, 2)])
-def test_split_output_is_the_whole_run_s(org: tuple[Path, Planted], reference: dict[str, tuple[str, int, str]],
+def test_chunked_output_is_the_whole_run_s(org: tuple[Path, Planted], reference: dict[str, tuple[str, int, str]],
                                          chunk: int | None, jobs: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(check_command, "CHUNK_FILES", chunk)
     got = outputs(org[0], jobs)
