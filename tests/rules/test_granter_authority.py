@@ -67,3 +67,16 @@ def test_unknown_delegate_is_a_configuration_error(make_repo: Callable[..., Path
     result = run_cli("check", "--root", str(root))
     assert result.exit_code == 2
     assert "Error: policies/settings.yaml:3:3: granter-authority: delegate entry names `X9`" in result.stderr
+
+
+def test_an_unknown_delegated_employee_is_a_configuration_error(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"people.yaml": PEOPLE, **settings(
+        "  granter-authority:\n    delegates:\n      - granter: C1\n        employees: [E1, X8]\n")})
+    result = run_cli("check", "--root", str(root))
+    assert result.exit_code == 2
+    assert "Error: policies/settings.yaml:3:3: granter-authority: delegate entry names `X8`" in result.stderr
+
+
+def test_a_settings_section_without_delegates_delegates_nothing(make_repo: Callable[..., Path]) -> None:
+    files = {F: grants("E3", ("P001", "C1", "2026-01-05")), **settings("  granter-authority: {}\n")}
+    assert found(make_repo, files) == {(RULE, F, 4)}
