@@ -80,3 +80,13 @@ def test_an_unknown_delegated_employee_is_a_configuration_error(make_repo: Calla
 def test_a_settings_section_without_delegates_delegates_nothing(make_repo: Callable[..., Path]) -> None:
     files = {F: grants("E3", ("P001", "C1", "2026-01-05")), **settings("  granter-authority: {}\n")}
     assert found(make_repo, files) == {(RULE, F, 4)}
+
+
+def test_a_delegate_for_named_employees_may_grant_to_them_and_only_to_them(make_repo: Callable[..., Path]) -> None:
+    d2, d1 = "assignments/distribution/D2.yaml", "assignments/distribution/D1.yaml"
+    files = {
+        d2: grants("D2", ("P001", "E1", "2026-01-05")),  # E1 is a delegate for D2: fine
+        d1: grants("D1", ("P001", "E1", "2026-01-05")),  # but not for D1, D2's manager
+        **settings("  granter-authority:\n    delegates:\n      - granter: E1\n        employees: [D2]\n"),
+    }
+    assert found(make_repo, files) == {(RULE, d1, 4)}
