@@ -116,3 +116,18 @@ def test_the_chain_and_the_owner_problems_are_worded_with_their_related_location
         (F, 12): (f"{owner.format('E2 Person E2', 7)}; granted on 2026-01-07",
                   [owned, ("people.yaml", 7, "E2 Person E2 is in retail-sales"), policy]),
     }
+
+
+def test_a_file_with_granters_of_two_divisions_is_judged_grant_by_grant(make_repo: Callable[..., Path]) -> None:
+    # D1 (distribution) is a delegate for retail-sales and may grant P002; E2, E3's own manager, may not:
+    # the file's granters are of two divisions, one of them P002's owner, and only E2's grant is flagged
+    files = {F: grants("E3", ("P002", "D1", "2026-01-05"), ("P002", "E2", "2026-01-06")),
+             **settings("  granter-authority:\n    delegates:\n"
+                        "      - granter: D1\n        divisions: [retail-sales]\n")}
+    assert found(make_repo, files) == {(RULE, F, 8)}
+
+
+def test_every_granter_without_authority_in_a_file_is_flagged(make_repo: Callable[..., Path]) -> None:
+    # two granters without authority over E3 (a peer and someone of another division): both grants flagged
+    files = {F: grants("E3", ("P001", "E4", "2026-01-05"), ("P003", "D1", "2026-01-06"), ("P001", "E2", "2026-01-07"))}
+    assert found(make_repo, files) == {(RULE, F, 4), (RULE, F, 8)}
