@@ -195,3 +195,85 @@ def test_a_replaced_workspace_never_carries_the_caches_of_the_one_it_came_from(
     emptied = dataclasses.replace(ws, files=())
     assert emptied.grants_of(someone) == []
     assert list(emptied.iter_grants()) == []
+
+
+# A file the canonical recogniser declines (here: blank lines between the entries) is loaded by the
+# full strict path; these pin what that path keeps of each entry and of each problem.
+HAND_LAID_OUT = """\
+---
+employee: E000002
+grants:
+  - permission: P006
+    granted_by: E000001
+    granted_on: 2026-05-01
+    reason: "payroll audit, ticket ACC-00201"
+    expires: 2026-07-01
+
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "billing desk, ticket ACC-00202"
+    expires: 2026-03-01
+
+  - permission: P003
+    granted_by: E000001
+    granted_on: 2026-01-05
+"""
+
+
+def test_the_full_path_keeps_the_expiry_and_the_missing_reason_of_each_entry(
+        make_repo: Callable[..., Path]) -> None:
+    f = "assignments/retail-sales/E000002.yaml"
+    code, doc = check_json(make_repo({f: HAND_LAID_OUT}), "--today", "2026-06-01")
+    assert code == 1
+    # P006 is sensitive and expires within 180 days: no expiry-required; P001 has expired
+    assert pairs(doc) == {("expired-grant", f, 10), ("missing-justification", f, 16)}
+    missing = next(x for x in doc["findings"] if x["rule"] == "missing-justification")
+    assert missing["message"].endswith("has no `reason`"), missing["message"]
+
+
+def test_an_entry_missing_a_required_key_does_not_hide_the_entries_after_it(
+        make_repo: Callable[..., Path]) -> None:
+    # the schema problem is at the entry itself (path grants[0], two steps long), not at one of its keys
+    f = "assignments/retail-sales/E000002.yaml"
+    text = ("---\nemployee: E000002\ngrants:\n  - permission: P001\n    granted_on: 2026-01-05\n"
+            "    reason: \"ticket ACC-00101\"\n"
+            "  - permission: P002\n    granted_by: E000001\n    granted_on: 2026-01-05\n"
+            "    reason: \"ticket ACC-00102\"\n")
+    code, doc = check_json(make_repo({f: text}))
+    assert code == 1
+    assert pairs(doc) == {
+        ("invalid-file", f, 4),
+        ("distribution-to-retail-sales", f, 7),
+        ("granter-authority", f, 7),
+    }
+
+
+def test_an_invalid_file_finding_names_the_file_s_employee_when_it_has_one(
+        make_repo: Callable[..., Path]) -> None:
+    f = "assignments/retail-sales/E000002.yaml"
+    bad_date = GOOD_GRANT.replace("granted_on: 2026-01-05", "granted_on: 2026-02-30")
+    _, doc = check_json(make_repo({f: bad_date}))
+    [invalid] = [x for x in doc["findings"] if x["rule"] == "invalid-file"]
+    assert (invalid["path"], invalid["line"], invalid["employee"]) == (f, 6, "E000002")
+    # an employee that is not a string is no employee
+    _, doc = check_json(make_repo({f: "employee: 12345\ngrants: []\n"}))
+    [invalid] = [x for x in doc["findings"] if x["rule"] == "invalid-file"]
+    assert (invalid["path"], invalid["line"], invalid["employee"]) == (f, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("# nothing here\n", 1, 1),  # an empty file is reported at its start
+        ("employee: E000002\ngrants:\n  - permission: [\n", 4, 1),  # a YAML error where the parser stopped
+        # a key indented wrongly, at the key
+        ("employee: E000002\ngrants:\n  - permission: P001\n   granted_by: E000001\n", 4, 4),
+    ],
+)
+def test_an_unreadable_grants_file_is_reported_at_its_line_and_column(
+        make_repo: Callable[..., Path], text: str, line: int, column: int) -> None:
+    f = "assignments/retail-sales/E000002.yaml"
+    _, doc = check_json(make_repo({f: text}))
+    [invalid] = [x for x in doc["findings"] if x["rule"] == "invalid-file"]
+    assert (invalid["path"], invalid["line"], invalid["column"]) == (f, line, column), invalid
