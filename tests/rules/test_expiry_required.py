@@ -43,6 +43,9 @@ def test_a_future_grant_is_counted_from_today_so_it_cannot_stretch_the_period(
     assert findings_of(doc) == [(F, 4, "P006 payroll.read is sensitive (catalog.yaml:26); the grant to E000002 "
                                        "Ben Baker on 2027-01-01 expires 2027-06-30, later than 2026-07-31: at most "
                                        "180 days after today (granted_on is in the future)")]
+    [finding] = [f for f in doc["findings"] if f["rule"] == "expiry-required"]
+    assert [(r["path"], r["line"], r["message"]) for r in finding["related"]] == [
+        ("catalog.yaml", 26, "P006 payroll.read is marked sensitive")]
 
 
 def test_a_grant_dated_today_is_counted_from_its_granted_on(make_repo: Callable[..., Path]) -> None:
