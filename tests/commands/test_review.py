@@ -210,3 +210,22 @@ def test_a_change_may_answer_a_review_but_not_rewrite_its_lists(tmp_path: Path) 
     commit_all(root, "a friendlier reviewer")
     code, doc = check_json(root, "--base", "main", "--today", "2026-06-02")
     assert ("review-change", "reviews/2026-Q2/E000004.yaml", reviewer_line) in pairs(doc, "review-change")
+
+
+def test_a_change_cannot_close_a_campaign_by_hand_and_delete_its_lists(tmp_path: Path) -> None:
+    """A hand-written campaign record in the change that deletes a reviewer file does not excuse the deletion:
+    the list's overdue items would vanish unreviewed."""
+    from tests.git_helpers import commit_change
+
+    root = _org(tmp_path)
+    assert run_cli("review", "open", "--campaign", "2026-Q2", "--due", "2026-06-15", "--root", str(root),
+                   "--today", "2026-06-01").exit_code == 0
+    commit_all(root, "open campaign 2026-Q2")
+    head = "reviews/2026-Q2/E000003.yaml"
+    (root / head).unlink()
+    (root / "reviews/2026-Q2/campaign.yaml").write_text(
+        '---\ncampaign: "2026-Q2"\nclosed_on: 2026-06-20\nkept: 0\nrevoked: 0\npending: 0\n', encoding="utf-8")
+    commit_change(root, "close by hand")
+    code, doc = check_json(root, "--base", "main", "--today", "2026-06-21")
+    assert code == 1
+    assert ("review-change", head, 1) in pairs(doc, "review-change")
