@@ -241,23 +241,31 @@ CASE_TWIN = ("differs from the grants folder `{folder}` only in letter case: on 
 
 
 def case_twins(source: Source, rel_dir: str) -> list[tuple[str, str]]:
-    """(path, why) for each entry beside the grants folder whose name differs from it only in case."""
-    parent, _, name = rel_dir.strip("/").rpartition("/")
+    """(path, why) for each entry whose path differs from the grants folder's only in letter case, at
+    any level of it (``Assignments/``, or ``Data/assignments/`` for ``data/assignments``)."""
     names = getattr(source, "names", None)
-    if names is None or not name:
+    parts = rel_dir.strip("/").split("/")
+    if names is None or parts in ([""], ["."]):
         return []
-    folded = name.casefold()
     why = CASE_TWIN.format(folder=rel_dir)
     out: list[tuple[str, str]] = []
-    for n in names(parent):
-        if n == name or n.casefold() != folded:
-            continue
-        twin = f"{parent}/{n}" if parent else n
-        if source.is_dir(twin):  # each file in it, where its grants would land (and what the walk refuses)
-            inside, refused = source.walk_yaml(twin)
-            out += [(p, why) for p in inside] + refused or [(twin, why)]
-        else:
-            out.append((twin, why))
+
+    def visit(here: str, level: int, twin: bool) -> None:
+        if level == len(parts):
+            if not twin:
+                return  # the grants folder itself
+            if source.is_dir(here):  # each file in it, where its grants would land (and what the walk refuses)
+                inside, refused = source.walk_yaml(here)
+                out.extend([(p, why) for p in inside] + refused or [(here, why)])
+            else:
+                out.append((here, why))
+            return
+        want = parts[level]
+        for n in names(here):
+            if n.casefold() == want.casefold():
+                visit(f"{here}/{n}" if here else n, level + 1, twin or n != want)
+
+    visit("", 0, False)
     return out
 
 

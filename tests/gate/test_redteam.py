@@ -16,12 +16,13 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from permgate.change.basemode import check_against_base
 from permgate.rules.examples import BASE, build
+from tests.conftest import run_cli
 from tests.git_helpers import GIT_ENV, commit_all, git, init_repo, write_files
 
 F2 = "assignments/retail-sales/E000002.yaml"
@@ -146,3 +147,20 @@ def test_a_stale_baseline_entry_does_not_accept_a_grant_the_change_adds(tmp_path
     assert code == 1, (stderr, findings)
     assert ("granter-authority", F2, 8) in {(f["rule"], f["path"], f["line"]) for f in findings
                                             if not f.get("baselined")}
+
+
+def test_a_case_twin_of_any_folder_on_the_way_to_the_grants_folder_is_read_as_findings(
+        make_repo: Callable[..., Path]) -> None:
+    """The grants folder relocated to ``data/assignments``: a ``Data/assignments/`` beside ``data/`` joins it
+    on a case-insensitive checkout, as ``Assignments/`` joins ``assignments/``."""
+    twin = "Data/assignments/retail-sales/E000002.yml"
+    moved = {f"data/{path}": text for path, text in BASE.items() if path.startswith("assignments/")}
+    root = make_repo({**moved, "permgate.yaml": "---\npaths:\n  assignments: data/assignments\n",
+                      twin: BASE[F2] + grant("P002")})
+    for path in BASE:
+        if path.startswith("assignments/"):
+            (root / path).unlink()
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    assert result.exit_code == 1, result.output
+    found = {(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("invalid-file", twin, 1) in found
