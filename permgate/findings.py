@@ -7,6 +7,7 @@ locations) stay fields so that text, JSON and SARIF render the same data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -124,3 +125,10 @@ class RuleInfo:
     waivable: bool
     path: str | None = None
     line: int | None = None
+
+
+def most_severe_first(findings: Sequence[Finding]) -> list[int]:
+    """Positions of ``findings``: errors, then warnings, then notes, then waived ones, each in their
+    order (what a capped report keeps first: GitHub annotations, SARIF for code scanning)."""
+    return sorted(range(len(findings)), key=lambda i: (
+        -SEVERITY_RANK[findings[i].severity] if findings[i].waived is None else 0, i))

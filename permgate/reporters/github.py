@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from permgate.findings import Finding
+from permgate.findings import SEVERITIES, Finding, most_severe_first
 from permgate.reporters.base import Report
 from permgate.reporters.text import one_line, summary_line
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 #: annotations GitHub keeps for a job; a larger report annotates the most severe and says so
 MAX_ANNOTATIONS = 50
-_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
 def escape_data(text: str) -> str:
@@ -41,11 +40,10 @@ def _annotated(findings: tuple[Finding, ...]) -> tuple[set[int], str | None]:
     """The findings (by position) that become annotations, and the closing notice when not all do."""
     if len(findings) <= MAX_ANNOTATIONS:
         return set(range(len(findings))), None
-    order = sorted(range(len(findings)),
-                   key=lambda i: (_RANK[findings[i].severity] if findings[i].waived is None else 3, i))
+    order = most_severe_first(findings)
     chosen = set(order[:MAX_ANNOTATIONS - 1])
     left = [findings[i] for i in order[MAX_ANNOTATIONS - 1:]]
-    counts = {s: sum(1 for f in left if f.severity == s and f.waived is None) for s in _RANK}
+    counts = {s: sum(1 for f in left if f.severity == s and f.waived is None) for s in SEVERITIES}
     waived = sum(1 for f in left if f.waived is not None)
     parts = [f"{n} {s}{'' if n == 1 else 's'}" for s, n in counts.items() if n]
     if waived:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from permgate import __version__
-from permgate.findings import Finding
+from permgate.findings import Finding, most_severe_first
 from permgate.reporters.base import Report
 from permgate.reporters.jsontext import ITEMS, Raw, dumps_around, encode
 from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
@@ -31,7 +31,6 @@ _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 _SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "2.0"}
 #: results code scanning accepts in one run
 MAX_RESULTS = 25_000
-_RANK = {"error": 0, "warning": 1, "note": 2}
 #: where ``runs[0].results`` and its items sit in the indented document
 _RESULTS_PAD = " " * 6
 _RESULT_PAD = " " * 8
@@ -103,8 +102,7 @@ def render(report: Report) -> str:
     findings = report.findings
     omitted: dict[str, int] = {}
     if len(findings) > MAX_RESULTS:
-        order = sorted(range(len(findings)),
-                       key=lambda i: (_RANK[findings[i].severity] if findings[i].waived is None else 3, i))
+        order = most_severe_first(findings)
         kept = sorted(order[:MAX_RESULTS])
         for i in order[MAX_RESULTS:]:
             omitted[findings[i].rule] = omitted.get(findings[i].rule, 0) + 1
