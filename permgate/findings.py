@@ -83,6 +83,8 @@ class Finding:
     waived: Waived | None = None
     #: the baseline entry that accepts this finding; a baselined finding never fails the run
     baselined: Baselined | None = None
+    #: the role (``roles.yaml``) through which the grant gives ``permission``; None: a direct grant
+    role: str | None = None
 
     @property
     def active(self) -> bool:
@@ -104,6 +106,7 @@ class Finding:
             "column": self.column,
             "employee": self.employee,
             "permission": self.permission,
+            "role": self.role,
             "related": [r.to_dict() for r in self.related],
             "waived": self.waived.to_dict() if self.waived else None,
             "baselined": self.baselined.to_dict() if self.baselined else None,

@@ -82,7 +82,7 @@ def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bo
         if mark is None:
             mark = marks[key] = Baselined(path, entries[key][1])
         findings[i] = Finding(f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
-                              f.related, f.waived, mark)
+                              f.related, f.waived, mark, f.role)
     for key, (count, line, column) in entries.items():
         remaining = left[key]
         if remaining == 0:

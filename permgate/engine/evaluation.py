@@ -15,6 +15,7 @@ from permgate.change.changeset import ChangeSet
 from permgate.config import Config
 from permgate.engine import baseline as baselines
 from permgate.engine import waivers
+from permgate.engine.roles import mark_roles
 from permgate.errors import ConfigError
 from permgate.findings import Finding, RuleInfo, Violation
 from permgate.model import PolicyRule, Workspace
@@ -132,7 +133,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     big = (jobs is None or jobs > 1) and sum(len(f.grants) for f in ws.files) >= PARALLEL_MIN_GRANTS
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
-    findings = [f for batch in parallel.run_jobs(work, big) for f in batch]
+    findings = mark_roles(ws, [f for batch in parallel.run_jobs(work, big) for f in batch])
     return finish(ws, findings, config, today)
 
 
@@ -156,7 +157,7 @@ def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Fin
     ``check_config`` is the caller's business (once per run, not once per chunk).
     """
     ctx = Context(today=today, policies=ws.policies)
-    return [f for job in _rule_work(ws, config, ctx, "employee") for f in job()]
+    return mark_roles(ws, [f for job in _rule_work(ws, config, ctx, "employee") for f in job()])
 
 
 def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Finding]:

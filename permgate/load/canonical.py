@@ -164,11 +164,11 @@ def _build(employee: str, rows: list[tuple[str, str, str, str, str]], rel: str, 
     for permission, granted_by, granted_on, reason, expires in rows:
         if expires:
             append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
-                                 dates[expires], rel, line, 5)))
+                                 dates[expires], rel, line, 5, None)))
             line += 5
         else:
             append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
-                                 None, rel, line, 5)))
+                                 None, rel, line, 5, None)))
             line += 4
     return tuple(grants)
 
