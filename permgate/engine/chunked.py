@@ -232,7 +232,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
         loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
         findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
 
-    if frame.reviews or frame.review_problems:  # the access review files: judged once, on the frame
+    if frame.reviews or frame.review_problems or frame.roles:  # reviews and roles.yaml: judged once, on the frame
         findings.extend(engine.review_findings(frame, config, today))
     waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files))
     counted = sum(r.files for r in finished) + (len({path for path, _ in refused} - set(paths)) if refused else 0)

@@ -95,18 +95,19 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
 
 
 def _rule_work(ws: Workspace, config: Config, ctx: Context,
-               scope: str | None = None) -> list[Callable[[], list[Finding]]]:
+               scope: str | tuple[str, ...] | None = None) -> list[Callable[[], list[Finding]]]:
     """One job per rule in force (built-in first, then policies), optionally of one scope only."""
     work: list[Callable[[], list[Finding]]] = []
+    scopes = (scope,) if isinstance(scope, str) else scope
     for rule in BUILTIN_RULES:
-        if scope is not None and rule.scope != scope:
+        if scopes is not None and rule.scope not in scopes:
             continue
         severity = config.severity.get(rule.id, rule.default_severity)
         work.append(functools.partial(_findings, rule.id, severity, functools.partial(rule.check, ws, ctx),
                                       rule.id in config.severity))
     for policy in ws.policies:
         kind = POLICY_KINDS[policy.kind]
-        if scope is not None and kind.scope != scope:
+        if scopes is not None and kind.scope not in scopes:
             continue
         severity = config.severity.get(policy.id, policy.severity)
         work.append(functools.partial(_findings, policy.id, severity,
@@ -139,7 +140,7 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
 #: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
-SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
+SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile", "reviews", "frame")
 
 
 def splittable(ws: Workspace) -> bool:
@@ -161,10 +162,11 @@ def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Fin
 
 
 def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Finding]:
-    """The findings of the ``reviews``-scope rules (the access review files, read with the frame), stamped
-    and unsorted: the split check runs them once, on the frame, as ``evaluate`` runs them on the whole."""
+    """The findings of the ``reviews``- and ``frame``-scope rules (the access review files and ``roles.yaml``,
+    read with the frame), stamped and unsorted: the split check runs them once, on the frame, as
+    ``evaluate`` runs them on the whole."""
     ctx = Context(today=today, policies=frame.policies)
-    return [f for job in _rule_work(frame, config, ctx, "reviews") for f in job()]
+    return [f for job in _rule_work(frame, config, ctx, ("reviews", "frame")) for f in job()]
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from permgate.findings import Finding, Related
 from permgate.model import Reach, Workspace
+from permgate.rules.roles_common import reach_related
 
 RoleKey = tuple[str, int, str]
 
@@ -27,19 +28,6 @@ def role_grant_index(ws: Workspace) -> dict[RoleKey, str]:
                 if g.role is not None:
                     out.setdefault((g.path, g.line, g.permission), g.role)
     return out
-
-
-def chain_related(ws: Workspace, reach: Reach) -> tuple[Related, ...]:
-    """The ``roles.yaml`` lines by which a role reaches a permission: each include, then the listing."""
-    out: list[Related] = []
-    for outer, inner in zip(reach.chain, reach.chain[1:], strict=False):
-        role = ws.roles[outer]
-        loc = role.include_locs[role.includes.index(inner)] if inner in role.includes else role.loc
-        out.append(Related(loc.path, loc.line, loc.column, f"role {outer} includes role {inner}"))
-    last = reach.chain[-1]
-    out.append(Related(reach.loc.path, reach.loc.line, reach.loc.column,
-                       f"role {last} ({ws.roles[last].name}) gives {reach.permission}"))
-    return tuple(out)
 
 
 def reach_of(ws: Workspace, role: str, permission: str) -> Reach | None:
@@ -65,7 +53,7 @@ def mark_roles(ws: Workspace, findings: list[Finding], index: Mapping[RoleKey, s
         extra = related.get((role, f.permission or ""))
         if extra is None:
             reach = reach_of(ws, role, f.permission or "")
-            extra = related[(role, f.permission or "")] = chain_related(ws, reach) if reach else ()
+            extra = related[(role, f.permission or "")] = reach_related(ws, reach) if reach else ()
         via = f"; given through role {role}" + (f" ({extra[0].path}:{extra[0].line})" if extra else "")
         out.append(dataclasses.replace(f, message=f.message + via, role=role, related=(*f.related, *extra)))
     return out
