@@ -40,6 +40,9 @@ class Violation(NamedTuple):
     #: set only by rules whose severity depends on the case (``stale-after-transfer``); a
     #: severity configured for the rule in permgate.yaml still wins
     severity: str | None = None
+    #: the role the finding is about (the role rules); the engine sets it on findings about
+    #: grants given through a role (``engine/roles.py``)
+    role: str | None = None
 
 
 class Waived(NamedTuple):

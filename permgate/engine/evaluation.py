@@ -82,7 +82,8 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
     """Findings of one rule; a violation's own severity applies unless permgate.yaml sets one."""
     for v in violations:
         sev = v.severity if v.severity and not configured else severity
-        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
+        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related,
+                      role=v.role)
 
 
 #: Below this many grants the rules run in this process only (a fork costs more than it saves).

@@ -35,6 +35,7 @@ from permgate.rules import (
     review_bulk_keep,
     review_change,
     review_overdue,
+    role_change,
     role_conflicting_duties,
     role_crosses_boundary,
     role_grants_everything,
@@ -85,6 +86,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     role_crosses_boundary.RULE,
     role_conflicting_duties.RULE,
     role_grants_everything.RULE,
+    role_change.RULE,
     # permgate reconcile: the system of record compared with git (silent without ``--actual``)
     invalid_export.RULE,
     undeclared_access.RULE,

@@ -35,15 +35,17 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
         if perm is not None:
             yield Violation(role.loc.path, role.loc.line, role.loc.column,
                             f"role id `{role.id}` is also a permission id ({perm.label}, {perm.loc}); a role and "
-                            f"a permission must not share an id", None, None, (permission_related(ws, perm),))
+                            f"a permission must not share an id", None, None, (permission_related(ws, perm),),
+                            role=role.id)
         for pid, loc in zip(role.permissions, role.permission_locs, strict=True):
             if pid not in ws.catalog:
                 yield Violation(loc.path, loc.line, loc.column,
-                                f"role {role.id} lists {pid}, which is not in {ws.catalog_path}")
+                                f"role {role.id} lists {pid}, which is not in {ws.catalog_path}", role=role.id)
         for inc, loc in zip(role.includes, role.include_locs, strict=True):
             if inc not in ws.roles:
                 yield Violation(loc.path, loc.line, loc.column,
-                                f"role {role.id} includes `{inc}`, which is not a role in {role.loc.path}")
+                                f"role {role.id} includes `{inc}`, which is not a role in {role.loc.path}",
+                                role=role.id)
                 continue
             back = _cycle(ws, role, inc)
             if back is not None:
@@ -52,7 +54,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                                 f"role {role.id} includes {inc}, which leads back to it "
                                 f"({' -> '.join([role.id, *back])}): includes must not form a cycle",
                                 None, None, (Related(other.loc.path, other.loc.line, other.loc.column,
-                                                     f"role {other.label}"),))
+                                                     f"role {other.label}"),), role=role.id)
 
 
 _ROLES = """\

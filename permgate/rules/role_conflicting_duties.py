@@ -36,7 +36,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
             yield Violation(role.loc.path, role.loc.line, role.loc.column,
                             f"role {role.id} by itself gives every duty of `{rule.id}` ({described}); "
                             f"every holder would hold them all", None, None,
-                            (*related, policy_related(rule)))
+                            (*related, policy_related(rule)), role=role.id)
 
 
 _POLICY = """\

@@ -39,6 +39,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                     None, perm.id,
                     (role_related(role), *reach_related(ws, r)[:-1], permission_related(ws, perm),
                      policy_related(rule)),
+                    role=role.id,
                 )
 
 

@@ -31,7 +31,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
             yield Violation(role.loc.path, role.loc.line, role.loc.column,
                             f"role {role.id} gives {count} of the {len(pool)} permissions grantable to "
                             f"{role.owner_division} ({count * 100 // len(pool)}%, threshold {share:.0%}): a "
-                            f"grant-everything role")
+                            f"grant-everything role", role=role.id)
 
 
 _ROLES = """\
