@@ -7,7 +7,7 @@ tuple construction is several times cheaper than a frozen dataclass's ``__init__
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
@@ -144,6 +144,21 @@ def role_reach(roles: Mapping[str, Role]) -> dict[str, tuple[Reach, ...]]:
                 if inc in roles and inc not in chain:
                     stack.append((inc, (*chain, inc)))
         out[role_id] = tuple(found.values())
+    return out
+
+
+def changed_roles(head: Mapping[str, Role], base: Mapping[str, Role], perms: Iterable[str] = ()) -> set[str]:
+    """Roles whose holders may be judged differently between ``base`` and ``head``: a role added or
+    removed, a role whose effective permissions differ, or one that gives a permission in ``perms``
+    (a catalog entry that changed: a role's holders never spell that permission's id)."""
+    head_reach, base_reach = role_reach(head), role_reach(base)
+    changed = set(perms)
+    out: set[str] = set()
+    for rid in set(head_reach) | set(base_reach):
+        after = {r.permission for r in head_reach.get(rid, ())}
+        before = {r.permission for r in base_reach.get(rid, ())}
+        if rid not in head_reach or rid not in base_reach or after != before or (after | before) & changed:
+            out.add(rid)
     return out
 
 

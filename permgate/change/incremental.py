@@ -61,7 +61,7 @@ from permgate.load import files
 from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_roles, load_waivers
-from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Role, Workspace, role_reach
+from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace, changed_roles
 from permgate.rules.policy_change import same_permission
 from permgate.runtime import cache as caching
 
@@ -122,20 +122,6 @@ def _workspace(label: str, template: Workspace, loaded: list[Loaded]) -> Workspa
             grants_files.append(gf)
     # everything else (catalog, people, policies, waivers, roles) is the template's
     return dataclasses.replace(template, root=label, files=tuple(grants_files), problems=tuple(problems))
-
-
-def _changed_roles(head: Mapping[str, Role], base: Mapping[str, Role], perms: Iterable[str]) -> set[str]:
-    """Roles whose holders may be judged differently: what the role gives differs, or it gives a
-    permission whose catalog entry changed (a role's holders never spell that permission's id)."""
-    head_reach, base_reach = role_reach(head), role_reach(base)
-    changed = set(perms)
-    out: set[str] = set()
-    for rid in set(head_reach) | set(base_reach):
-        after = {r.permission for r in head_reach.get(rid, ())}
-        before = {r.permission for r in base_reach.get(rid, ())}
-        if rid not in head_reach or rid not in base_reach or after != before or (after | before) & changed:
-            out.add(rid)
-    return out
 
 
 def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
@@ -224,7 +210,7 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     head.prefetch(head_changed)
     head_loaded = dict(zip(head_changed, load_many(head, head_changed, max_bytes, Tuning(jobs=1)), strict=True))
     # holders of a role whose effect changed are re-judged (found by the role's id, as holders of a permission)
-    roles = sorted(_changed_roles(head_roles, base_roles, perms)) if head_roles or base_roles else []
+    roles = sorted(changed_roles(head_roles, base_roles, perms)) if head_roles or base_roles else []
     needles = [*perms, *people, *roles]
     if needles:
         if any("\n" in n or not n for n in needles):

@@ -14,11 +14,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from permgate.analysis.audit import audit
 from permgate.change.basemode import check_against_base
 from permgate.change.judge import BaseOutcome
+from permgate.git.repo import Repo
 from permgate.rules.examples import BASE, build
 from tests.conftest import run_cli
 from tests.git_helpers import commit_change, init_repo, write_files
+from tests.gitutil import GitRepo
 from tests.roles_org import grants_file
 
 TODAY = dt.date(2026, 6, 1)
@@ -166,3 +169,17 @@ def test_a_role_change_under_a_catalog_re_own_reaches_role_holders(tmp_path: Pat
                                            "  name: hr.read\n  owner_division: distribution")
     out = _judge(tmp_path, {"catalog.yaml": catalog})
     assert _new(out, BOUNDARY) == HOLDER_LINES
+
+
+def test_audit_after_the_fix_gives_each_holder_the_window_of_the_role_change(tmp_path: Path) -> None:
+    """Done when: the role change and its fix, as dated commits; audit opens every holder's exposure at
+    the commit that put P002 in the role and closes it at the fix (cause ``role``)."""
+    g = GitRepo(tmp_path / "r")
+    g.commit(dict(_org()), "2026-01-10")
+    bad = g.commit({"roles.yaml": ROLES.replace("permissions: [P001]", "permissions: [P001, P002]")}, "2026-02-01")
+    fix = g.commit({"roles.yaml": ROLES}, "2026-02-21")
+    result = audit(Repo(str(g.top)), until=dt.date(2026, 6, 1))
+    got = {(e.employee, e.permission, e.introduced.commit, e.introduced.cause,
+            e.removed.commit if e.removed else None, e.removed.cause if e.removed else None, e.days, e.line)
+           for e in result.exposures if e.rule == BOUNDARY}
+    assert got == {(e, "P002", bad, "role", fix, "role", 20, 8) for e in SELLERS}
