@@ -25,6 +25,7 @@ from permgate.rules import (
     invalid_file,
     invalid_review,
     invalid_role,
+    mass_change,
     misplaced_file,
     missing_justification,
     not_recertified,
@@ -87,6 +88,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     role_conflicting_duties.RULE,
     role_grants_everything.RULE,
     role_change.RULE,
+    mass_change.RULE,
     # permgate reconcile: the system of record compared with git (silent without ``--actual``)
     invalid_export.RULE,
     undeclared_access.RULE,

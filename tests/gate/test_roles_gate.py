@@ -183,3 +183,22 @@ def test_audit_after_the_fix_gives_each_holder_the_window_of_the_role_change(tmp
             e.removed.commit if e.removed else None, e.removed.cause if e.removed else None, e.days, e.line)
            for e in result.exposures if e.rule == BOUNDARY}
     assert got == {(e, "P002", bad, "role", fix, "role", 20, 8) for e in SELLERS}
+
+
+def test_impact_lists_every_holder_as_gained_through_the_role(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    init_repo(root, _org())
+    write_files(root, {"roles.yaml": ROLES.replace("permissions: [P001]", "permissions: [P001, P002]"),
+                       "assignments/retail-sales/E000007.yaml": grants_file("E000007", "role:desk-standard")})
+    commit_change(root)
+    result = run_cli("impact", "--root", str(root), "--base", "main", "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["version"] == 1
+    # E000007's direct P001 went, but the role still gives it: no loss of access
+    assert {(c["employee"], c["permission"], c["change"], c["via"]) for c in doc["changes"]} == {
+        (e, "P002", "gained", "role:desk-standard") for e in SELLERS}
+    assert doc["summary"]["employees_gaining"] == 4
+    assert doc["summary"]["by_permission"]["P002"] == {"gained": 4, "lost": 0}
+    text = run_cli("impact", "--root", str(root), "--base", "main").stdout
+    assert "gained P002 E000005 (retail-sales) via role:desk-standard" in text
