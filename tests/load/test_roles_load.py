@@ -58,8 +58,9 @@ def test_a_grant_naming_both_a_permission_and_a_role_is_invalid(make_repo: Calla
     text = grants_file("E000002", "role:sales-base").replace("  - role: sales-base\n",
                                                               "  - role: sales-base\n    permission: P002\n")
     _, doc = check_json(make_repo({**FILES, "assignments/retail-sales/E000002.yaml": text}), *TODAY)
-    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("invalid-file", 4)]
-    assert "exactly one of `permission:`" in doc["findings"][0]["message"]
+    [f] = [f for f in doc["findings"] if f["path"] == "assignments/retail-sales/E000002.yaml"]
+    assert (f["rule"], f["line"]) == ("invalid-file", 4)
+    assert "exactly one of `permission:`" in f["message"]
 
 
 def test_role_entries_survive_the_cache(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
@@ -86,3 +87,24 @@ def test_the_chunked_check_expands_roles_in_every_chunk(make_repo: Callable[...,
     assert {(f["path"], f["role"]) for f in json.loads(split.stdout)["findings"]
             if f["rule"] == "distribution-to-retail-sales"} >= {
         (f"assignments/retail-sales/E00000{n}.yaml", "sales-standard") for n in range(5, 9)}
+
+
+def test_the_canonical_fast_path_reads_role_entries_as_the_full_loader_does() -> None:
+    """load/canonical.py accepts role entries (``_with_roles``); whatever it accepts equals the full path,
+    and mutated files it cannot vouch for are declined."""
+    from permgate.load import canonical
+    from permgate.load.grants import load_grants_text
+
+    good = [grants_file("E000002", "P001", "role:sales-standard"), grants_file("E000002", "role:b", "P001", "role:a"),
+            grants_file("E000002", "role:sales-standard").replace('    reason: "onboarding, ticket ACC-00102"\n',
+                                                                  '    reason: "x"\n    expires: 2026-03-01\n')]
+    for text in good:
+        fast = canonical.grants_file(text, "a.yaml")
+        assert fast is not None and fast.role_grants and (fast, []) == load_grants_text(text, "a.yaml")
+    base = grants_file("E000002", "P001", "role:sales-standard")
+    for bad in (base.replace("role: sales-standard", "role: no"), base.replace("role: sales-standard", "role: 0123"),
+                base.replace("  - role:", "  -  role:"), base.replace("2026-01-05", "2026-02-30"),
+                base + "  - role: x\n", base.replace("role: sales-standard", "role: sales-standard\n    permission: P1")):
+        fast = canonical.grants_file(bad, "a.yaml")
+        full = load_grants_text(bad, "a.yaml")
+        assert fast is None or (fast, []) == full, bad

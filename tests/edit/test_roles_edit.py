@@ -1,0 +1,39 @@
+"""fmt and revoke know role entries: fmt keeps and orders them, revoke never removes access it cannot see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.roles_org import FILES, grants_file
+
+F2 = "assignments/retail-sales/E000002.yaml"
+
+
+def test_fmt_puts_role_entries_after_permissions_sorted_and_keeps_them(make_repo: Callable[..., Path]) -> None:
+    text = grants_file("E000002", "role:sales-standard", "P003", "role:sales-base")
+    root = make_repo({**FILES, F2: text})
+    result = run_cli("fmt", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert (root / F2).read_text() == grants_file("E000002", "P003", "role:sales-base", "role:sales-standard")
+    assert run_cli("fmt", "--check", "--root", str(root)).exit_code == 0
+
+
+def test_revoke_removes_the_direct_grant_and_names_the_role_that_still_gives_it(
+        make_repo: Callable[..., Path]) -> None:
+    root = make_repo(FILES)  # E000002: P001 directly (line 4), sales-standard (line 8) gives P001 via sales-base
+    result = run_cli("revoke", "P001", "--root", str(root))
+    assert result.exit_code == 1  # access remains: the run says so
+    assert f"{F2}:8: not removed: E000002 holds P001 through role sales-standard -> sales-base (roles.yaml:5)" \
+        in result.stdout
+    assert (root / F2).read_text() == grants_file("E000002", "role:sales-standard")
+
+
+def test_revoke_of_a_permission_held_only_through_a_role_changes_no_file(make_repo: Callable[..., Path]) -> None:
+    root = make_repo(FILES)
+    before = (root / F2).read_text()
+    result = run_cli("revoke", "P002", "--root", str(root))
+    assert result.exit_code == 1 and "no grant of P002 to remove" in result.stdout
+    assert "through role sales-standard -> grid-read (roles.yaml:15)" in result.stdout
+    assert (root / F2).read_text() == before
