@@ -4,8 +4,9 @@ Canonical means exactly what ``gen_org.py`` writes, plus the comments the author
 
 - ``---`` on the first line, then the header comments, then ``employee:``, then
   ``grants:`` (``grants: []`` when there are none);
-- grant entries sorted by permission id (entries with the same id keep their order), then
-  role entries (``  - role:``) sorted by role id; each ``  - permission:`` (or ``role:``) then ``    granted_by:``, ``    granted_on:``,
+- grant entries sorted by permission id (entries with the same id keep their order),
+  then role entries (``  - role:``) sorted by role id;
+  each ``  - permission:`` (or ``role:``) then ``    granted_by:``, ``    granted_on:``,
   ``    reason: "..."`` (always double-quoted), ``    expires:`` when present;
 - ids and dates plain, unless YAML would read the id as something else (then quoted);
 - comments re-indented to what they belong to (column 0 for the header, the top-level

@@ -102,9 +102,11 @@ def test_the_canonical_fast_path_reads_role_entries_as_the_full_loader_does() ->
         fast = canonical.grants_file(text, "a.yaml")
         assert fast is not None and fast.role_grants and (fast, []) == load_grants_text(text, "a.yaml")
     base = grants_file("E000002", "P001", "role:sales-standard")
-    for bad in (base.replace("role: sales-standard", "role: no"), base.replace("role: sales-standard", "role: 0123"),
+    for bad in (base.replace("role: sales-standard", "role: no"),
+                base.replace("role: sales-standard", "role: 0123"),
                 base.replace("  - role:", "  -  role:"), base.replace("2026-01-05", "2026-02-30"),
-                base + "  - role: x\n", base.replace("role: sales-standard", "role: sales-standard\n    permission: P1")):
+                base + "  - role: x\n",
+                base.replace("role: sales-standard", "role: sales-standard\n    permission: P1")):
         fast = canonical.grants_file(bad, "a.yaml")
         full = load_grants_text(bad, "a.yaml")
         assert fast is None or (fast, []) == full, bad
