@@ -16,6 +16,8 @@ from permgate.commands.impact import ImpactSettings, run_impact
               show_default=True, help="Output format.")
 @handle_errors
 def impact(root: str, base: str, head: str, fmt: str) -> None:
-    """Who gains and who loses which effective permission between --base and --head, and through what
-    (direct, or a role), grouped by permission and division."""
+    """Who gains and who loses which effective permission between --base and --head, and through what.
+
+    Each change names the employee, the permission and how it is held (direct, or role:ID); the summary
+    counts them by permission and by division (docs/roles.md)."""
     finish(run_impact(ImpactSettings(base=base, root=root, head=head, format=fmt)))

@@ -85,6 +85,10 @@ def test_adding_a_distribution_permission_to_a_held_role_is_caught_at_both_ends(
     assert {(f["path"], f["line"], f["severity"]) for f in findings if f["rule"] == "role-change"} == {
         ("roles.yaml", 6, "error")}
     assert all(f["role"] == "desk-standard" for f in findings if f["rule"] == BOUNDARY)
+    assert json.loads(result.stdout)["summary"]["impact"] == {"gained": 4, "lost": 0, "employees_gaining": 4,
+                                                               "employees_losing": 0}
+    markdown = run_cli("check", "--root", str(root), "--base", "main", "--today", "2026-06-01", "--format", "markdown")
+    assert "Access impact: 4 people gain 4 permission grants, 0 people lose 0 permission grants" in markdown.stdout
     # the holders' findings say the role changed, at its line
     assert all(any(r["path"] == "roles.yaml" and "changes in this change" in r["message"] for r in f["related"])
                for f in findings if f["rule"] == BOUNDARY)
