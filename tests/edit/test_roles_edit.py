@@ -37,3 +37,19 @@ def test_revoke_of_a_permission_held_only_through_a_role_changes_no_file(make_re
     assert result.exit_code == 1 and "no grant of P002 to remove" in result.stdout
     assert "through role sales-standard -> grid-read (roles.yaml:15)" in result.stdout
     assert (root / F2).read_text() == before
+
+
+def test_grant_role_is_judged_through_the_role_and_written_only_if_clean(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({**FILES, F2: grants_file("E000002", "P003")})
+    refused = run_cli("grant", "E000002", "--role", "grid-read", "--by", "E000001", "--reason", "cover, ticket ACC-1",
+                      "--on", "2026-01-05", "--today", "2026-06-01", "--root", str(root))
+    assert refused.exit_code == 1
+    assert f"{F2}:8:5: error[distribution-to-retail-sales] P002" in refused.stdout
+    assert (root / F2).read_text() == grants_file("E000002", "P003")
+    written = run_cli("grant", "E000002", "--role", "sales-base", "--by", "E000001", "--reason",
+                      "onboarding, ticket ACC-00102", "--on", "2026-01-05", "--today", "2026-06-01", "--root", str(root))
+    assert written.exit_code == 0, written.stdout
+    assert f"Added role sales-base at {F2}:8." in written.stdout
+    assert (root / F2).read_text() == grants_file("E000002", "P003", "role:sales-base")
+    unknown = run_cli("grant", "E000002", "--role", "nope", "--by", "E000001", "--reason", "x", "--root", str(root))
+    assert unknown.exit_code == 2 and "role `nope` is not in roles.yaml" in unknown.stderr
