@@ -27,7 +27,8 @@ from permgate.commands.grant import GrantSettings, run_grant
 @root_option
 @color_option
 @handle_errors
-def grant(employee: str, permissions: tuple[str, ...], roles: tuple[str, ...], granted_by: str, reason: str, expires: dt.date | None,
+def grant(employee: str, permissions: tuple[str, ...], roles: tuple[str, ...],
+          granted_by: str, reason: str, expires: dt.date | None,
           on: dt.date | None, dry_run: bool, full: bool, today: dt.date | None, root: str, color: str) -> None:
     """Propose grants: show what they would break, and write them only if no error results."""
     settings = GrantSettings(employee=employee, permissions=permissions, roles=roles, granted_by=granted_by,

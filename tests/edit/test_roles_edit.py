@@ -47,7 +47,8 @@ def test_grant_role_is_judged_through_the_role_and_written_only_if_clean(make_re
     assert f"{F2}:8:5: error[distribution-to-retail-sales] P002" in refused.stdout
     assert (root / F2).read_text() == grants_file("E000002", "P003")
     written = run_cli("grant", "E000002", "--role", "sales-base", "--by", "E000001", "--reason",
-                      "onboarding, ticket ACC-00102", "--on", "2026-01-05", "--today", "2026-06-01", "--root", str(root))
+                      "onboarding, ticket ACC-00102", "--on", "2026-01-05", "--today", "2026-06-01",
+                      "--root", str(root))
     assert written.exit_code == 0, written.stdout
     assert f"Added role sales-base at {F2}:8." in written.stdout
     assert (root / F2).read_text() == grants_file("E000002", "P003", "role:sales-base")
