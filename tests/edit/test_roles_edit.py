@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,3 +55,15 @@ def test_grant_role_is_judged_through_the_role_and_written_only_if_clean(make_re
     assert (root / F2).read_text() == grants_file("E000002", "P003", "role:sales-base")
     unknown = run_cli("grant", "E000002", "--role", "nope", "--by", "E000001", "--reason", "x", "--root", str(root))
     assert unknown.exit_code == 2 and "role `nope` is not in roles.yaml" in unknown.stderr
+
+
+def test_grantable_lists_the_roles_a_person_may_be_given_and_why_not_the_others(
+        make_repo: Callable[..., Path]) -> None:
+    root = make_repo({**FILES, F2: grants_file("E000002", "P003")})
+    result = run_cli("grantable", "E000002", "--root", str(root), "--today", "2026-06-01", "--format", "json")
+    assert result.exit_code == 0
+    roles = json.loads(result.stdout)["roles"]
+    assert [r["role"] for r in roles["grantable"]] == ["sales-base"]
+    excluded = {r["role"]: r["rules"] for r in roles["excluded"]}
+    assert "distribution-to-retail-sales" in excluded["grid-read"]
+    assert "distribution-to-retail-sales" in excluded["sales-standard"]  # through its include of grid-read
