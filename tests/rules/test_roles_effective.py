@@ -97,3 +97,19 @@ waivers:
     [f] = _by_rule(doc, "expiry-required")
     assert (f["line"], f["permission"], f["role"]) == (4, "P006", "payroll")
     assert f["waived"] is not None
+
+
+def test_the_baseline_accepts_findings_through_roles_with_entries_of_rule_employee_permission(
+        make_repo: Callable[..., Path]) -> None:
+    from tests.conftest import run_cli
+
+    root = make_repo(FILES)
+    assert run_cli("baseline", "--root", str(root), "--today", "2026-06-01").exit_code == 0
+    text = (root / "policies" / "baseline.yaml").read_text("utf-8")
+    assert "- {rule: granter-authority, employee: E000002, permission: P002}" in text
+    code, doc = check_json(root, *TODAY)
+    # the boundary is not waivable, so no baseline accepts it (through a role or not)
+    assert {f["rule"] for f in doc["findings"] if f["baselined"] is None} == {
+        "role-crosses-boundary", "distribution-to-retail-sales"}
+    assert {(f["rule"], f["role"]) for f in doc["findings"] if f["baselined"] is not None} == {
+        ("granter-authority", "sales-standard"), ("duplicate-grant", "sales-standard")}
