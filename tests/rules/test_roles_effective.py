@@ -107,7 +107,7 @@ def test_the_baseline_accepts_findings_through_roles_with_entries_of_rule_employ
     assert run_cli("baseline", "--root", str(root), "--today", "2026-06-01").exit_code == 0
     text = (root / "policies" / "baseline.yaml").read_text("utf-8")
     assert "- {rule: granter-authority, employee: E000002, permission: P002}" in text
-    code, doc = check_json(root, *TODAY)
+    _, doc = check_json(root, *TODAY)
     # the boundary is not waivable, so no baseline accepts it (through a role or not)
     assert {f["rule"] for f in doc["findings"] if f["baselined"] is None} == {
         "role-crosses-boundary", "distribution-to-retail-sales"}
