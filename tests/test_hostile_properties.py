@@ -15,7 +15,6 @@ derandomized, no example database) keeps the suite fast and reproducible;
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import json
 import re
