@@ -107,7 +107,7 @@ def _decline_layout(config: Config) -> str | None:
     assignments = config.assignments
     if assignments.strip("/") in ("", "."):
         return "assignments is the root"
-    others = [config.catalog, config.people, config.policies, config.waivers_path, CONFIG_NAME]
+    others = [config.catalog, config.people, config.policies, config.waivers_path, CONFIG_NAME, config.roles]
     if any(o is not None and (under(o, assignments) or under(assignments, o)) for o in others):
         return "assignments overlaps another configured path"
     return None
