@@ -110,6 +110,13 @@ class Finding:
         }
 
 
+def state_of(f: Finding) -> tuple[str, str]:
+    """``(rule, state)``: the state is the severity of an active finding, else ``waived`` or
+    ``baselined`` (what a report's counts are made of)."""
+    return (f.rule, f.severity if f.waived is None and f.baselined is None
+            else ("waived" if f.waived is not None else "baselined"))
+
+
 def at_or_above(severity: str, threshold: str) -> bool:
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
 

@@ -31,21 +31,25 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
-from collections import deque
-from collections.abc import Iterable, Iterator
+import heapq
+import operator
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
 from permgate.config import Config
 from permgate.engine import evaluation as engine
-from permgate.findings import Finding, Related
+from permgate.findings import Finding, Related, state_of
 from permgate.load import bulk
 from permgate.load.bulk import Tuning
 from permgate.load.source import Source
 from permgate.model import GrantsFile, LoadProblem, Workspace
 from permgate.runtime import parallel
+from permgate.runtime.spool import Spool
 
 #: Files per chunk: small enough to balance two workers and bound their memory, large enough
 #: that the rules' set-up per chunk (settings, per-division pools) stays negligible.
@@ -101,6 +105,32 @@ def _unpack(packed: list[PackedFinding], shared: Shared) -> list[Finding]:
 
 
 @dataclass(frozen=True)
+class Streaming:
+    """A report written as the findings come (``check_streamed``): each chunk's findings are
+    rendered where they were judged, and only their bytes and counts travel."""
+
+    #: what the report writes for one finding (a reporter's ``stream_piece``)
+    piece: Callable[[Finding], str]
+    #: the rules whose findings are reported (``--select``/``--ignore``); None: every rule's
+    keep: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A chunk's findings, sorted and rendered: one block of bytes, cut by path."""
+
+    data: bytes
+    #: the paths with findings, in order, and where each one's bytes end in ``data``
+    paths: list[str]
+    ends: list[int]
+    #: where each path's findings begin in ``codes`` (one more entry: the end)
+    starts: list[int]
+    #: each finding's ``(rule, state)`` (``findings.state_of``) as an index into ``kinds``
+    codes: bytes
+    kinds: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class ChunkResult:
     """What a chunk sends back: nothing that grows with the organisation but its findings."""
 
@@ -113,6 +143,8 @@ class ChunkResult:
     grants: int
     #: the files of employees named in the waiver register (the waiver step reads their grants)
     waiver_files: list[GrantsFile]
+    #: with ``Streaming``: the findings rendered (``packed`` is then empty)
+    rendered: Rendered | None = None
 
 
 @dataclass(frozen=True)
@@ -133,16 +165,61 @@ def _sub_workspace(frame: Workspace, loaded: list[tuple[GrantsFile | None, list[
     return dataclasses.replace(frame, files=tuple(files), problems=tuple(problems))
 
 
+def _reported(findings: list[Finding], config: Config, streaming: Streaming) -> list[Finding]:
+    """The findings a streamed report shows, sorted: ``engine.finish`` without a waiver register or
+    a baseline (``streamable``) is the rules ``permgate.yaml`` turns off dropped, and the sort."""
+    off = config.rules_off
+    keep = streaming.keep
+    if off or keep is not None:
+        findings = [f for f in findings if f.rule not in off and (keep is None or f.rule in keep)]
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def render_chunk(findings: list[Finding], piece: Callable[[Finding], str]) -> Rendered:
+    """``findings`` (sorted) rendered by ``piece``, one block cut by path."""
+    kinds: dict[tuple[str, str], int] = {}
+    codes = array("H", [kinds.setdefault(k, len(kinds)) for k in map(state_of, findings)])
+    texts = list(map(piece, findings))
+    paths: list[str] = []
+    starts: list[int] = []
+    previous = None
+    for i, path in enumerate(map(_PATH, findings)):
+        if path != previous:
+            paths.append(path)
+            starts.append(i)
+            previous = path
+    starts.append(len(findings))
+    blocks: list[bytes] = []
+    ends: list[int] = []
+    size = 0
+    for a, b in pairwise(starts):
+        block = "".join(texts[a:b]).encode("utf-8", "surrogateescape")
+        size += len(block)
+        blocks.append(block)
+        ends.append(size)
+    return Rendered(b"".join(blocks), paths, ends, starts, codes.tobytes(), list(kinds))
+
+
+_PATH = operator.attrgetter("path")
+
+
 def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
-              tuning: Tuning) -> ChunkResult:
-    """Load ``rels`` and judge them by every ``employee`` rule (their findings, before waivers)."""
+              tuning: Tuning, streaming: Streaming | None = None) -> ChunkResult:
+    """Load ``rels`` and judge them by every ``employee`` rule (their findings, before waivers);
+    with ``streaming``, rendered (``Rendered``) rather than sent as findings."""
     loaded = [bulk.load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
     ws = _sub_workspace(frame, loaded)
     named = {w.employee for w in frame.waivers}
     shared: Shared = {}
     seen: dict[int, Any] = {}
     findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
+    rendered = None
+    if streaming is not None:
+        rendered = render_chunk(_reported(findings, config, streaming), streaming.piece)
+        findings = []
     return ChunkResult(
+        rendered=rendered,
         packed=[_pack(f, shared, seen) for f in findings],
         owners=[(f.path, f.employee) for f in ws.files],
         files=sum(1 for gf, problems in loaded if gf is not None or problems),
@@ -167,7 +244,7 @@ def cut(paths: list[str], size: int, jobs: int) -> list[list[str]]:
 
 
 def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
-            tuning: Tuning, jobs: int) -> Iterator[tuple[int, ChunkResult]]:
+            tuning: Tuning, jobs: int, streaming: Streaming | None = None) -> Iterator[tuple[int, ChunkResult]]:
     """Every chunk's result (in the order they finish) with its index.
 
     The workers are forked (``runtime.parallel``): they inherit the frame and the path list,
@@ -175,7 +252,7 @@ def _chunks(source: Source, frame: Workspace, config: Config, today: dt.date, ch
     where an error shows as itself: never a hang, never a lost chunk.
     """
     quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    work = [functools.partial(run_chunk, source, frame, config, today, rels, quiet) for rels in chunks]
+    work = [functools.partial(run_chunk, source, frame, config, today, rels, quiet, streaming) for rels in chunks]
     # a worker builds only acyclic records, dropped with the chunk: no collector
     return parallel.imap(work, min(jobs, len(chunks)), ordered=False, setup=gc.disable)
 
@@ -239,3 +316,146 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
         files=counted,
         grants=sum(r.grants for r in finished),
     )
+
+
+class Declined(Exception):
+    """The streamed check cannot place some finding in the report's order (two sources of findings
+    share a path): the caller runs ``check_split`` instead, the plain path."""
+
+
+def streamable(frame: Workspace) -> bool:
+    """Whether ``check_streamed`` can judge this frame: ``engine.finish`` without a waiver register
+    and without a baseline only drops the rules turned off and sorts, which chunks can do alone."""
+    return not frame.waivers and frame.baseline is None
+
+
+@dataclass(frozen=True)
+class StreamedResult:
+    """A plain ``check``'s findings as a stream of rendered bytes, in the report's order."""
+
+    files: int
+    grants: int
+    #: ``{(rule, state): count}`` of the reported findings (``findings.state_of``)
+    tally: Counter[tuple[str, str]]
+    #: the report's findings part, piece by piece; read once, after which the spool is closed
+    pieces: Iterator[bytes | memoryview]
+
+
+#: a run of the report: (path, chunk index, first byte, end byte), or (path, -1, findings) for findings
+#: judged here (split employees, refused files, access reviews)
+_Group = tuple[str, int, Any, Any]
+
+
+def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
+                   refused: list[tuple[str, str]], streaming: Streaming, tuning: Tuning | None = None,
+                   chunk_files: int | None = None, problems: tuple[LoadProblem, ...] = ()) -> StreamedResult:
+    """``check_split`` whose findings are rendered by ``streaming.piece`` in the chunks that judged
+    them (in the workers), parked in a ``Spool`` as each chunk arrives, and read back in order:
+    no process holds every finding, and this one holds no finding of a chunk.
+
+    The findings of a chunk are sorted, and a path's findings all come from one chunk (or from this
+    process: the files of employees split across chunks, refused files, review files), so the report
+    is the path-ordered merge of those runs.  A path found in two places raises ``Declined``.
+    Requires ``streamable(frame)``; the arguments are ``check_split``'s.
+    """
+    tuning = tuning or Tuning()
+    total = len(paths)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = bulk.available_cores() if total >= bulk.PARALLEL_MIN_FILES else 1
+    chunks = cut(paths, chunk_files or chunk_size(total, jobs), 1 if chunk_files else jobs)
+    rendered: list[Rendered | None] = [None] * len(chunks)
+    offsets = [0] * len(chunks)
+    owners: list[list[tuple[str, str]]] = [[] for _ in chunks]
+    counted = files = grants = done = 0
+    spool = Spool()
+    chunk_of: dict[str, int] = {}
+    split: set[str] = set()
+    try:
+        for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs, streaming):
+            assert result.rendered is not None
+            offsets[index] = spool.add(result.rendered.data)
+            rendered[index] = dataclasses.replace(result.rendered, data=b"")
+            owners[index] = result.owners
+            files += result.files
+            grants += result.grants
+            for _, employee in result.owners:
+                if chunk_of.setdefault(employee, index) != index:
+                    split.add(employee)
+            done += len(chunks[index])
+            if tuning.progress is not None:
+                tuning.progress(done, total)
+        if tuning.progress is not None and not chunks:
+            tuning.progress(0, 0)
+        redo = [path for chunk in owners for path, employee in chunk if employee in split] if split else []
+        dropped = set(redo)
+        refused_problems = (*problems, *(LoadProblem(path, 1, 1, why) for path, why in refused))
+        here: list[Finding] = []
+        if redo or refused_problems:
+            quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+            loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
+            here.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
+        if frame.reviews or frame.review_problems:
+            here.extend(engine.review_findings(frame, config, today))
+        here = _reported(engine.finish(frame, here, config, today), config, streaming)
+        counted = files + (len({path for path, _ in refused} - set(paths)) if refused else 0)
+
+        runs: list[list[_Group]] = []
+        tally: Counter[tuple[str, str]] = Counter(map(state_of, here))
+        for index, r in enumerate(rendered):
+            assert r is not None
+            kinds = r.kinds
+            codes = array("H")
+            codes.frombytes(r.codes)
+            run: list[_Group] = []
+            start = 0
+            for i, (path, end) in enumerate(zip(r.paths, r.ends, strict=True)):
+                if path not in dropped:
+                    run.append((path, index, offsets[index] + start, offsets[index] + end))
+                    tally.update(map(kinds.__getitem__, codes[r.starts[i]:r.starts[i + 1]]))
+                start = end
+            runs.append(run)
+        mine: list[_Group] = []
+        for f in here:
+            if mine and mine[-1][0] == f.path:
+                mine[-1][2].append(f)
+            else:
+                mine.append((f.path, -1, [f], None))
+        runs.append(mine)
+        seen: set[str] = set()
+        for run in runs:
+            for group in run:
+                if group[0] in seen:
+                    raise Declined(group[0])
+                seen.add(group[0])
+    except BaseException:
+        spool.close()
+        raise
+    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.piece))
+
+
+#: the largest piece read back from the spool at once
+_READ_BYTES = 16 << 20
+
+
+def _pieces(spool: Spool, runs: list[list[_Group]], piece: Callable[[Finding], str]) -> Iterator[bytes | memoryview]:
+    """The report's findings part: the runs merged by path, adjacent ranges of one chunk read at once."""
+    try:
+        pending: tuple[int, int] | None = None
+        for _, index, a, b in heapq.merge(*runs, key=itemgetter(0)):
+            if index >= 0:
+                if pending is not None and pending[1] == a and b - pending[0] <= _READ_BYTES:
+                    pending = (pending[0], b)
+                    continue
+                if pending is not None:
+                    yield spool.read(pending[0], pending[1] - pending[0])
+                pending = (a, b)
+                continue
+            if pending is not None:
+                yield spool.read(pending[0], pending[1] - pending[0])
+                pending = None
+            yield "".join(map(piece, a)).encode("utf-8", "surrogateescape")
+        if pending is not None:
+            yield spool.read(pending[0], pending[1] - pending[0])
+    finally:
+        spool.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
+from permgate.findings import Finding
 from permgate.reporters.base import Report
 
 Renderer = Callable[[Report], str]
@@ -44,4 +45,15 @@ class _Reporters(Mapping[str, Renderer]):
 
 REPORTERS: Mapping[str, Renderer] = _Reporters()
 
-__all__ = ["REPORTERS", "Renderer", "Report"]
+#: formats that can be written as the findings come (``permgate.engine.stream``): their module has
+#: ``stream_piece(color) -> (Finding -> str)`` and ``stream_frame(report, items) -> (head, tail, trim)``
+STREAMED = ("text", "json")
+
+
+def streamed(name: str) -> tuple[Callable[[bool], Callable[[Finding], str]],
+                                 Callable[[Report, bool], tuple[str, str, int]]]:
+    """The streaming pair of format ``name`` (one of ``STREAMED``)."""
+    module = importlib.import_module(f"permgate.reporters.{_MODULES[name]}")
+    return module.stream_piece, module.stream_frame
+
+__all__ = ["REPORTERS", "STREAMED", "Renderer", "Report", "streamed"]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from permgate.findings import SEVERITIES, Finding, RuleInfo
+from permgate.findings import SEVERITIES, Finding, RuleInfo, state_of
 
 _PLURAL = {"error": "errors", "warning": "warnings", "note": "notes"}
+
+
+def tally(findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
+    return Counter(map(state_of, findings))
 
 
 @dataclass(frozen=True)
@@ -27,41 +32,47 @@ class Report:
     #: the grants repository's folder inside the git repository ("" or "sub/"), for SARIF and
     #: GitHub annotations, whose paths are relative to the repository's top level
     path_prefix: str = ""
+    #: a streamed report (``permgate.engine.stream``): the findings are written as they come and not
+    #: held here (``findings`` is empty); their counts per (rule, state) are (``tally``)
+    counted: Mapping[tuple[str, str], int] | None = None
+
+    def tally(self) -> Mapping[tuple[str, str], int]:
+        """``{(rule, state): count}``: the state is the severity of an active finding, else
+        ``waived`` or ``baselined``; what every count of the report is made of."""
+        if self.counted is not None:
+            return self.counted
+        return Counter(map(state_of, self.findings))
 
     def counts(self) -> dict[str, int]:
         """Active findings by severity; waived and baselined findings are counted apart."""
-        c = Counter(f.severity for f in self.findings if f.active)
+        c: Counter[str] = Counter()
+        for (_, state), n in self.tally().items():
+            c[state] += n
         return {s: c.get(s, 0) for s in SEVERITIES}
 
     @property
     def waived(self) -> int:
-        return sum(1 for f in self.findings if f.waived is not None)
+        return sum(n for (_, state), n in self.tally().items() if state == "waived")
 
     @property
     def baselined(self) -> int:
-        return sum(1 for f in self.findings if f.baselined is not None)
+        return sum(n for (_, state), n in self.tally().items() if state == "baselined")
 
     def by_rule(self) -> dict[str, dict[str, int]]:
         """``{rule: {"errors", "warnings", "notes", "waived", "baselined"}}`` for every rule with a
         finding in the report: active findings by severity, waived and baselined counted apart."""
         out: dict[str, dict[str, int]] = {}
-        for f in self.findings:
-            counts = out.get(f.rule)
+        for (rule, state), n in self.tally().items():
+            counts = out.get(rule)
             if counts is None:
-                counts = out[f.rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
-            if f.waived is not None:
-                counts["waived"] += 1
-            elif f.baselined is not None:
-                counts["baselined"] += 1
-            else:
-                counts[_PLURAL[f.severity]] += 1
+                counts = out[rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
+            counts[_PLURAL.get(state, state)] += n
         return {rule: out[rule] for rule in sorted(out)}
 
     def statistics(self) -> list[tuple[int, str, str]]:
         """``(count, rule, what)`` per rule and severity (``waived``, ``baselined`` apart), most first."""
-        c = Counter((f.rule, f.severity if f.active else ("waived" if f.waived is not None else "baselined"))
-                    for f in self.findings)
-        return sorted(((n, rule, what) for (rule, what), n in c.items()), key=lambda t: (-t[0], t[1], t[2]))
+        return sorted(((n, rule, what) for (rule, what), n in self.tally().items() if n),
+                      key=lambda t: (-t[0], t[1], t[2]))
 
     def summary(self) -> dict[str, Any]:
         """The ``summary`` object of the JSON format (docs/output-formats.md)."""

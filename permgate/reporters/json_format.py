@@ -9,11 +9,12 @@ and for a finding of the usual shape by filling in a template from its fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from json.encoder import encode_basestring
 
 from permgate.findings import Finding, Related, Waived
 from permgate.reporters.base import Report
-from permgate.reporters.jsontext import ITEMS, dumps_around, encode
+from permgate.reporters.jsontext import ITEMS, dumps, dumps_around, encode
 
 VERSION = 1
 
@@ -89,6 +90,25 @@ def _finding(f: Finding) -> str:
         except _Unusual:
             pass
     return encode(f.to_dict(), "    ")
+
+
+def _piece(f: Finding) -> str:
+    return ",\n    " + _finding(f)
+
+
+def stream_piece(color: bool) -> Callable[[Finding], str]:
+    """What a streamed report (``permgate.engine.stream``) writes for each finding, in order."""
+    return _piece
+
+
+def stream_frame(report: Report, items: bool) -> tuple[str, str, int]:
+    """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
+    of its findings (the first without its first ``trim`` characters) + ``tail``."""
+    doc = {"version": VERSION, "findings": ITEMS, "summary": report.summary()}
+    head, tail = dumps(doc).split(ITEMS.text)
+    if not items:
+        return head + "[]", tail + "\n", 0
+    return head + "[", "\n  ]" + tail + "\n", 1
 
 
 def render(report: Report) -> str:

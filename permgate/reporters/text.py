@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+from permgate.findings import Finding
 from permgate.reporters.base import Report
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
@@ -64,6 +68,38 @@ def _fast(report: Report) -> str | None:
             or len(text.encode("ascii").translate(None, _CONTROL)) != len(text) - len(lines):
         return None
     return text
+
+
+def _line(f: Finding, color: bool) -> str:
+    """One finding's line (and its line break) as ``render`` writes it; "" for a baselined finding."""
+    if f.baselined is not None:
+        return ""
+    if not color and f.waived is None:
+        line = f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}\n"
+        # printable but for its own line break: one_line would change nothing
+        if line[:-1].isprintable():
+            return line
+    where = f"{one_line(f.path)}:{f.line}:{f.column}:"
+    sev = f"{f.severity}[{f.rule}]"
+    if color:
+        where = f"{_BOLD}{where}{_RESET}"
+        sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
+    if f.waived is not None:
+        w = f.waived
+        return (f"{where} waived {sev} {one_line(f.message)} (waived by {w.approved_by} until {w.expires}, "
+                f"ticket {w.ticket}, {w.path}:{w.line})\n")
+    return f"{where} {sev} {one_line(f.message)}\n"
+
+
+def stream_piece(color: bool) -> Callable[[Finding], str]:
+    """What a streamed report (``permgate.engine.stream``) writes for each finding, in order."""
+    return functools.partial(_line, color=color)
+
+
+def stream_frame(report: Report, items: bool) -> tuple[str, str, int]:
+    """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
+    of its findings (the first without its first ``trim`` characters) + ``tail``."""
+    return "", summary_line(report) + "\n", 0
 
 
 def render(report: Report) -> str:
