@@ -254,8 +254,8 @@ def _streaming(settings: CheckSettings, frame: Workspace, config: Config) -> Str
     from permgate.engine.chunked import Streaming
     from permgate.reporters import streamed
 
-    piece, _ = streamed(settings.format)
-    return Streaming(piece(settings.color), chosen(tuple(engine.rule_catalogue(frame, config)), settings))
+    pieces, _ = streamed(settings.format)
+    return Streaming(pieces(settings.color), chosen(tuple(engine.rule_catalogue(frame, config)), settings))
 
 
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,

@@ -109,8 +109,8 @@ class Streaming:
     """A report written as the findings come (``check_streamed``): each chunk's findings are
     rendered where they were judged, and only their bytes and counts travel."""
 
-    #: what the report writes for one finding (a reporter's ``stream_piece``)
-    piece: Callable[[Finding], str]
+    #: what the report writes for each of a run of findings (a reporter's ``stream_pieces``)
+    pieces: Callable[[list[Finding]], list[str]]
     #: the rules whose findings are reported (``--select``/``--ignore``); None: every rule's
     keep: frozenset[str] | None = None
 
@@ -172,15 +172,28 @@ def _reported(findings: list[Finding], config: Config, streaming: Streaming) -> 
     keep = streaming.keep
     if off or keep is not None:
         findings = [f for f in findings if f.rule not in off and (keep is None or f.rule in keep)]
-    findings.sort(key=Finding.sort_key)
-    return findings
+    return sort_findings(findings)
 
 
-def render_chunk(findings: list[Finding], piece: Callable[[Finding], str]) -> Rendered:
-    """``findings`` (sorted) rendered by ``piece``, one block cut by path."""
+#: ``Finding.sort_key`` but for ``or ""``, read by C code
+_ORDER = operator.attrgetter("path", "line", "column", "rule", "employee", "permission", "message")
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """``sorted(findings, key=Finding.sort_key)``, with the key read by C code.  A comparison reaches
+    ``employee`` or ``permission`` only between findings equal up to there, and one of None against
+    a string raises: then the plain key sorts the list, untouched (``sorted`` works on a copy)."""
+    try:
+        return sorted(findings, key=_ORDER)
+    except TypeError:
+        return sorted(findings, key=Finding.sort_key)
+
+
+def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]]) -> Rendered:
+    """``findings`` (sorted) rendered by ``pieces``, one block cut by path."""
     kinds: dict[tuple[str, str], int] = {}
     codes = array("H", [kinds.setdefault(k, len(kinds)) for k in map(state_of, findings)])
-    texts = list(map(piece, findings))
+    texts = pieces(findings)
     paths: list[str] = []
     starts: list[int] = []
     previous = None
@@ -216,7 +229,7 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
     rendered = None
     if streaming is not None:
-        rendered = render_chunk(_reported(findings, config, streaming), streaming.piece)
+        rendered = render_chunk(_reported(findings, config, streaming), streaming.pieces)
         findings = []
     return ChunkResult(
         rendered=rendered,
@@ -349,7 +362,7 @@ _Group = tuple[str, int, Any, Any]
 def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
                    refused: list[tuple[str, str]], streaming: Streaming, tuning: Tuning | None = None,
                    chunk_files: int | None = None, problems: tuple[LoadProblem, ...] = ()) -> StreamedResult:
-    """``check_split`` whose findings are rendered by ``streaming.piece`` in the chunks that judged
+    """``check_split`` whose findings are rendered by ``streaming.pieces`` in the chunks that judged
     them (in the workers), parked in a ``Spool`` as each chunk arrives, and read back in order:
     no process holds every finding, and this one holds no finding of a chunk.
 
@@ -431,14 +444,15 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
     except BaseException:
         spool.close()
         raise
-    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.piece))
+    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces))
 
 
 #: the largest piece read back from the spool at once
 _READ_BYTES = 16 << 20
 
 
-def _pieces(spool: Spool, runs: list[list[_Group]], piece: Callable[[Finding], str]) -> Iterator[bytes | memoryview]:
+def _pieces(spool: Spool, runs: list[list[_Group]],
+            pieces: Callable[[list[Finding]], list[str]]) -> Iterator[bytes | memoryview]:
     """The report's findings part: the runs merged by path, adjacent ranges of one chunk read at once."""
     try:
         pending: tuple[int, int] | None = None
@@ -454,7 +468,7 @@ def _pieces(spool: Spool, runs: list[list[_Group]], piece: Callable[[Finding], s
             if pending is not None:
                 yield spool.read(pending[0], pending[1] - pending[0])
                 pending = None
-            yield "".join(map(piece, a)).encode("utf-8", "surrogateescape")
+            yield "".join(pieces(a)).encode("utf-8", "surrogateescape")
         if pending is not None:
             yield spool.read(pending[0], pending[1] - pending[0])
     finally:

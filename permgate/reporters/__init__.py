@@ -46,14 +46,14 @@ class _Reporters(Mapping[str, Renderer]):
 REPORTERS: Mapping[str, Renderer] = _Reporters()
 
 #: formats that can be written as the findings come (``permgate.engine.stream``): their module has
-#: ``stream_piece(color) -> (Finding -> str)`` and ``stream_frame(report, items) -> (head, tail, trim)``
+#: ``stream_pieces(color) -> (findings -> a piece each)`` and ``stream_frame(report, items) -> (head, tail, trim)``
 STREAMED = ("text", "json")
 
 
-def streamed(name: str) -> tuple[Callable[[bool], Callable[[Finding], str]],
+def streamed(name: str) -> tuple[Callable[[bool], Callable[[list[Finding]], list[str]]],
                                  Callable[[Report, bool], tuple[str, str, int]]]:
     """The streaming pair of format ``name`` (one of ``STREAMED``)."""
     module = importlib.import_module(f"permgate.reporters.{_MODULES[name]}")
-    return module.stream_piece, module.stream_frame
+    return module.stream_pieces, module.stream_frame
 
 __all__ = ["REPORTERS", "STREAMED", "Renderer", "Report", "streamed"]
