@@ -199,5 +199,8 @@ def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:
         os.utime(newest, ns=(i * 10**9, i * 10**9))  # written in this order, whatever the clock
     kept = sorted(p.stem for p in (tmp_path / os.path.basename(cache.base) / "runs").glob("*.json"))
     assert len(kept) == caching.MAX_RUNS
-    assert cache.get_run(f"k{caching.MAX_RUNS + 2:02d}") == (f"out {caching.MAX_RUNS + 2}", "", 0)
+    hit = cache.get_run(f"k{caching.MAX_RUNS + 2:02d}")
+    assert hit is not None and (b"".join(hit.body), hit.stderr, hit.exit_code) == \
+        (f"out {caching.MAX_RUNS + 2}".encode(), "", 0)
     assert cache.get_run("k00") is None
+    assert not (tmp_path / os.path.basename(cache.base) / "runs" / "k00.out").exists()

@@ -137,13 +137,35 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
         if run_key is not None:
             hit = cache.get_run(run_key)
             if hit is not None:
-                return Outcome(hit[0], hit[2], hit[1])
+                return Outcome("", hit.exit_code, hit.stderr, body=hit.body)
     from permgate.load.bulk import Tuning
 
     outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
     if cache is not None and run_key is not None and not settings.outputs:
-        cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
+        writer = cache.run_writer(run_key)
+        if writer is not None:
+            return dataclasses.replace(outcome, stdout="", body=_kept(outcome, writer))
     return outcome
+
+
+def _kept(outcome: Outcome, writer: caching.RunWriter) -> Iterator[bytes | memoryview]:
+    """``outcome``'s standard output, piece by piece, written to the run cache as it goes: stored once
+    the last piece has gone out, dropped if the output stops short."""
+    done = False
+    try:
+        head = outcome.stdout.encode("utf-8", "surrogateescape")
+        if head:
+            writer.write(head)
+            yield head
+        for piece in outcome.body or ():
+            writer.write(piece)
+            yield piece
+        done = True
+    finally:
+        if done:
+            writer.commit(outcome.stderr, outcome.exit_code)
+        else:
+            writer.abort()
 
 
 #: From this size of the people directory (about 20,000 people) a forked child lists the
