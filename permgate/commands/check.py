@@ -271,13 +271,15 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
     return Collected(config, frame, findings, files, grants, loaded)
 
 
-def _streaming(settings: CheckSettings, frame: Workspace, config: Config) -> Streaming:
+def _streaming(settings: CheckSettings, prefix: str, frame: Workspace, config: Config) -> Streaming:
     from permgate.engine import evaluation as engine
     from permgate.engine.chunked import Streaming
-    from permgate.reporters import streamed
+    from permgate.reporters import Report, streamed
 
-    pieces, _ = streamed(settings.format)
-    return Streaming(pieces(settings.color), chosen(tuple(engine.rule_catalogue(frame, config)), settings))
+    pieces, _, cap = streamed(settings.format)
+    rules = tuple(engine.rule_catalogue(frame, config))
+    skeleton = Report(findings=(), rules=rules, color=settings.color, path_prefix=prefix)
+    return Streaming(pieces(skeleton), chosen(rules, settings), cap)
 
 
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
@@ -286,13 +288,14 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
     from permgate.reporters import STREAMED, Report
 
     stream = settings.format in STREAMED and not settings.outputs
-    found = collect(settings, today, tuning, streaming=functools.partial(_streaming, settings) if stream else None)
+    found = collect(settings, today, tuning,
+                    streaming=functools.partial(_streaming, settings, prefix) if stream else None)
     rules = tuple(engine.rule_catalogue(found.frame, found.config))
     if found.streamed is not None:
         return _streamed_outcome(settings, Report(
             findings=(), rules=rules, files=found.files, grants=found.grants, color=settings.color,
             path_prefix=prefix, extra_summary={"worktree_differs_from_head": differs} if differs else {},
-            counted=found.streamed.tally), found.streamed.pieces)
+            counted=found.streamed.tally), found.streamed.pieces, found.streamed.capped)
     report = Report(
         findings=select(found.findings, rules, settings),
         rules=rules,
@@ -343,12 +346,13 @@ def _render(fmt: str, report: Report, plain: bool) -> str:
     return REPORTERS[fmt](report)
 
 
-def _streamed_outcome(settings: CheckSettings, report: Report, pieces: Iterator[bytes | memoryview]) -> Outcome:
+def _streamed_outcome(settings: CheckSettings, report: Report, pieces: Iterator[bytes | memoryview],
+                      capped: tuple[dict[str, int], int] | None) -> Outcome:
     """``_outcome`` for a streamed report: its frame around the pieces, the exit code from its counts."""
     from permgate.reporters import streamed
 
-    _, frame = streamed(settings.format)
-    head, tail, trim = frame(report, any(report.tally().values()))
+    _, frame, _ = streamed(settings.format)
+    head, tail, trim = frame(report, any(report.tally().values()), capped)
     if settings.statistics:
         from permgate.reporters import statistics
 

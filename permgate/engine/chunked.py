@@ -32,6 +32,7 @@ import datetime as dt
 import functools
 import gc
 import heapq
+import itertools
 import operator
 from array import array
 from collections import Counter, deque
@@ -43,7 +44,7 @@ from typing import Any
 
 from permgate.config import Config
 from permgate.engine import evaluation as engine
-from permgate.findings import Finding, Related, state_of
+from permgate.findings import SEVERITY_RANK, Finding, Related, state_of
 from permgate.load import bulk
 from permgate.load.bulk import Tuning
 from permgate.load.source import Source
@@ -113,6 +114,13 @@ class Streaming:
     pieces: Callable[[list[Finding]], list[str]]
     #: the rules whose findings are reported (``--select``/``--ignore``); None: every rule's
     keep: frozenset[str] | None = None
+    #: a report that keeps only this many findings, the most severe first (``findings.most_severe_first``):
+    #: the chunks first send only counts, and the chunks holding kept findings are judged again to
+    #: render those (``only``)
+    cap: int | None = None
+    #: set by ``check_streamed`` for that second pass: the positions (in the chunk's sorted findings)
+    #: to render, each as a piece of its own
+    only: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,11 @@ class Rendered:
     ends: list[int]
     #: where each path's findings begin in ``codes`` (one more entry: the end)
     starts: list[int]
-    #: each finding's ``(rule, state)`` (``findings.state_of``) as an index into ``kinds``
+    #: each finding's ``(rule, state, severity)`` (``findings.state_of``) as an index into ``kinds``
     codes: bytes
-    kinds: list[tuple[str, str]]
+    kinds: list[tuple[str, str, str]]
+    #: ``ends`` is per finding rendered (a capped report's pieces), not per path
+    each: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,11 +199,15 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
         return sorted(findings, key=Finding.sort_key)
 
 
-def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]]) -> Rendered:
-    """``findings`` (sorted) rendered by ``pieces``, one block cut by path."""
-    kinds: dict[tuple[str, str], int] = {}
-    codes = array("H", [kinds.setdefault(k, len(kinds)) for k in map(state_of, findings)])
-    texts = pieces(findings)
+def _kind(f: Finding) -> tuple[str, str, str]:
+    return (*state_of(f), f.severity)
+
+
+def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]] | None) -> Rendered:
+    """``findings`` (sorted) rendered by ``pieces``, one block cut by path (None: counted only)."""
+    kinds: dict[tuple[str, str, str], int] = {}
+    codes = array("H", [kinds.setdefault(k, len(kinds)) for k in map(_kind, findings)])
+    texts = pieces(findings) if pieces is not None else [""] * len(findings)
     paths: list[str] = []
     starts: list[int] = []
     previous = None
@@ -229,7 +243,16 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
     rendered = None
     if streaming is not None:
-        rendered = render_chunk(_reported(findings, config, streaming), streaming.pieces)
+        reported = _reported(findings, config, streaming)
+        if streaming.only is not None or (streaming.cap is not None and len(reported) <= streaming.cap // 8):
+            # a capped report: the kept findings of the second pass, or all of a chunk with few, a piece each
+            rendered = render_chunk(reported, None)
+            chosen = reported if streaming.only is None else [reported[i] for i in streaming.only]
+            texts = [t.encode("utf-8", "surrogateescape") for t in streaming.pieces(chosen)]
+            ends = list(itertools.accumulate(map(len, texts)))
+            rendered = dataclasses.replace(rendered, data=b"".join(texts), ends=ends, each=True)
+        else:
+            rendered = render_chunk(reported, None if streaming.cap is not None else streaming.pieces)
         findings = []
     return ChunkResult(
         rendered=rendered,
@@ -352,6 +375,8 @@ class StreamedResult:
     tally: Counter[tuple[str, str]]
     #: the report's findings part, piece by piece; read once, after which the spool is closed
     pieces: Iterator[bytes | memoryview]
+    #: a capped report (``Streaming.cap``): the findings left out per rule, and the count of all
+    capped: tuple[dict[str, int], int] | None = None
 
 
 #: a run of the report: (path, chunk index, first byte, end byte), or (path, -1, findings) for findings
@@ -414,20 +439,31 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
         counted = files + (len({path for path, _ in refused} - set(paths)) if refused else 0)
 
         runs: list[list[_Group]] = []
-        tally: Counter[tuple[str, str]] = Counter(map(state_of, here))
+        counts: Counter[tuple[str, str, str]] = Counter(map(_kind, here))
+        codes_of: list[array[int]] = []
         for index, r in enumerate(rendered):
             assert r is not None
             kinds = r.kinds
             codes = array("H")
             codes.frombytes(r.codes)
+            codes_of.append(codes)
             run: list[_Group] = []
             start = 0
-            for i, (path, end) in enumerate(zip(r.paths, r.ends, strict=True)):
+            for i, path in enumerate(r.paths):
+                if streaming.cap is not None:  # the positions of the path's findings
+                    if path not in dropped:
+                        run.append((path, index, r.starts[i], r.starts[i + 1]))
+                else:
+                    end = r.ends[i]
+                    if path not in dropped:
+                        run.append((path, index, offsets[index] + start, offsets[index] + end))
+                    start = end
                 if path not in dropped:
-                    run.append((path, index, offsets[index] + start, offsets[index] + end))
-                    tally.update(map(kinds.__getitem__, codes[r.starts[i]:r.starts[i + 1]]))
-                start = end
+                    counts.update(map(kinds.__getitem__, codes[r.starts[i]:r.starts[i + 1]]))
             runs.append(run)
+        tally: Counter[tuple[str, str]] = Counter()
+        for (rule, state, _), n in counts.items():
+            tally[rule, state] += n
         mine: list[_Group] = []
         for f in here:
             if mine and mine[-1][0] == f.path:
@@ -441,10 +477,97 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
                 if group[0] in seen:
                     raise Declined(group[0])
                 seen.add(group[0])
+        if streaming.cap is not None:
+            kept, capped = _capped(source, frame, config, today, chunks, tuning, jobs, streaming, runs, rendered,
+                                   codes_of, counts, spool, offsets)
+            spool.close()
+            return StreamedResult(counted, grants, tally, iter(kept), capped)
     except BaseException:
         spool.close()
         raise
     return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces))
+
+
+def _rank(kind: tuple[str, str, str]) -> int:
+    """``findings.most_severe_first``'s class of a finding of this kind: errors, warnings, notes, waived."""
+    return 0 if kind[1] == "waived" else -SEVERITY_RANK[kind[2]]
+
+
+def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, chunks: list[list[str]],
+            tuning: Tuning, jobs: int, streaming: Streaming, runs: list[list[_Group]],
+            rendered: list[Rendered | None], codes_of: list[array[int]], counts: Counter[tuple[str, str, str]],
+            spool: Spool, offsets: list[int]) -> tuple[list[bytes], tuple[dict[str, int], int]]:
+    """The pieces of the findings a capped report keeps, in order, and (findings left out per rule,
+    all findings): ``findings.most_severe_first``'s first ``cap``, found from the counts alone; the
+    chunks that hold any are judged again (in the workers) to render just those."""
+    assert streaming.cap is not None
+    total = sum(counts.values())
+    quota: dict[int, int] = {}
+    left = streaming.cap
+    for rank in sorted({_rank(k) for k in counts}):
+        quota[rank] = min(left, sum(n for k, n in counts.items() if _rank(k) == rank))
+        left -= quota[rank]
+    taken = dict.fromkeys(quota, 0)
+    need = sum(quota.values())
+    order: list[tuple[int, Any]] = []  # (chunk, position) or (-1, finding), in the report's order
+    wanted: dict[int, list[int]] = {}
+    by_rule: Counter[str] = Counter()
+    for _, index, a, b in heapq.merge(*runs, key=itemgetter(0)):
+        if need == 0:
+            break
+        if index < 0:
+            for f in a:
+                rank = _rank(_kind(f))
+                if taken[rank] < quota[rank]:
+                    taken[rank] += 1
+                    need -= 1
+                    order.append((-1, f))
+                    by_rule[f.rule] += 1
+            continue
+        r = rendered[index]
+        assert r is not None
+        ranks = [_rank(k) for k in r.kinds]
+        codes = codes_of[index]
+        for i in range(a, b):
+            code = codes[i]
+            rank = ranks[code]
+            if taken[rank] < quota[rank]:
+                taken[rank] += 1
+                need -= 1
+                order.append((index, i))
+                wanted.setdefault(index, []).append(i)
+                by_rule[r.kinds[code][0]] += 1
+    omitted: Counter[str] = Counter()
+    for (rule, _, _), n in counts.items():
+        omitted[rule] += n
+    omitted.subtract(by_rule)
+    pieces: dict[tuple[int, int], bytes] = {}
+    for index, positions in wanted.items():
+        r = rendered[index]
+        assert r is not None
+        if r.each:  # rendered whole in the first pass
+            for position in positions:
+                start = r.ends[position - 1] if position else 0
+                pieces[index, position] = bytes(spool.read(offsets[index] + start, r.ends[position] - start))
+    wanted = {index: positions for index, positions in wanted.items() if not getattr(rendered[index], "each", False)}
+    if wanted:
+        quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+        ids = sorted(wanted)
+        work = [functools.partial(run_chunk, source, frame, config, today, chunks[i], quiet,
+                                  dataclasses.replace(streaming, only=tuple(wanted[i]))) for i in ids]
+        for at, result in parallel.imap(work, min(jobs, len(work)), ordered=False, setup=gc.disable):
+            index, again = ids[at], result.rendered
+            first = rendered[index]
+            assert again is not None and first is not None
+            if again.codes != first.codes or again.kinds != first.kinds or again.paths != first.paths:
+                raise Declined(f"chunk {index} judged differently the second time (a file changed meanwhile?)")
+            start = 0
+            for position, end in zip(wanted[index], again.ends, strict=True):
+                pieces[index, position] = again.data[start:end]
+                start = end
+    kept = [pieces[index, at] if index >= 0
+            else "".join(streaming.pieces([at])).encode("utf-8", "surrogateescape") for index, at in order]
+    return kept, ({rule: n for rule, n in omitted.items() if n > 0}, total)
 
 
 #: the largest piece read back from the spool at once

@@ -45,15 +45,19 @@ class _Reporters(Mapping[str, Renderer]):
 
 REPORTERS: Mapping[str, Renderer] = _Reporters()
 
-#: formats that can be written as the findings come (``permgate.engine.stream``): their module has
-#: ``stream_pieces(color) -> (findings -> a piece each)`` and ``stream_frame(report, items) -> (head, tail, trim)``
-STREAMED = ("text", "json")
+#: formats that can be written as the findings come (``permgate.engine.chunked.check_streamed``): their
+#: module has ``stream_pieces(report) -> (findings -> a piece each)`` and ``stream_frame(report, items,
+#: capped) -> (head, tail, trim)``; a format that keeps only the most severe findings says how many
+#: (``STREAM_CAP``)
+STREAMED = ("text", "json", "sarif")
+Pieces = Callable[[list[Finding]], list[str]]
+Frame = Callable[[Report, bool, "tuple[dict[str, int], int] | None"], tuple[str, str, int]]
 
 
-def streamed(name: str) -> tuple[Callable[[bool], Callable[[list[Finding]], list[str]]],
-                                 Callable[[Report, bool], tuple[str, str, int]]]:
-    """The streaming pair of format ``name`` (one of ``STREAMED``)."""
+def streamed(name: str) -> tuple[Callable[[Report], Pieces], Frame, int | None]:
+    """The streaming functions of format ``name`` (one of ``STREAMED``) and its cap on findings."""
     module = importlib.import_module(f"permgate.reporters.{_MODULES[name]}")
-    return module.stream_pieces, module.stream_frame
+    return module.stream_pieces, module.stream_frame, getattr(module, "STREAM_CAP", None)
+
 
 __all__ = ["REPORTERS", "STREAMED", "Renderer", "Report", "streamed"]

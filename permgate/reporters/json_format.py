@@ -132,13 +132,13 @@ def _templated_related(f: Finding) -> str:
                                 for r in f.related]) + "\n      ]"
 
 
-def stream_pieces(color: bool) -> Callable[[list[Finding]], list[str]]:
+def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
     """What a streamed report (``permgate.engine.chunked.check_streamed``) writes for each of a run of
     findings, in order."""
     return _pieces
 
 
-def stream_frame(report: Report, items: bool) -> tuple[str, str, int]:
+def stream_frame(report: Report, items: bool, capped: tuple[dict[str, int], int] | None = None) -> tuple[str, str, int]:
     """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
     of its findings (the first without its first ``trim`` characters) + ``tail``."""
     doc = {"version": VERSION, "findings": ITEMS, "summary": report.summary()}

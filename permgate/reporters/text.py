@@ -103,13 +103,13 @@ def _lines(findings: list[Finding], color: bool) -> list[str]:
     return [_line(f, color) for f in findings]
 
 
-def stream_pieces(color: bool) -> Callable[[list[Finding]], list[str]]:
+def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
     """What a streamed report (``permgate.engine.chunked.check_streamed``) writes for each of a run of
     findings, in order."""
-    return functools.partial(_lines, color=color)
+    return functools.partial(_lines, color=report.color)
 
 
-def stream_frame(report: Report, items: bool) -> tuple[str, str, int]:
+def stream_frame(report: Report, items: bool, capped: tuple[dict[str, int], int] | None = None) -> tuple[str, str, int]:
     """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
     of its findings (the first without its first ``trim`` characters) + ``tail``."""
     return "", summary_line(report) + "\n", 0
