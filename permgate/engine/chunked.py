@@ -38,7 +38,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise, repeat
+from itertools import groupby, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -205,18 +205,22 @@ def _kind(f: Finding) -> tuple[str, str, str]:
 
 def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]] | None) -> Rendered:
     """``findings`` (sorted) rendered by ``pieces``, one block cut by path (None: counted only)."""
-    kinds: dict[tuple[str, str, str], int] = {}
-    codes = array("H", [kinds.setdefault(k, len(kinds)) for k in map(_kind, findings)])
+    if any(map(_WAIVED, findings)) or any(map(_BASELINED, findings)):
+        triples = list(map(_kind, findings))
+    else:  # every finding active: its state is its severity (read by C code)
+        severities = list(map(_SEVERITY, findings))
+        triples = list(zip(map(_RULE, findings), severities, severities, strict=True))
+    index = {kind: i for i, kind in enumerate(dict.fromkeys(triples))}
+    codes = array("H", map(index.__getitem__, triples))
     texts = pieces(findings) if pieces is not None else [""] * len(findings)
     paths: list[str] = []
     starts: list[int] = []
-    previous = None
-    for i, path in enumerate(map(_PATH, findings)):
-        if path != previous:
-            paths.append(path)
-            starts.append(i)
-            previous = path
-    starts.append(len(findings))
+    at = 0
+    for path, group in groupby(map(_PATH, findings)):  # one step a path, not a finding
+        paths.append(path)
+        starts.append(at)
+        at += len(list(group))
+    starts.append(at)
     blocks: list[bytes] = []
     ends: list[int] = []
     size = 0
@@ -225,10 +229,14 @@ def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list
         size += len(block)
         blocks.append(block)
         ends.append(size)
-    return Rendered(b"".join(blocks), paths, ends, starts, codes.tobytes(), list(kinds))
+    return Rendered(b"".join(blocks), paths, ends, starts, codes.tobytes(), list(index))
 
 
 _PATH = operator.attrgetter("path")
+_RULE = operator.attrgetter("rule")
+_SEVERITY = operator.attrgetter("severity")
+_WAIVED = operator.attrgetter("waived")
+_BASELINED = operator.attrgetter("baselined")
 
 
 def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],

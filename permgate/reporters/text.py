@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 
 from permgate.findings import Finding
@@ -91,10 +92,14 @@ def _line(f: Finding, color: bool) -> str:
     return f"{where} {sev} {one_line(f.message)}\n"
 
 
+_WAIVED = operator.attrgetter("waived")  # a Waived or Baselined record is a non-empty tuple: true
+_BASELINED = operator.attrgetter("baselined")
+
+
 def _lines(findings: list[Finding], color: bool) -> list[str]:
     """``_line`` of each finding; without colour, waiver or baseline, built in one pass and checked
     printable as a whole, as ``_fast`` does (part by part when some character is not)."""
-    if not color and not any(f.waived is not None or f.baselined is not None for f in findings):
+    if not color and not any(map(_WAIVED, findings)) and not any(map(_BASELINED, findings)):
         lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}\n" for f in findings]
         text = "".join(lines)
         if text.isascii() and text.count("\n") == len(lines) \
