@@ -28,6 +28,8 @@ class Spool:
     def add(self, data: bytes) -> int:
         """Keep ``data``; its offset, for ``read``."""
         offset = self.size
+        if not data:
+            return offset
         self.size += len(data)
         if self._fd is None and self.size > self.limit:
             fd, path = tempfile.mkstemp(prefix="permgate-spool-")
