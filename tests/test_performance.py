@@ -186,9 +186,16 @@ def test_benchmark_script_runs_at_a_tiny_size(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert result.returncode == 0, result.stderr
     assert "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) |" in result.stdout
-    row = json.loads(out.read_text())[0]
+    saved = json.loads(out.read_text())
+    row = saved["compliant"][0]
     assert row["employees"] == 100 and row["violations"] == 2
     assert {"naive", "check", "cold", "warm", "base_cold", "base"} <= set(row)
+    # the adoption-day organisation beside it (issue 17): most grants have findings
+    adoption = saved["adoption"][0]
+    assert adoption["employees"] == 100 and adoption["findings"] > adoption["grants"] // 2
+    assert {"text", "json", "sarif", "naive", "cold", "warm"} <= set(adoption)
+    assert "The adoption-day organisation (the reference generator's output" in result.stdout
+    assert "- adoption 100: warm no slower than cold: " in result.stdout
 
 
 def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:
