@@ -68,8 +68,12 @@ class Baselined(NamedTuple):
         return {"path": self.path, "line": self.line}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """A violation stamped by the engine with its rule id and severity (and, later, its waiver or
+    baseline entry).  A named tuple: millions of them are built on a large run, and a tuple is
+    built by C code (``tuple.__new__``) from its fields, where a frozen dataclass sets each field
+    through ``object.__setattr__``.  Change one with ``_replace``."""
+
     rule: str
     severity: str
     message: str

@@ -133,7 +133,7 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: froze
         note = notes.pop((r.path, r.line), None)
         related.append(r._replace(message=f"{r.message}; {note[1]}") if note else r)
     related.extend(rel for rel, _ in notes.values())
-    return dataclasses.replace(f, related=tuple(related))
+    return f._replace(related=tuple(related))
 
 
 def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_ws: Workspace, base_ws: Workspace,
@@ -172,7 +172,7 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     new, old = split_new(head_findings, base_findings, changed, fresh=fresh)
     # the baseline accepts findings the base had; a finding the change brings is never baselined
     # (the change's own copy of the register cannot accept it, nor can a stale entry of the base's)
-    new = [dataclasses.replace(f, baselined=None) if f.baselined is not None else f for f in new]
+    new = [f._replace(baselined=None) if f.baselined is not None else f for f in new]
     new = [_explain_change(f, head_ws, base_ws, changed) for f in new]
     seen: set[str] = set()
     rules = []

@@ -35,7 +35,7 @@ import heapq
 import itertools
 import operator
 from array import array
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby, pairwise, repeat
@@ -80,15 +80,12 @@ def _pack(f: Finding, shared: Shared, seen: dict[int, Any]) -> PackedFinding:
 
 
 _related = functools.partial(tuple.__new__, Related)
-#: how each field of a ``Finding`` is set, in field order (the slots' own setters)
-_SETTERS = [Finding.__dict__[f.name].__set__ for f in dataclasses.fields(Finding)]
 _RELATED_KEY = itemgetter(8)
 
 
 def _unpack(packed: list[PackedFinding], shared: Shared) -> list[Finding]:
-    """The findings ``packed`` (``_pack``): equal to ``Finding(*p[:8], related)``, built field by
-    field by C code rather than through the frozen dataclass's ``__init__`` (one
-    ``object.__setattr__`` per field), which took this process longer than the workers' pickling."""
+    """The findings ``packed`` (``_pack``): equal to ``Finding(*p[:8], related)``, built by C code
+    (``tuple.__new__``), never a Python step per finding."""
     count = len(packed)
     if not count:
         return []
@@ -99,10 +96,7 @@ def _unpack(packed: list[PackedFinding], shared: Shared) -> list[Finding]:
     columns[8] = map(shared.__getitem__, columns[8])
     columns.append(repeat(None, count))  # waived: the waiver step comes later
     columns.append(repeat(None, count))  # baselined: so does the baseline step
-    findings = list(map(object.__new__, repeat(Finding, count)))
-    for setter, column in zip(_SETTERS, columns, strict=True):
-        deque(map(setter, findings, column), maxlen=0)
-    return findings
+    return list(map(tuple.__new__, repeat(Finding), zip(*columns, strict=True)))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,8 @@ is deterministic whatever the file order on disk.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
-import operator
-from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from itertools import repeat
 
@@ -92,34 +89,24 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
 PARALLEL_MIN_GRANTS = 150_000
 
 
-#: how each field of a ``Finding`` is set, in field order (the slots' own setters)
-_SETTERS = [Finding.__dict__[f.name].__set__ for f in dataclasses.fields(Finding)]
-#: the fields of a ``Violation`` in ``Finding``'s order after rule and severity
-_FROM_VIOLATION = operator.itemgetter(3, 0, 1, 2, 4, 5, 6)
-
-
 def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violation]],
               configured: bool) -> list[Finding]:
-    """``list(_stamp(...))`` built field by field by C code: a frozen dataclass's ``__init__`` sets
-    each field through ``object.__setattr__``, which on a run with millions of findings cost more
-    than the rules that found them (``tests/engine/test_chunked.py`` holds them equal)."""
+    """``list(_stamp(...))`` built by C code: the violations' fields taken apart column by column and
+    put together as findings by ``tuple.__new__``, no Python step per finding (on a run with
+    millions of findings, stamping one by one cost as much as the rules that found them;
+    ``tests/engine/test_streamed.py`` holds the two equal)."""
     violations = list(check())
     count = len(violations)
-    if count < 64:
+    if count < 64 or any(v.__class__ is not Violation for v in violations):
         return list(_stamp(rule_id, severity, violations, configured))
+    path, line, column, message, employee, permission, related, own = zip(*violations, strict=True)
     severities: Iterable[str] = repeat(severity, count)
-    if not configured and any(map(_SEVERITY, violations)):
-        severities = [v.severity or severity for v in violations]
-    columns: list[Iterable[object]] = [repeat(rule_id, count), severities,
-                                       *zip(*map(_FROM_VIOLATION, violations), strict=True),
-                                       repeat(None, count), repeat(None, count)]
-    findings = list(map(object.__new__, repeat(Finding, count)))
-    for setter, column in zip(_SETTERS, columns, strict=True):
-        deque(map(setter, findings, column), maxlen=0)
-    return findings
+    if not configured and any(own):
+        severities = [mine or severity for mine in own]
+    return list(map(tuple.__new__, repeat(Finding), zip(
+        repeat(rule_id, count), severities, message, path, line, column, employee, permission, related,
+        repeat(None, count), repeat(None, count), strict=True)))
 
-
-_SEVERITY = operator.attrgetter("severity")
 
 
 def _rule_work(ws: Workspace, config: Config, ctx: Context,

@@ -112,14 +112,22 @@ def _pieces(findings: list[Finding], color: bool = False) -> list[str]:
         if f.waived is None and f.baselined is None and _KNOWN_SHAPE and f.__class__ is Finding \
                 and f.line.__class__ is int and f.column.__class__ is int and f.message.__class__ is str:
             try:
-                rel = related.get(id(f.related))
-                if rel is None:
-                    rel = related[id(f.related)] = _templated_related(f)
-                out.append(_PIECE % (f.column, _encoded(memo, f.employee), f.line, encode_basestring(f.message),
-                                     _encoded(memo, f.path), _encoded(memo, f.permission), rel,
-                                     _encoded(memo, f.rule), _encoded(memo, f.severity)))
+                try:  # the common case: every part seen before in this run
+                    out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
+                                         memo[f.path], memo[f.permission], related[id(f.related)],
+                                         memo[f.rule], memo[f.severity]))
+                    continue
+                except KeyError:
+                    pass
+                for part in (f.employee, f.path, f.permission, f.rule, f.severity):
+                    _encoded(memo, part)
+                if id(f.related) not in related:
+                    related[id(f.related)] = _templated_related(f)
+                out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
+                                     memo[f.path], memo[f.permission], related[id(f.related)],
+                                     memo[f.rule], memo[f.severity]))
                 continue
-            except _Unusual:
+            except (_Unusual, TypeError):  # TypeError: a part that cannot be a key (a list)
                 pass
         out.append(",\n    " + _finding(f))
     return out
