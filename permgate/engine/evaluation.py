@@ -99,13 +99,14 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
     count = len(violations)
     if count < 64 or any(v.__class__ is not Violation for v in violations):
         return list(_stamp(rule_id, severity, violations, configured))
-    path, line, column, message, employee, permission, related, own = zip(*violations, strict=True)
+    # a violation's fields past ``severity`` (none yet) follow ``baselined`` in a finding, as in ``_stamp``
+    path, line, column, message, employee, permission, related, own, *later = zip(*violations, strict=True)
     severities: Iterable[str] = repeat(severity, count)
     if not configured and any(own):
         severities = [mine or severity for mine in own]
     return list(map(tuple.__new__, repeat(Finding), zip(
         repeat(rule_id, count), severities, message, path, line, column, employee, permission, related,
-        repeat(None, count), repeat(None, count), strict=True)))
+        repeat(None, count), repeat(None, count), *later, strict=True)))
 
 
 
