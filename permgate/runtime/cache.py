@@ -234,7 +234,15 @@ class Cache:
     def _prune_runs(self) -> None:
         folder = os.path.join(self.base, "runs")
         try:
-            entries = [e for e in os.scandir(folder) if e.name.endswith(".json")]
+            scanned = list(os.scandir(folder))
+            # an output a process never finished (it was killed, or left by os._exit mid-write)
+            stale = time.time() - 3600
+            for e in scanned:
+                if e.name.startswith(".tmp-"):
+                    with contextlib.suppress(OSError):
+                        if e.stat().st_mtime < stale:
+                            os.unlink(e.path)
+            entries = [e for e in scanned if e.name.endswith(".json")]
             entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
             size = 0
             for rank, entry in enumerate(entries):

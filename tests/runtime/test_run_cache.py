@@ -66,3 +66,21 @@ def test_an_output_that_stops_short_is_not_stored(org: Path, tmp_path: Path, mon
     whole = run_check(settings).text()
     assert len(_outputs(cache_dir)) == 1
     assert run_check(settings).text() == whole
+
+
+def test_outputs_a_process_never_finished_are_removed_once_stale(tmp_path: Path) -> None:
+    import os
+    import time
+
+    cache = caching.Cache(str(tmp_path))
+    runs = Path(cache.base) / "runs"
+    runs.mkdir(parents=True)
+    old, fresh = runs / ".tmp-old", runs / ".tmp-fresh"
+    old.write_bytes(b"half an output")
+    fresh.write_bytes(b"being written")
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    cache.put_run("k", "out", "", 0)
+    assert not old.exists() and fresh.exists()
+    hit = cache.get_run("k")
+    assert hit is not None and b"".join(hit.body) == b"out"
