@@ -320,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-base", action="store_true", help="skip the --base measurement")
     ap.add_argument("--from-json", default=None, help="only print the table of a --json file written earlier")
     ap.add_argument("--no-adoption", action="store_true", help="skip the adoption-day organisation")
+    ap.add_argument("--no-compliant", action="store_true", help="skip the compliant organisation")
     ap.add_argument("--adoption-today", default=None, metavar="YYYY-MM-DD",
                     help="the date the adoption-day organisation is checked on (default: today)")
     args = ap.parse_args(argv)
@@ -327,8 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.from_json, encoding="utf-8") as fh:
             saved = json.load(fh)
         rows, adoption = (saved, []) if isinstance(saved, list) else (saved["compliant"], saved["adoption"])
-        print(render(rows))
-        print(targets(rows))
+        if rows:
+            print(render(rows))
+            print(targets(rows))
         if adoption:
             print(render_adoption(adoption))
         return 0
@@ -338,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     byte_compile()
     base = not args.no_base and has_base()
     rows = []
-    for size in sizes:
+    for size in [] if args.no_compliant else sizes:
         row = bench_size(size, workdir, args.repeat, base)
         rows.append(row)
         print(f"measured {size:,} employees", file=sys.stderr, flush=True)
@@ -349,10 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             adoption.append(bench_adoption(size, workdir, args.repeat, today))
             print(f"measured the adoption-day organisation of {size:,} employees", file=sys.stderr, flush=True)
     print(f"permgate benchmark: {os.cpu_count()} cores, median of {args.repeat} runs")
-    print(f"\nThe compliant organisation (benchmarks/gen_org.py --policies, --today {TODAY}"
-          f"{'' if base else ', --base not measured'}):\n")
-    print(render(rows))
-    print("\nTargets (issue 5):\n" + targets(rows))
+    if rows:
+        print(f"\nThe compliant organisation (benchmarks/gen_org.py --policies, --today {TODAY}"
+              f"{'' if base else ', --base not measured'}):\n")
+        print(render(rows))
+        print("\nTargets (issue 5):\n" + targets(rows))
     if adoption:
         print(f"\nThe adoption-day organisation (the reference generator's output, --today {today}):\n")
         print(render_adoption(adoption))
