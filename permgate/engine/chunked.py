@@ -460,9 +460,13 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
                     if path not in dropped:
                         run.append((path, index, offsets[index] + start, offsets[index] + end))
                     start = end
-                if path not in dropped:
-                    counts.update(map(kinds.__getitem__, codes[r.starts[i]:r.starts[i + 1]]))
+                if path in dropped:  # counted below, then taken off
+                    for code, n in Counter(codes[r.starts[i]:r.starts[i + 1]]).items():
+                        counts[kinds[code]] -= n
+            for code, n in Counter(codes).items():  # one count over the chunk, in C
+                counts[kinds[code]] += n
             runs.append(run)
+        counts = +counts  # no kind whose findings were all dropped
         tally: Counter[tuple[str, str]] = Counter()
         for (rule, state, _), n in counts.items():
             tally[rule, state] += n

@@ -63,6 +63,8 @@ class Report:
         finding in the report: active findings by severity, waived and baselined counted apart."""
         out: dict[str, dict[str, int]] = {}
         for (rule, state), n in self.tally().items():
+            if not n:
+                continue
             counts = out.get(rule)
             if counts is None:
                 counts = out[rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
