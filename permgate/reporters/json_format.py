@@ -23,15 +23,15 @@ VERSION = 1
 # from the fields; used only while ``to_dict`` has exactly these keys (checked below).
 _FINDING = ('{\n      "baselined": %s,\n      "column": %d,\n      "employee": %s,\n      "line": %d,\n'
             '      "message": %s,\n'
-            '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "rule": %s,\n'
+            '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "role": %s,\n      "rule": %s,\n'
             '      "severity": %s,\n      "waived": %s\n    }')
 _RELATED = ('        {\n          "column": %d,\n          "line": %d,\n          "message": %s,\n'
             '          "path": %s\n        }')
 _WAIVED = ('{\n        "approved_by": %s,\n        "column": %d,\n        "expires": %s,\n        "line": %d,\n'
            '        "path": %s,\n        "reason": %s,\n        "ticket": %s\n      }')
 _BASELINED = '{\n        "line": %d,\n        "path": %s\n      }'
-_KEYS = (("baselined", "column", "employee", "line", "message", "path", "permission", "related", "rule", "severity",
-          "waived"),
+_KEYS = (("baselined", "column", "employee", "line", "message", "path", "permission", "related", "role", "rule",
+          "severity", "waived"),
          ("column", "line", "message", "path"),
          ("approved_by", "column", "expires", "line", "path", "reason", "ticket"))
 
@@ -76,8 +76,8 @@ def _templated(f: Finding) -> str:
     b = f.baselined
     baselined = "null" if b is None else _BASELINED % (_number(b.line), _text(b.path))
     return _FINDING % (baselined, _number(f.column), _text(f.employee), _number(f.line), encode_basestring(f.message),
-                       encode_basestring(f.path), _text(f.permission), related, encode_basestring(f.rule),
-                       encode_basestring(f.severity), waived)
+                       encode_basestring(f.path), _text(f.permission), related, _text(f.role),
+                       encode_basestring(f.rule), encode_basestring(f.severity), waived)
 
 
 def _finding(f: Finding) -> str:
@@ -92,7 +92,7 @@ def _finding(f: Finding) -> str:
 #: a streamed finding with neither waiver nor baseline: the separator before it, then ``_FINDING``
 _PIECE = (',\n    {\n      "baselined": null,\n      "column": %d,\n      "employee": %s,\n      "line": %d,\n'
           '      "message": %s,\n      "path": %s,\n      "permission": %s,\n      "related": %s,\n'
-          '      "rule": %s,\n      "severity": %s,\n      "waived": null\n    }')
+          '      "role": %s,\n      "rule": %s,\n      "severity": %s,\n      "waived": null\n    }')
 
 
 def _encoded(memo: dict[object, str], value: str | None) -> str:
@@ -115,17 +115,17 @@ def _pieces(findings: list[Finding], color: bool = False) -> list[str]:
                 try:  # the common case: every part seen before in this run
                     out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
                                          memo[f.path], memo[f.permission], related[id(f.related)],
-                                         memo[f.rule], memo[f.severity]))
+                                         memo[f.role], memo[f.rule], memo[f.severity]))
                     continue
                 except KeyError:
                     pass
-                for part in (f.employee, f.path, f.permission, f.rule, f.severity):
+                for part in (f.employee, f.path, f.permission, f.role, f.rule, f.severity):
                     _encoded(memo, part)
                 if id(f.related) not in related:
                     related[id(f.related)] = _templated_related(f)
                 out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
                                      memo[f.path], memo[f.permission], related[id(f.related)],
-                                     memo[f.rule], memo[f.severity]))
+                                     memo[f.role], memo[f.rule], memo[f.severity]))
                 continue
             except (_Unusual, TypeError):  # TypeError: a part that cannot be a key (a list)
                 pass

@@ -73,9 +73,11 @@ class Context:
 #: - ``waivers``: reported by the engine's waiver step after every other rule (``check`` yields nothing).
 #: - ``reviews``: judges the access reviews (``Workspace.reviews``, read with the frame: catalog,
 #:   people, policies); depends on no grants file, so the split check runs it once, on the frame.
+#: - ``frame``: judges what is read with the frame and no grants file (``roles.yaml`` against the
+#:   catalog and the policies: the role rules); the split check runs it once, on the frame.
 #: - ``reconcile``: compares the workspace with the system of record (reads ``Context.actual``);
 #:   silent without it, so only ``permgate reconcile`` runs them.
-SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
+SCOPES = ("employee", "change", "waivers", "reconcile", "reviews", "frame")
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,12 @@ def grant_violation(grant: Grant, message: str, related: tuple[Related, ...] = (
     # ``tuple.__new__`` is what the named tuple's own ``__new__`` ends in, without its Python frame
     # (rules call this once per finding: millions of times on an organisation adopting permgate)
     return _new(Violation, (grant.path, grant.line, grant.column, message, grant.employee, grant.permission,
-                            related, None))
+                            related, *_LATER))
 
 
 _new = tuple.__new__
+#: the defaults of a violation's fields after ``related`` (severity, role...)
+_LATER = tuple(Violation._field_defaults[name] for name in Violation._fields[7:])
 
 
 def who(ws: Workspace, employee: str) -> str:

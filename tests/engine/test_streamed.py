@@ -207,3 +207,14 @@ def test_the_spool_gives_back_any_range_of_what_it_kept(limit: int) -> None:
         for b in range(a + 1, len(whole) + 1):
             assert bytes(spool.read(a, b - a)) == whole[a:b]
     spool.close()
+
+
+def test_a_grant_violation_is_the_violation_the_named_tuple_builds() -> None:
+    from permgate.model import Grant
+    from permgate.rules.base import grant_violation
+
+    g = Grant("E1", "P1", "E2", "2024-01-01", "why", None, "assignments/x/E1.yaml", 4, 5)
+    rel = (Related("catalog.yaml", 2, 3, "owned"),)
+    made = grant_violation(g, "message", rel)
+    assert made == Violation(g.path, g.line, g.column, "message", g.employee, g.permission, rel)
+    assert len(made) == len(Violation._fields) and made.severity is None
