@@ -302,5 +302,5 @@ def test_arbitrary_catalog_people_policy_or_config_is_an_error_never_a_crash(cas
             assert re.fullmatch(r"[^\n]+:[0-9]+:[0-9]+: [^\n]+", str(err)), str(err)
             assert err.line >= 1 and err.column >= 1
         else:
-            json.loads(outcome.stdout)
+            json.loads(outcome.text())
             assert outcome.exit_code in (0, 1)
