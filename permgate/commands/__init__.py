@@ -22,7 +22,8 @@ class Outcome:
     body: Iterable[bytes | memoryview] | None = None
 
     def text(self) -> str:
-        """Everything the outcome writes on standard output, as one string (reads ``body``)."""
+        """Everything the outcome writes on standard output, as one string (reads ``body``, which can be
+        read only once)."""
         if self.body is None:
             return self.stdout
         return self.stdout + b"".join(self.body).decode("utf-8", "surrogateescape")
