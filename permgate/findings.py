@@ -71,8 +71,12 @@ class Baselined(NamedTuple):
         return {"path": self.path, "line": self.line}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """A violation stamped by the engine with its rule id and severity (and, later, its waiver or
+    baseline entry).  A named tuple: millions of them are built on a large run, and a tuple is
+    built by C code (``tuple.__new__``) from its fields, where a frozen dataclass sets each field
+    through ``object.__setattr__``.  Change one with ``_replace``."""
+
     rule: str
     severity: str
     message: str
@@ -128,6 +132,18 @@ class Finding:
     def with_companions(self) -> tuple[Finding, ...]:
         """This finding, then each companion: every finding a grouped report holds."""
         return (self, *self.companions) if self.companions else (self,)
+
+
+#: the state a companion (``engine/grouping.py``) is counted under in a report's tally: its
+#: severity after this mark (``reporters.base.Report.tally``)
+COMPANION = "+"
+
+
+def state_of(f: Finding) -> tuple[str, str]:
+    """``(rule, state)``: the state is the severity of an active finding, else ``waived`` or
+    ``baselined`` (what a report's counts are made of)."""
+    return (f.rule, f.severity if f.waived is None and f.baselined is None
+            else ("waived" if f.waived is not None else "baselined"))
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

@@ -186,9 +186,16 @@ def test_benchmark_script_runs_at_a_tiny_size(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert result.returncode == 0, result.stderr
     assert "| employees | grants | naive s (CPU s) | check s (CPU s) | naive/check wall (CPU) |" in result.stdout
-    row = json.loads(out.read_text())[0]
+    saved = json.loads(out.read_text())
+    row = saved["compliant"][0]
     assert row["employees"] == 100 and row["violations"] == 2
     assert {"naive", "check", "cold", "warm", "base_cold", "base"} <= set(row)
+    # the adoption-day organisation beside it (issue 17): most grants have findings
+    adoption = saved["adoption"][0]
+    assert adoption["employees"] == 100 and adoption["findings"] > adoption["grants"] // 2
+    assert {"text", "json", "sarif", "naive", "cold", "warm"} <= set(adoption)
+    assert "The adoption-day organisation (the reference generator's output" in result.stdout
+    assert "- adoption 100: warm no slower than cold: " in result.stdout
 
 
 def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:
@@ -199,5 +206,8 @@ def test_only_the_newest_runs_are_kept(tmp_path: Path) -> None:
         os.utime(newest, ns=(i * 10**9, i * 10**9))  # written in this order, whatever the clock
     kept = sorted(p.stem for p in (tmp_path / os.path.basename(cache.base) / "runs").glob("*.json"))
     assert len(kept) == caching.MAX_RUNS
-    assert cache.get_run(f"k{caching.MAX_RUNS + 2:02d}") == (f"out {caching.MAX_RUNS + 2}", "", 0)
+    hit = cache.get_run(f"k{caching.MAX_RUNS + 2:02d}")
+    assert hit is not None and (b"".join(hit.body), hit.stderr, hit.exit_code) == \
+        (f"out {caching.MAX_RUNS + 2}".encode(), "", 0)
     assert cache.get_run("k00") is None
+    assert not (tmp_path / os.path.basename(cache.base) / "runs" / "k00.out").exists()

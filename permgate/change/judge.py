@@ -141,7 +141,7 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: froze
         note = notes.pop((r.path, r.line), None)
         related.append(r._replace(message=f"{r.message}; {note[1]}") if note else r)
     related.extend(rel for rel, _ in notes.values())
-    return dataclasses.replace(f, related=tuple(related))
+    return f._replace(related=tuple(related))
 
 
 def _escalate_role_changes(new: list[Finding], head: Workspace) -> list[Finding]:
@@ -153,7 +153,7 @@ def _escalate_role_changes(new: list[Finding], head: Workspace) -> list[Finding]
     # (permission, role on the way) of every new error given through a role
     through = {(f.permission, r) for f in new if f.role is not None and f.severity == "error" and f.active
                for x in reach.get(f.role, ()) if x.permission == f.permission for r in x.chain}
-    return [dataclasses.replace(f, severity="error") if f.rule == "role-change" and f.severity != "error"
+    return [f._replace(severity="error") if f.rule == "role-change" and f.severity != "error"
             and (f.permission, f.role) in through else f for f in new]
 
 
@@ -193,7 +193,7 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     new, old = split_new(head_findings, base_findings, changed, fresh=fresh)
     # the baseline accepts findings the base had; a finding the change brings is never baselined
     # (the change's own copy of the register cannot accept it, nor can a stale entry of the base's)
-    new = [dataclasses.replace(f, baselined=None) if f.baselined is not None else f for f in new]
+    new = [f._replace(baselined=None) if f.baselined is not None else f for f in new]
     new = [_explain_change(f, head_ws, base_ws, changed) for f in new]
     new = _escalate_role_changes(new, head_ws)
     seen: set[str] = set()

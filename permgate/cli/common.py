@@ -36,6 +36,16 @@ def finish(outcome: Outcome) -> None:
     if outcome.stdout:
         # colour was decided by the reporter (use_color); click must not strip it again
         click.echo(outcome.stdout, nl=False, color=True)
+    if outcome.body is not None:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        for piece in outcome.body:
+            if out is None:  # a text-only stream (an embedding application's): decoded
+                click.echo(bytes(piece).decode("utf-8", "surrogateescape"), nl=False, color=True)
+            else:
+                out.write(piece)
+        if out is not None:
+            out.flush()
     if outcome.stderr:
         click.echo(outcome.stderr, err=True, nl=False)
     click.get_current_context().exit(outcome.exit_code)

@@ -6,17 +6,19 @@ import dataclasses
 import datetime as dt
 import functools
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.errors import ConfigError, GitError, UsageError
-from permgate.findings import Finding, RuleInfo, at_or_above
+from permgate.findings import SEVERITY_RANK, Finding, RuleInfo, at_or_above
 from permgate.model import Baseline, PolicyRule, Workspace
 from permgate.runtime import cache as caching
 
 if TYPE_CHECKING:
     from permgate.config import Config
+    from permgate.engine.chunked import StreamedResult, Streaming
     from permgate.load.bulk import Progress, Tuning
     from permgate.load.source import FsSource
     from permgate.reporters import Report
@@ -72,11 +74,11 @@ def require_policy_rules(policies: tuple[PolicyRule, ...], policies_dir: str) ->
                           "without them nothing guards the boundary")
 
 
-def select(findings: tuple[Finding, ...], rules: tuple[RuleInfo, ...], settings: CheckSettings) -> tuple[Finding, ...]:
-    """The findings of the rules ``--select`` names (all without it) that ``--ignore`` does not name;
-    a rule id that is not in force is a ``UsageError`` naming it."""
+def chosen(rules: tuple[RuleInfo, ...], settings: CheckSettings) -> frozenset[str] | None:
+    """The rules ``--select`` names (all without it) that ``--ignore`` does not name (None: every
+    rule, no option given); a rule id that is not in force is a ``UsageError`` naming it."""
     if settings.select is None and not settings.ignore:
-        return findings
+        return None
     if settings.select == ():
         raise UsageError("--select: no rule named; `--select RULE,...` reports only those rules")
     known = {r.id for r in rules}
@@ -84,9 +86,16 @@ def select(findings: tuple[Finding, ...], rules: tuple[RuleInfo, ...], settings:
         unknown = sorted(set(ids) - known)
         if unknown:
             raise UsageError(f"{option}: unknown rule {', '.join(f'`{u}`' for u in unknown)} (see `permgate rules`)")
-    chosen = known if settings.select is None else set(settings.select)
-    chosen -= set(settings.ignore)
-    return tuple(f for f in findings if f.rule in chosen)
+    keep = known if settings.select is None else set(settings.select)
+    return frozenset(keep - set(settings.ignore))
+
+
+def select(findings: tuple[Finding, ...], rules: tuple[RuleInfo, ...], settings: CheckSettings) -> tuple[Finding, ...]:
+    """The findings of the rules ``chosen`` names (all without options)."""
+    keep = chosen(rules, settings)
+    if keep is None:
+        return findings
+    return tuple(f for f in findings if f.rule in keep)
 
 
 def _file_count(ws: Workspace) -> int:
@@ -128,13 +137,35 @@ def run_check(settings: CheckSettings, progress: Progress | None = None) -> Outc
         if run_key is not None:
             hit = cache.get_run(run_key)
             if hit is not None:
-                return Outcome(hit[0], hit[2], hit[1])
+                return Outcome("", hit.exit_code, hit.stderr, body=hit.body)
     from permgate.load.bulk import Tuning
 
     outcome = _check(settings, today, prefix, Tuning(jobs=settings.jobs, cache=cache, progress=progress), differs)
     if cache is not None and run_key is not None and not settings.outputs:
-        cache.put_run(run_key, outcome.stdout, outcome.stderr, outcome.exit_code)
+        writer = cache.run_writer(run_key)
+        if writer is not None:
+            return dataclasses.replace(outcome, stdout="", body=_kept(outcome, writer))
     return outcome
+
+
+def _kept(outcome: Outcome, writer: caching.RunWriter) -> Iterator[bytes | memoryview]:
+    """``outcome``'s standard output, piece by piece, written to the run cache as it goes: stored once
+    the last piece has gone out, dropped if the output stops short."""
+    done = False
+    try:
+        head = outcome.stdout.encode("utf-8", "surrogateescape")
+        if head:
+            writer.write(head)
+            yield head
+        for piece in outcome.body or ():
+            writer.write(piece)
+            yield piece
+        done = True
+    finally:
+        if done:
+            writer.commit(outcome.stderr, outcome.exit_code)
+        else:
+            writer.abort()
 
 
 #: From this size of the people directory (about 20,000 people) a forked child lists the
@@ -186,14 +217,19 @@ class Collected:
     grants: int
     #: the baseline as loaded, also when ``collect`` was asked not to apply it
     baseline: Baseline | None = None
+    #: asked for ``streaming`` and taken: the findings as rendered bytes (``findings`` is empty)
+    streamed: StreamedResult | None = None
 
 
-def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: bool = True) -> Collected:
+def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: bool = True,
+            streaming: Callable[[Workspace, Config], Streaming] | None = None) -> Collected:
     """Every finding of the tree at ``settings.root``; ``baseline=False`` leaves the baseline
-    unapplied (``permgate baseline`` writes the findings it would cover)."""
+    unapplied (``permgate baseline`` writes the findings it would cover).  ``streaming`` (given the
+    frame and configuration, how a report would be written): rendered and streamed when the run
+    allows it (``engine.chunked.check_streamed``), else collected as findings."""
     from permgate.config import load_config
     from permgate.engine import evaluation as engine
-    from permgate.engine.chunked import check_split
+    from permgate.engine.chunked import Declined, check_split, check_streamed, streamable
     from permgate.load.attributes import conversion_problems
     from permgate.load.bulk import no_gc
     from permgate.load.workspace import fs_source, load_frame, load_grants
@@ -215,8 +251,17 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
         if engine.splittable(frame):
             # the grants files in chunks, each loaded and judged on its own (permgate/engine/chunked.py)
             engine.check_config(frame, config)
-            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES,
-                                 tuple(conversion_problems(source, config, refused)))
+            converted = tuple(conversion_problems(source, config, refused))
+            if streaming is not None and streamable(frame):
+                how = streaming(frame, config)
+                try:
+                    streamed = check_streamed(source, frame, config, today, paths, refused, how, tuning,
+                                              CHUNK_FILES, converted)
+                except Declined:
+                    pass  # the plain path below
+                else:
+                    return Collected(config, frame, (), streamed.files, streamed.grants, loaded, streamed)
+            result = check_split(source, frame, config, today, paths, refused, tuning, CHUNK_FILES, converted)
             findings, files, grants = tuple(result.findings), result.files, result.grants
         else:  # a rule the split cannot divide: the whole workspace at once
             grants_files, problems = load_grants(source, config, tuning=tuning)
@@ -226,14 +271,33 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
     return Collected(config, frame, findings, files, grants, loaded)
 
 
+def _streaming(settings: CheckSettings, prefix: str, frame: Workspace, config: Config) -> Streaming:
+    from permgate.engine import evaluation as engine
+    from permgate.engine.chunked import Streaming
+    from permgate.engine.grouping import anchor_rules
+    from permgate.reporters import Report, streamed
+
+    pieces, _, cap = streamed(settings.format)
+    rules = tuple(engine.rule_catalogue(frame, config))
+    skeleton = Report(findings=(), rules=rules, color=settings.color, path_prefix=prefix)
+    return Streaming(pieces(skeleton), chosen(rules, settings), cap, anchors=anchor_rules(rules))
+
+
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
            differs: int | None = None) -> Outcome:
     from permgate.engine import evaluation as engine
     from permgate.engine.grouping import group
-    from permgate.reporters import Report
+    from permgate.reporters import STREAMED, Report
 
-    found = collect(settings, today, tuning)
+    stream = settings.format in STREAMED and not settings.outputs
+    found = collect(settings, today, tuning,
+                    streaming=functools.partial(_streaming, settings, prefix) if stream else None)
     rules = tuple(engine.rule_catalogue(found.frame, found.config))
+    if found.streamed is not None:
+        return _streamed_outcome(settings, Report(
+            findings=(), rules=rules, files=found.files, grants=found.grants, color=settings.color,
+            path_prefix=prefix, extra_summary={"worktree_differs_from_head": differs} if differs else {},
+            counted=found.streamed.tally), found.streamed.pieces, found.streamed.capped)
     report = Report(
         # grouped last: after waivers, baseline and selection (permgate/engine/grouping.py)
         findings=tuple(group(select(found.findings, rules, settings), rules)),
@@ -290,6 +354,43 @@ def _render(fmt: str, report: Report, plain: bool) -> str:
     if plain and fmt not in _REPO_RELATIVE and report.path_prefix:
         report = dataclasses.replace(report, path_prefix="")
     return REPORTERS[fmt](report)
+
+
+def _streamed_outcome(settings: CheckSettings, report: Report, pieces: Iterator[bytes | memoryview],
+                      capped: tuple[dict[str, int], int] | None) -> Outcome:
+    """``_outcome`` for a streamed report: its frame around the pieces, the exit code from its counts."""
+    from permgate.reporters import streamed
+
+    _, frame, _ = streamed(settings.format)
+    head, tail, trim = frame(report, any(report.tally().values()), capped)
+    if settings.statistics:
+        from permgate.reporters import statistics
+
+        if settings.format == "text":
+            tail += statistics.render(report)
+            stderr = ""
+        else:
+            stderr = statistics.render(report)
+    else:
+        stderr = ""
+    return Outcome(head, _tally_exit_code(report.tally(), settings.fail_on), stderr,
+                   body=_body(pieces, trim, tail.encode("utf-8", "surrogateescape")))
+
+
+def _body(pieces: Iterator[bytes | memoryview], trim: int, tail: bytes) -> Iterator[bytes | memoryview]:
+    for piece in pieces:
+        if trim and piece:
+            piece, trim = piece[trim:], 0
+        yield piece
+    yield tail
+
+
+def _tally_exit_code(tally: Mapping[tuple[str, str], int], fail_on: str) -> int:
+    """``exit_code`` from counts per (rule, state): waived and baselined never fail the run."""
+    if fail_on == FAIL_ON_NONE:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if any(n and state in SEVERITY_RANK and at_or_above(state, fail_on)
+                                for (_, state), n in tally.items()) else EXIT_CLEAN
 
 
 def _outcome(settings: CheckSettings, report: Report) -> Outcome:

@@ -31,7 +31,6 @@ order is simply not grouped (grouping less is always safe).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 
 from permgate.findings import SEVERITY_RANK, Finding, RuleInfo
@@ -64,14 +63,18 @@ def _settle(run: list[Finding], anchors: frozenset[str]) -> list[Finding]:
                 taken.setdefault(head, []).append(f)
                 continue
         kept.append(i)
-    return [dataclasses.replace(run[i], companions=tuple(sorted((*run[i].companions, *taken[i]),
+    return [run[i]._replace(companions=tuple(sorted((*run[i].companions, *taken[i]),
                                                                 key=Finding.sort_key)))
             if i in taken else run[i] for i in kept]
 
 
 def group(findings: Iterable[Finding], rules: Iterable[RuleInfo]) -> Iterator[Finding]:
     """``findings`` (sorted) with the companions of each anchor folded into it (module docstring)."""
-    anchors = anchor_rules(rules)
+    return grouped(findings, anchor_rules(rules))
+
+
+def grouped(findings: Iterable[Finding], anchors: frozenset[str]) -> Iterator[Finding]:
+    """``group`` with the anchor rules worked out (``anchor_rules``): what a streamed chunk runs."""
     if not anchors:
         yield from findings
         return

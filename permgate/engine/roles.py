@@ -9,7 +9,6 @@ permission, and the line that lists it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 from permgate.findings import Finding, Related
@@ -55,5 +54,5 @@ def mark_roles(ws: Workspace, findings: list[Finding], index: Mapping[RoleKey, s
             reach = reach_of(ws, role, f.permission or "")
             extra = related[(role, f.permission or "")] = reach_related(ws, reach) if reach else ()
         via = f"; given through role {role}" + (f" ({extra[0].path}:{extra[0].line})" if extra else "")
-        out.append(dataclasses.replace(f, message=f.message + via, role=role, related=(*f.related, *extra)))
+        out.append(f._replace(message=f.message + via, role=role, related=(*f.related, *extra)))
     return out

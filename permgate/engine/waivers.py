@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from permgate.dates import add_days
 from permgate.findings import Finding, Related, Violation, Waived
@@ -93,15 +93,15 @@ def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, boo
         current = in_force.get(key)
         if current is not None:
             used.add(id(current))
-            out.findings[i] = replace(f, waived=Waived(current.approved_by, current.expires, current.ticket,
+            out.findings[i] = f._replace(waived=Waived(current.approved_by, current.expires, current.ticket,
                                                        current.reason, *current.loc))
             continue
         old = lapsed.get(key)
         if old is not None:
             used.add(id(old))
             note = f"waiver expired on {old.expires} ({old.loc})"
-            out.findings[i] = replace(
-                f, message=f"{f.message} ({note})",
+            out.findings[i] = f._replace(
+                message=f"{f.message} ({note})",
                 related=(*f.related, Related(old.loc.path, old.loc.line, old.loc.column, note)))
     for w in valid:
         if id(w) in used:

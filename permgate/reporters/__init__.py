@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
+from permgate.findings import Finding
 from permgate.reporters.base import Report
 
 Renderer = Callable[[Report], str]
@@ -44,4 +45,19 @@ class _Reporters(Mapping[str, Renderer]):
 
 REPORTERS: Mapping[str, Renderer] = _Reporters()
 
-__all__ = ["REPORTERS", "Renderer", "Report"]
+#: formats that can be written as the findings come (``permgate.engine.chunked.check_streamed``): their
+#: module has ``stream_pieces(report) -> (findings -> a piece each)`` and ``stream_frame(report, items,
+#: capped) -> (head, tail, trim)``; a format that keeps only the most severe findings says how many
+#: (``STREAM_CAP``)
+STREAMED = ("text", "json", "sarif")
+Pieces = Callable[[list[Finding]], list[str]]
+Frame = Callable[[Report, bool, "tuple[dict[str, int], int] | None"], tuple[str, str, int]]
+
+
+def streamed(name: str) -> tuple[Callable[[Report], Pieces], Frame, int | None]:
+    """The streaming functions of format ``name`` (one of ``STREAMED``) and its cap on findings."""
+    module = importlib.import_module(f"permgate.reporters.{_MODULES[name]}")
+    return module.stream_pieces, module.stream_frame, getattr(module, "STREAM_CAP", None)
+
+
+__all__ = ["REPORTERS", "STREAMED", "Renderer", "Report", "streamed"]

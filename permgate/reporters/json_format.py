@@ -9,11 +9,12 @@ and for a finding of the usual shape by filling in a template from its fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from json.encoder import encode_basestring
 
 from permgate.findings import Finding, Related, Waived
 from permgate.reporters.base import Report
-from permgate.reporters.jsontext import ITEMS, dumps_around, encode
+from permgate.reporters.jsontext import ITEMS, dumps, dumps_around, encode
 
 VERSION = 1
 
@@ -65,10 +66,7 @@ def _number(value: int) -> int:
 
 
 def _templated(f: Finding) -> str:
-    related = "[]"
-    if f.related:
-        related = "[\n" + ",\n".join([_RELATED % (_number(r.column), _number(r.line), _text(r.message), _text(r.path))
-                                       for r in f.related]) + "\n      ]"
+    related = _templated_related(f)
     w = f.waived
     waived = "null" if w is None else _WAIVED % (
         _text(w.approved_by), _number(w.column), _text(w.expires), _number(w.line), _text(w.path), _text(w.reason),
@@ -91,6 +89,74 @@ def _finding(f: Finding) -> str:
         except _Unusual:
             pass
     return encode(f.to_dict(), "    ")
+
+
+#: a streamed finding with neither waiver nor baseline: the separator before it, then ``_FINDING``
+_PIECE = (',\n    {\n      "baselined": null,\n      "column": %d,\n      "companions": [],\n      "employee": %s,\n'
+          '      "line": %d,\n'
+          '      "message": %s,\n      "path": %s,\n      "permission": %s,\n      "related": %s,\n'
+          '      "role": %s,\n      "rule": %s,\n      "severity": %s,\n      "waived": null\n    }')
+
+
+def _encoded(memo: dict[object, str], value: str | None) -> str:
+    text = memo.get(value)
+    if text is None:
+        text = memo[value] = _text(value)  # only ever str or None keys: anything else raises
+    return text
+
+
+def _pieces(findings: list[Finding], color: bool = False) -> list[str]:
+    """``",\n    " + _finding(f)`` for each finding, the same bytes (``_templated``) with the ids, paths
+    and related locations that come back finding after finding encoded once."""
+    memo: dict[object, str] = {None: "null"}
+    related: dict[int, str] = {id(()): "[]"}  # by identity: the findings keep them alive meanwhile
+    out = []
+    for f in findings:
+        if f.waived is None and f.baselined is None and not f.companions and _KNOWN_SHAPE and f.__class__ is Finding \
+                and f.line.__class__ is int and f.column.__class__ is int and f.message.__class__ is str:
+            try:
+                try:  # the common case: every part seen before in this run
+                    out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
+                                         memo[f.path], memo[f.permission], related[id(f.related)],
+                                         memo[f.role], memo[f.rule], memo[f.severity]))
+                    continue
+                except KeyError:
+                    pass
+                for part in (f.employee, f.path, f.permission, f.role, f.rule, f.severity):
+                    _encoded(memo, part)
+                if id(f.related) not in related:
+                    related[id(f.related)] = _templated_related(f)
+                out.append(_PIECE % (f.column, memo[f.employee], f.line, encode_basestring(f.message),
+                                     memo[f.path], memo[f.permission], related[id(f.related)],
+                                     memo[f.role], memo[f.rule], memo[f.severity]))
+                continue
+            except (_Unusual, TypeError):  # TypeError: a part that cannot be a key (a list)
+                pass
+        out.append(",\n    " + _finding(f))
+    return out
+
+
+def _templated_related(f: Finding) -> str:
+    if not f.related:
+        return "[]"
+    return "[\n" + ",\n".join([_RELATED % (_number(r.column), _number(r.line), _text(r.message), _text(r.path))
+                                for r in f.related]) + "\n      ]"
+
+
+def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
+    """What a streamed report (``permgate.engine.chunked.check_streamed``) writes for each of a run of
+    findings, in order."""
+    return _pieces
+
+
+def stream_frame(report: Report, items: bool, capped: tuple[dict[str, int], int] | None = None) -> tuple[str, str, int]:
+    """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
+    of its findings (the first without its first ``trim`` characters) + ``tail``."""
+    doc = {"version": VERSION, "findings": ITEMS, "summary": report.summary()}
+    head, tail = dumps(doc).split(ITEMS.text)
+    if not items:
+        return head + "[]", tail + "\n", 0
+    return head + "[", "\n  ]" + tail + "\n", 1
 
 
 def render(report: Report) -> str:

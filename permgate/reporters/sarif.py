@@ -18,6 +18,7 @@ each companion's ``ruleId``, ``level`` and ``message``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import cache, lru_cache
 from json.encoder import encode_basestring
 from typing import Any
@@ -26,7 +27,7 @@ from urllib.parse import quote
 from permgate import __version__
 from permgate.findings import Finding, most_severe_first
 from permgate.reporters.base import Report
-from permgate.reporters.jsontext import ITEMS, Raw, dumps_around, encode
+from permgate.reporters.jsontext import ITEMS, Raw, dumps, dumps_around, encode
 from permgate.reporters.rulehelp import help_markdown, help_text, rule_doc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,7 +82,7 @@ def _camel(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
-def render(report: Report) -> str:
+def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for info in report.rules:
@@ -101,53 +102,50 @@ def render(report: Report) -> str:
                            "tags": ["security", "access-governance", info.kind]},
         }
         rules.append(entry)
-    # each result is written as soon as it is built: the dicts of a large run never all exist at once
-    results: list[str] = []
-    findings = report.findings
-    omitted: dict[str, int] = {}
-    if len(findings) > MAX_RESULTS:
-        order = most_severe_first(findings)
-        kept = sorted(order[:MAX_RESULTS])
-        for i in order[MAX_RESULTS:]:
-            omitted[findings[i].rule] = omitted.get(findings[i].rule, 0) + 1
-        findings = tuple(findings[i] for i in kept)
-    for f in findings:
-        result: dict[str, Any] = {
-            "ruleId": f.rule,
-            "level": _LEVEL[f.severity],
-            "message": {"text": f.message + f.also()},
-            "locations": [_location(report, f.path, f.line, f.column, _LOCATION_PAD)],
-            "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
-            "properties": {"employee": f.employee, "permission": f.permission,
-                           **({"role": f.role} if f.role is not None else {})},
-        }
-        if f.rule in index:
-            result["ruleIndex"] = index[f.rule]
-        if f.companions:  # the other rules' findings on this grant (permgate/engine/grouping.py)
-            result["properties"]["companions"] = [
-                {"ruleId": c.rule, "level": _LEVEL[c.severity], "message": c.message} for c in f.companions]
-        if f.related:
-            result["relatedLocations"] = [
-                {"id": i, **_location(report, r.path, r.line, r.column, _LOCATION_PAD), "message": {"text": r.message}}
-                for i, r in enumerate(f.related, start=1)
-            ]
-        if f.waived is not None:
-            w = f.waived
-            result["suppressions"] = [{
-                "kind": "external", "status": "accepted",
-                "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
-                "location": _location(report, w.path, w.line, w.column, _SUPPRESSION_PAD),
-            }]
-        elif f.baselined is not None:
-            b = f.baselined
-            result["suppressions"] = [{
-                "kind": "external", "status": "accepted",
-                "justification": f"accepted by the baseline ({b.path}:{b.line})",
-                "location": _location(report, b.path, b.line, 3, _SUPPRESSION_PAD),
-            }]
-        if report.base_ref is not None:
-            result["baselineState"] = "new"
-        results.append(encode(result, _RESULT_PAD))
+    return rules, index
+
+
+def _result(report: Report, index: dict[str, int], f: Finding) -> str:
+    """One finding's entry of ``results``, as json text at its place."""
+    result: dict[str, Any] = {
+        "ruleId": f.rule,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message + f.also()},
+        "locations": [_location(report, f.path, f.line, f.column, _LOCATION_PAD)],
+        "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
+        "properties": {"employee": f.employee, "permission": f.permission,
+                       **({"role": f.role} if f.role is not None else {})},
+    }
+    if f.rule in index:
+        result["ruleIndex"] = index[f.rule]
+    if f.companions:  # the other rules' findings on this grant (permgate/engine/grouping.py)
+        result["properties"]["companions"] = [
+            {"ruleId": c.rule, "level": _LEVEL[c.severity], "message": c.message} for c in f.companions]
+    if f.related:
+        result["relatedLocations"] = [
+            {"id": i, **_location(report, r.path, r.line, r.column, _LOCATION_PAD), "message": {"text": r.message}}
+            for i, r in enumerate(f.related, start=1)
+        ]
+    if f.waived is not None:
+        w = f.waived
+        result["suppressions"] = [{
+            "kind": "external", "status": "accepted",
+            "justification": f"{w.reason} (approved by {w.approved_by} until {w.expires}, ticket {w.ticket})",
+            "location": _location(report, w.path, w.line, w.column, _SUPPRESSION_PAD),
+        }]
+    elif f.baselined is not None:
+        b = f.baselined
+        result["suppressions"] = [{
+            "kind": "external", "status": "accepted",
+            "justification": f"accepted by the baseline ({b.path}:{b.line})",
+            "location": _location(report, b.path, b.line, 3, _SUPPRESSION_PAD),
+        }]
+    if report.base_ref is not None:
+        result["baselineState"] = "new"
+    return encode(result, _RESULT_PAD)
+
+
+def _document(report: Report, rules: list[dict[str, Any]], omitted: dict[str, int], total: int) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "permgate",
@@ -164,10 +162,47 @@ def render(report: Report) -> str:
         run["properties"]["omitted"] = {"results": left, "by_rule": dict(sorted(omitted.items()))}
         run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [{
             "level": "warning",
-            "message": {"text": f"{left} of {len(report.findings)} findings are not in this file: code scanning "
+            "message": {"text": f"{left} of {total} findings are not in this file: code scanning "
                                 f"takes {MAX_RESULTS} results a run. The most severe are kept; the text and JSON "
                                 "reports list every finding."},
         }]}]
-    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report) -> str:
+    rules, index = _rules(report)
+    # each result is written as soon as it is built: the dicts of a large run never all exist at once
+    findings = report.findings
+    omitted: dict[str, int] = {}
+    if len(findings) > MAX_RESULTS:
+        order = most_severe_first(findings)
+        kept = sorted(order[:MAX_RESULTS])
+        for i in order[MAX_RESULTS:]:
+            omitted[findings[i].rule] = omitted.get(findings[i].rule, 0) + 1
+        findings = tuple(findings[i] for i in kept)
+    results = [_result(report, index, f) for f in findings]
     # as json.dumps(sarif, indent=2, sort_keys=True, ensure_ascii=False) writes it
-    return dumps_around(sarif, results, _RESULTS_PAD, end="\n")
+    return dumps_around(_document(report, rules, omitted, len(report.findings)), results, _RESULTS_PAD, end="\n")
+
+
+#: a streamed report keeps at most this many results, the most severe first (``findings.most_severe_first``)
+STREAM_CAP = MAX_RESULTS
+
+
+def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
+    """What a streamed report (``permgate.engine.chunked.check_streamed``) writes for each of a run of
+    findings it keeps, in order."""
+    _, index = _rules(report)
+    separator = ",\n" + _RESULTS_PAD + "  "
+    return lambda findings: [separator + _result(report, index, f) for f in findings]
+
+
+def stream_frame(report: Report, items: bool, capped: tuple[dict[str, int], int] | None = None) -> tuple[str, str, int]:
+    """``(head, tail, trim)`` around the streamed pieces of the kept findings; ``capped``: the
+    findings left out per rule and the count of all findings."""
+    rules, _ = _rules(report)
+    omitted, total = capped or ({}, 0)
+    head, tail = dumps(_document(report, rules, omitted, total)).split(ITEMS.text)
+    if not items:
+        return head + "[]", tail + "\n", 0
+    return head + "[", "\n" + _RESULTS_PAD + "]" + tail + "\n", 1

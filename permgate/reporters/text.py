@@ -5,6 +5,11 @@ ends with `` (also: RULE, ...)``."""
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable
+
+from permgate.findings import Finding
 from permgate.reporters.base import Report
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "note": "\033[36m"}
@@ -67,6 +72,56 @@ def _fast(report: Report) -> str | None:
             or len(text.encode("ascii").translate(None, _CONTROL)) != len(text) - len(lines):
         return None
     return text
+
+
+def _line(f: Finding, color: bool) -> str:
+    """One finding's line (and its line break) as ``render`` writes it; "" for a baselined finding."""
+    if f.baselined is not None:
+        return ""
+    if not color and f.waived is None:
+        line = f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{f.also()}\n"
+        # printable but for its own line break: one_line would change nothing
+        if line[:-1].isprintable():
+            return line
+    where = f"{one_line(f.path)}:{f.line}:{f.column}:"
+    sev = f"{f.severity}[{f.rule}]"
+    if color:
+        where = f"{_BOLD}{where}{_RESET}"
+        sev = f"{_COLORS[f.severity]}{sev}{_RESET}"
+    if f.waived is not None:
+        w = f.waived
+        return (f"{where} waived {sev} {one_line(f.message)} (waived by {w.approved_by} until {w.expires}, "
+                f"ticket {w.ticket}, {w.path}:{w.line})\n")
+    return f"{where} {sev} {one_line(f.message + f.also())}\n"
+
+
+_WAIVED = operator.attrgetter("waived")  # a Waived or Baselined record is a non-empty tuple: true
+_BASELINED = operator.attrgetter("baselined")
+
+
+def _lines(findings: list[Finding], color: bool) -> list[str]:
+    """``_line`` of each finding; without colour, waiver or baseline, built in one pass and checked
+    printable as a whole, as ``_fast`` does (part by part when some character is not)."""
+    if not color and not any(map(_WAIVED, findings)) and not any(map(_BASELINED, findings)):
+        lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{f.also() if f.companions else ''}\n"
+                 for f in findings]
+        text = "".join(lines)
+        if text.isascii() and text.count("\n") == len(lines) \
+                and len(text.encode("ascii").translate(None, _CONTROL)) == len(text) - len(lines):
+            return lines
+    return [_line(f, color) for f in findings]
+
+
+def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
+    """What a streamed report (``permgate.engine.chunked.check_streamed``) writes for each of a run of
+    findings, in order."""
+    return functools.partial(_lines, color=report.color)
+
+
+def stream_frame(report: Report, items: bool, capped: tuple[dict[str, int], int] | None = None) -> tuple[str, str, int]:
+    """``(head, tail, trim)`` around the streamed pieces: ``render(report)`` is ``head`` + the pieces
+    of its findings (the first without its first ``trim`` characters) + ``tail``."""
+    return "", summary_line(report) + "\n", 0
 
 
 def render(report: Report) -> str:

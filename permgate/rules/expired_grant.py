@@ -11,11 +11,19 @@ from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     today = ctx.today.isoformat()
+    # labels looked up once per permission and per run of one employee's grants (files come whole)
+    whats: dict[str, str] = {}
+    whom_id: str | None = None
+    whom = ""
     for g in ws.iter_grants():
         if g.expires is not None and g.expires < today:
+            label = whats.get(g.permission)
+            if label is None:
+                label = whats[g.permission] = what(ws, g.permission)
+            if g.employee != whom_id:
+                whom_id, whom = g.employee, who(ws, g.employee)
             yield grant_violation(
-                g, f"{what(ws, g.permission)} granted to {who(ws, g.employee)} expired on {g.expires} "
-                f"(today is {today}); the entry should be removed")
+                g, f"{label} granted to {whom} expired on {g.expires} (today is {today}); the entry should be removed")
 
 
 RULE = Rule(

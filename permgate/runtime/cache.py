@@ -9,7 +9,9 @@ Two kinds of entries live under ``<cache dir>/<code fingerprint>/``:
   files declare which employee in a revision's ``assignments/`` (``permgate.change.incremental``);
 - ``runs/``: the whole output of ``permgate check`` for one tree, keyed by the command's
   settings and the path, size, modification and change time and inode of every file
-  under the root (``.git`` aside), so an unchanged tree is answered without reading it.
+  under the root (``.git`` aside), so an unchanged tree is answered without reading it;
+  the output is stored as its bytes beside a JSON entry with its size and CRC-32, written
+  as it streams and given back in blocks (``RunWriter``, ``get_run``).
 
 The code fingerprint hashes permgate's own source and schemas and the versions of the
 parser and validator: any change to the code that could change a finding starts a new
@@ -29,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import operator
 import os
@@ -36,9 +39,12 @@ import stat
 import sys
 import tempfile
 import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from permgate.model import Grant, GrantsFile, LoadProblem, Loc
 
@@ -179,32 +185,149 @@ class Cache:
             self._write(self._index_path(kind, key), {"key": key, "kind": kind, "value": value})
 
     # -- runs: the whole output for an unchanged tree ---------------------------------------
+    #
+    # A run is two files: ``<key>.out``, the bytes of standard output as written, and
+    # ``<key>.json``, an ordinary entry naming its size and CRC-32 (with stderr and the exit
+    # code).  The output is written as it streams (``RunWriter``) and read back in blocks, never
+    # held whole: a report of a million findings is a gigabyte.
 
     def _run_path(self, key: str) -> str:
         return os.path.join(self.base, "runs", key + ".json")
 
-    def get_run(self, key: str) -> tuple[str, str, int] | None:
+    def get_run(self, key: str) -> RunHit | None:
+        """The stored run ``key``, its output checked (size and CRC-32) before any of it is given."""
         value = self._read(self._run_path(key))
-        if (isinstance(value, dict) and value.get("key") == key and isinstance(value.get("stdout"), str)
-                and isinstance(value.get("stderr"), str) and type(value.get("exit_code")) is int):
-            return value["stdout"], value["stderr"], value["exit_code"]
-        return None
+        if not (isinstance(value, dict) and value.get("key") == key and isinstance(value.get("stderr"), str)
+                and type(value.get("exit_code")) is int and type(value.get("size")) is int
+                and type(value.get("crc32")) is int):
+            return None
+        try:
+            fh = open(self._run_path(key)[:-5] + ".out", "rb")  # noqa: SIM115 - handed to RunHit
+        except OSError:
+            return None
+        try:
+            if os.fstat(fh.fileno()).st_size != value["size"] or _crc32(fh) != value["crc32"]:
+                fh.close()
+                return None
+        except OSError:
+            fh.close()
+            return None
+        return RunHit(value["stderr"], value["exit_code"], _blocks(fh))
+
+    def run_writer(self, key: str) -> RunWriter | None:
+        """Where a run's output goes as it is written (``RunWriter.commit`` stores it); None when the
+        cache cannot be written."""
+        folder = os.path.join(self.base, "runs")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except OSError:
+            return None
+        return RunWriter(self, key, os.fdopen(fd, "wb"), tmp)
 
     def put_run(self, key: str, stdout: str, stderr: str, exit_code: int) -> None:
-        with contextlib.suppress(ValueError):
-            self._write(self._run_path(key), {"key": key, "stdout": stdout, "stderr": stderr, "exit_code": exit_code})
-        self._prune_runs()
+        writer = self.run_writer(key)
+        if writer is not None:
+            writer.write(stdout.encode("utf-8", "surrogateescape"))
+            writer.commit(stderr, exit_code)
 
     def _prune_runs(self) -> None:
         folder = os.path.join(self.base, "runs")
         try:
-            entries = [e for e in os.scandir(folder) if e.name.endswith(".json")]
+            scanned = list(os.scandir(folder))
+            # an output a process never finished (it was killed, or left by os._exit mid-write)
+            stale = time.time() - 3600
+            for e in scanned:
+                if e.name.startswith(".tmp-"):
+                    with contextlib.suppress(OSError):
+                        if e.stat().st_mtime < stale:
+                            os.unlink(e.path)
+            entries = [e for e in scanned if e.name.endswith(".json")]
             entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
-            for old in entries[MAX_RUNS:]:
+            size = 0
+            for rank, entry in enumerate(entries):
+                output = entry.path[:-5] + ".out"
                 with contextlib.suppress(OSError):
-                    os.unlink(old.path)
+                    size += os.stat(output).st_size
+                if rank >= MAX_RUNS or (rank and size > MAX_RUN_BYTES):
+                    for path in (entry.path, output):
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
         except OSError:
             pass
+
+
+#: Blocks in which a stored run's output is checked and given back.
+_BLOCK = 1 << 23
+#: The stored outputs kept, at most (the newest run is kept whatever its size).
+MAX_RUN_BYTES = 4 << 30
+
+
+def _crc32(fh: io.BufferedReader) -> int:
+    crc = 0
+    buf = bytearray(_BLOCK)
+    view = memoryview(buf)
+    while n := fh.readinto(buf):
+        crc = zlib.crc32(view[:n], crc)
+    fh.seek(0)
+    return crc
+
+
+def _blocks(fh: io.BufferedReader) -> Iterator[bytes]:
+    with fh:
+        while block := fh.read(_BLOCK):
+            yield block
+
+
+@dataclass(frozen=True)
+class RunHit:
+    """A run answered from the cache: its output as blocks (read once), stderr and exit code."""
+
+    stderr: str
+    exit_code: int
+    body: Iterator[bytes]
+
+
+class RunWriter:
+    """A run's output written to the cache as it goes; ``commit`` makes it an entry, ``abort`` drops it."""
+
+    def __init__(self, cache: Cache, key: str, fh: BinaryIO, tmp: str) -> None:
+        self.cache, self.key, self.fh, self.tmp = cache, key, fh, tmp
+        self.size = 0
+        self.crc = 0
+        self.failed = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self.failed:
+            return
+        try:
+            self.fh.write(data)
+        except OSError:  # a full disk: only slower next time
+            self.failed = True
+            return
+        self.size += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+
+    def commit(self, stderr: str, exit_code: int) -> None:
+        try:
+            self.fh.close()
+            if self.failed:
+                raise OSError("not written")
+            path = self.cache._run_path(self.key)
+            os.replace(self.tmp, path[:-5] + ".out")
+        except OSError:
+            self.abort()
+            return
+        with contextlib.suppress(ValueError):
+            self.cache._write(path, {"key": self.key, "stderr": stderr, "exit_code": exit_code,
+                                     "size": self.size, "crc32": self.crc})
+        self.cache._prune_runs()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.fh.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
 
 
 def tree_key(root: str, settings: str, started: float) -> str | None:

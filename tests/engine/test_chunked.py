@@ -27,7 +27,7 @@ def outputs(root: Path, jobs: int | None) -> dict[str, tuple[str, int, str]]:
     out = {}
     for fmt in sorted(REPORTERS):
         o = run_check(CheckSettings(root=str(root), format=fmt, today=TODAY, use_cache=False, jobs=jobs))
-        out[fmt] = (o.stdout, o.exit_code, o.stderr)
+        out[fmt] = (o.text(), o.exit_code, o.stderr)
     return out
 
 

@@ -8,7 +8,6 @@ selection or a change that tries to use grouping to make a finding disappear.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -57,7 +56,7 @@ def flat(findings: list[Finding]) -> list[Finding]:
 
 
 def bare(f: Finding) -> Finding:
-    return dataclasses.replace(f, companions=())
+    return f._replace(companions=())
 
 
 _WAIVED = Waived("E000001", "2026-12-31", "T-1", "r", W, 3, 5)

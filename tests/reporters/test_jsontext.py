@@ -59,7 +59,9 @@ waived = st.builds(Waived, texts, texts, texts, texts, texts, st.integers(0, 10*
 findings = st.builds(
     Finding, st.sampled_from(["self-grant", "granter-authority"]), st.sampled_from(["error", "warning", "note"]),
     texts, texts, st.integers(0, 10**6), st.integers(0, 99), st.one_of(st.none(), texts), st.one_of(st.none(), texts),
-    st.lists(related, max_size=3).map(tuple), st.one_of(st.none(), waived))
+    st.lists(related, max_size=3).map(tuple), st.one_of(st.none(), waived),
+    # companions come from grouping (tests/engine/test_grouping.py), role from roles: drawn apart
+    baselined=st.none(), role=st.none(), companions=st.just(()))
 
 
 def reference_report(report: Report) -> str:
@@ -151,7 +153,7 @@ sarif_findings = st.builds(
     Finding, st.sampled_from(["self-grant", "granter-authority", "other"]), st.sampled_from(["error", "note"]),
     sarif_texts, sarif_texts, st.integers(-1, 10**6), st.integers(-1, 99), st.one_of(st.none(), sarif_texts),
     st.one_of(st.none(), sarif_texts), st.lists(sarif_related, max_size=3).map(tuple),
-    st.one_of(st.none(), sarif_waived))
+    st.one_of(st.none(), sarif_waived), baselined=st.none(), role=st.none(), companions=st.just(()))
 
 
 @settings(max_examples=60, deadline=None)

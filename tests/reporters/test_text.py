@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from permgate.findings import Finding, Waived
@@ -30,7 +28,7 @@ def part_by_part(report: Report) -> str:
     {"message": "Zoë O'Neill 東京"}, {"message": "line\u2028separator"}, {"message": "nbsp\u00a0"},
 ])
 def test_one_pass_equals_part_by_part(odd: dict[str, str]) -> None:
-    findings = (PLAIN, dataclasses.replace(PLAIN, **odd) if odd else PLAIN)
+    findings = (PLAIN, PLAIN._replace(**odd) if odd else PLAIN)
     report = Report(findings=findings, files=1, grants=2)
     assert text.render(report) == part_by_part(report)
     if odd.get("message", "").count("\n") or "\n" in odd.get("path", ""):
@@ -41,7 +39,7 @@ def test_the_shortcut_answers_only_for_plain_reports() -> None:
     plain = Report(findings=(PLAIN,), files=1, grants=1)
     assert text._fast(plain) == part_by_part(plain)
     assert text._fast(Report(findings=(PLAIN,), color=True)) is None
-    waived = dataclasses.replace(PLAIN, waived=Waived("E9", "2030-01-01", "ACC-1", "ok", "w.yaml", 3, 5))
+    waived = PLAIN._replace(waived=Waived("E9", "2030-01-01", "ACC-1", "ok", "w.yaml", 3, 5))
     assert text._fast(Report(findings=(waived,))) is None
-    assert text._fast(Report(findings=(dataclasses.replace(PLAIN, message="a\nb"),))) is None
+    assert text._fast(Report(findings=(PLAIN._replace(message="a\nb"),))) is None
     assert text.render(Report(findings=())) == part_by_part(Report(findings=()))
