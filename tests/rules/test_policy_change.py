@@ -1,0 +1,114 @@
+"""policy-change: what a change does to the gate, said in words and placed at the line it changes.
+
+Real git repositories (``tests/git_helpers.py``), the change committed on a branch, ``check --base
+main`` through the CLI.  These pin the words and places of ``permgate.yaml`` and waiver-register
+changes (survivors of mutation round 3, docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from permgate.rules.examples import BASE, build
+from tests.conftest import run_cli
+from tests.git_helpers import commit_change, init_repo, write_files
+
+TAIL = "; review it as a change to the gate itself"
+
+
+def check_base(root: Path, *extra: str) -> tuple[int, list[dict[str, Any]]]:
+    commit_change(root)
+    result = run_cli("check", "--root", str(root), "--base", "main", "--format", "json", *extra)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)["findings"]
+
+
+def gate_finding(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [f for f in findings if f["rule"] == "policy-change"]
+    return found
+
+
+def test_a_permgate_yaml_change_names_every_setting_at_the_first_severity_it_sets(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({"permgate.yaml": "---\nseverity:\n  expired-grant: error\nrules:\n"
+                                           "  missing-justification: off\n"}))
+    write_files(root, {
+        "permgate.yaml": "---\npaths:\n  catalog: data/catalog.yaml\nseverity:\n  self-grant: note\n"
+                         "  expired-grant: warning\nrules:\n  bulk-grant: off\nmax_file_bytes: 2000000\n",
+        "data/catalog.yaml": BASE["catalog.yaml"], "catalog.yaml": ""})
+    code, findings = check_base(root)
+    assert code == 0
+    gate = gate_finding(findings)
+    # sorted by rule id, the first rule the change's own file sets a severity for: expired-grant, line 6
+    assert (gate["path"], gate["line"], gate["column"]) == ("permgate.yaml", 6, 3)
+    assert gate["message"] == (
+        "permgate.yaml is changed: paths.catalog catalog.yaml -> data/catalog.yaml; severity of `expired-grant` "
+        "error -> warning; severity of `self-grant` default -> note; rule `bulk-grant` on -> off; rule "
+        "`missing-justification` off -> on; max_file_bytes 1048576 -> 2000000; each rule keeps the stricter of "
+        "its severities here and at main in this change; a rule stays on in this change unless it is off at "
+        "main too" + TAIL)
+
+
+def test_a_permgate_yaml_change_that_only_turns_a_rule_off_is_placed_at_that_rule(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({"permgate.yaml": "---\nseverity:\n  expired-grant: error\n"}))
+    # the severity is dropped (no line of its own in the change's file); the rule turned off is placed
+    write_files(root, {"permgate.yaml": "---\n# settings\nrules:\n  bulk-grant: off\n"})
+    code, findings = check_base(root)
+    gate = gate_finding(findings)
+    assert (code, gate["path"], gate["line"], gate["column"]) == (0, "permgate.yaml", 4, 3)
+    assert gate["message"] == (
+        "permgate.yaml is changed: severity of `expired-grant` error -> default; rule `bulk-grant` on -> off; "
+        "each rule keeps the stricter of its severities here and at main in this change; a rule stays on in "
+        "this change unless it is off at main too" + TAIL)
+
+
+def test_a_permgate_yaml_change_that_turns_a_rule_back_on_says_no_more(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({"permgate.yaml": "---\nrules:\n  bulk-grant: off\n"}))
+    write_files(root, {"permgate.yaml": "---\nmax_file_bytes: 4096\n"})
+    code, findings = check_base(root)
+    gate = gate_finding(findings)
+    assert (code, gate["path"], gate["line"], gate["column"]) == (0, "permgate.yaml", 1, 1)
+    assert gate["message"] == (
+        "permgate.yaml is changed: rule `bulk-grant` off -> on; max_file_bytes 1048576 -> 4096" + TAIL)
+
+
+WAIVER = """\
+  - rule: {rule}
+    employee: E000002
+{permission}    reason: "cover while the manager is away"
+    ticket: {ticket}
+    approved_by: E000001
+    approved_on: 2026-05-01
+    expires: {expires}
+"""
+
+
+def waiver(rule: str, permission: str | None, ticket: str, expires: str = "2026-07-31") -> str:
+    line = f"    permission: {permission}\n" if permission else ""
+    return WAIVER.format(rule=rule, permission=line, ticket=ticket, expires=expires)
+
+
+def test_waivers_added_removed_and_changed_are_each_named(tmp_path: Path) -> None:
+    """Two waivers of one rule for one employee are told apart by their permission; a waiver of
+    findings that name no permission is named by the employee alone."""
+    root = tmp_path / "grants"
+    init_repo(root, build({"policies/waivers.yaml": "---\nwaivers:\n" + waiver("self-grant", "P001", "ACC-1")
+                           + waiver("self-grant", "P003", "ACC-3")}))
+    after = ("---\nwaivers:\n" + waiver("self-grant", "P003", "ACC-3", expires="2026-08-31")
+             + waiver("self-grant", "P006", "ACC-6") + waiver("bulk-grant", None, "ACC-9"))
+    write_files(root, {"policies/waivers.yaml": after})
+    _code, findings = check_base(root, "--today", "2026-06-01")
+    gate = gate_finding(findings)
+    # the first waiver the change adds, in (rule, employee, permission) order: bulk-grant's, line 19
+    assert (gate["path"], gate["line"], gate["column"]) == ("policies/waivers.yaml", 19, 5)
+    assert gate["message"] == (
+        "policies/waivers.yaml is changed: waiver of `bulk-grant` for E000002 (until 2026-07-31, ticket ACC-9, "
+        "approved by E000001) is added; waiver of `self-grant` for E000002/P001 (until 2026-07-31, ticket "
+        "ACC-1, approved by E000001) is removed; waiver of `self-grant` for E000002/P003 (until 2026-07-31, "
+        "ticket ACC-3, approved by E000001) changes to expire 2026-08-31 (ticket ACC-3, approved by E000001); "
+        "waiver of `self-grant` for E000002/P006 (until 2026-07-31, ticket ACC-6, approved by E000001) is added"
+        + TAIL)
