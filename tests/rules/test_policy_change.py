@@ -112,3 +112,62 @@ def test_waivers_added_removed_and_changed_are_each_named(tmp_path: Path) -> Non
         "ticket ACC-3, approved by E000001) changes to expire 2026-08-31 (ticket ACC-3, approved by E000001); "
         "waiver of `self-grant` for E000002/P006 (until 2026-07-31, ticket ACC-6, approved by E000001) is added"
         + TAIL)
+
+
+GUARD = """\
+  - id: corporate-guard
+    kind: forbidden-owner
+    severity: error
+    summary: Corporate permissions stay with corporate
+    description: ""
+    owner_divisions: [corporate]
+    grantee_divisions: [distribution]
+"""
+GUARD_AS_DUTIES = """\
+  - id: corporate-guard
+    kind: separation-of-duties
+    severity: warning
+    summary: Corporate permissions stay with corporate
+    description: Payroll readers do not register access
+    duties:
+      - name: read-payroll
+        any_of: [P006]
+      - name: register-access
+        any_of: [P005]
+"""
+
+
+def test_a_changed_rule_names_each_field_and_parameter_on_either_side(tmp_path: Path) -> None:
+    """A kind change drops the old kind's parameters and adds the new one's; an empty description
+    reads as none; a list is written out whole."""
+    policy = BASE["policies/unbundling.yaml"]
+    root = tmp_path / "grants"
+    init_repo(root, build({"policies/unbundling.yaml": policy + GUARD}))
+    write_files(root, {"policies/unbundling.yaml": policy.replace("[retail-sales]", "[retail-sales, corporate]")
+                       + GUARD_AS_DUTIES})
+    code, findings = check_base(root)
+    gate = gate_finding(findings)
+    assert (code, gate["path"], gate["line"], gate["column"]) == (0, "policies/unbundling.yaml", 10, 5)
+    assert gate["message"] == (
+        "policies/unbundling.yaml is changed: rule `corporate-guard` changes: kind forbidden-owner -> "
+        "separation-of-duties; severity error -> warning; description (none) -> Payroll readers do not register "
+        "access; duties (none) -> [{'name': 'read-payroll', 'any_of': ['P006']}, {'name': 'register-access', "
+        "'any_of': ['P005']}]; grantee_divisions [distribution] -> (none); owner_divisions [corporate] -> (none); "
+        "rule `distribution-to-retail-sales` changes: grantee_divisions [retail-sales] -> [retail-sales, "
+        "corporate]; the rules as they are at main still apply to this change" + TAIL)
+
+
+def test_a_catalog_name_and_a_dropped_mark_are_said_as_written(tmp_path: Path) -> None:
+    catalog = BASE["catalog.yaml"]
+    root = tmp_path / "grants"
+    init_repo(root, build({}))
+    write_files(root, {"catalog.yaml": catalog.replace("name: billing.read", "name: Billing.Reader")
+                       .replace("  retired: true\n", "")})
+    code, findings = check_base(root)
+    assert code == 0
+    assert [(f["rule"], f["path"], f["line"], f["message"]) for f in findings] == [
+        ("policy-change", "catalog.yaml", 4, "P001 Billing.Reader changes name billing.read -> Billing.Reader (was "
+         "catalog.yaml:4 at main); its holders are judged by the new entry from now on" + TAIL),
+        ("policy-change", "catalog.yaml", 16, "P004 legacy-liaison.read changes retired true -> false (was "
+         "catalog.yaml:16 at main); its holders are judged by the new entry from now on" + TAIL),
+    ]
