@@ -13,7 +13,7 @@ from typing import Any
 
 from permgate.rules.examples import BASE, build
 from tests.conftest import run_cli
-from tests.git_helpers import commit_change, init_repo, write_files
+from tests.git_helpers import commit_change, git, init_repo, write_files
 
 TAIL = "; review it as a change to the gate itself"
 
@@ -76,6 +76,31 @@ def test_a_permgate_yaml_change_that_turns_a_rule_back_on_says_no_more(tmp_path:
         "permgate.yaml is changed: rule `bulk-grant` off -> on; max_file_bytes 1048576 -> 4096" + TAIL)
 
 
+def test_a_permgate_yaml_change_of_comments_only_says_so(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({"permgate.yaml": "---\nmax_file_bytes: 4096\n"}))
+    write_files(root, {"permgate.yaml": "---\n# the size cap\nmax_file_bytes: 4096\n"})
+    code, findings = check_base(root)
+    gate = gate_finding(findings)
+    assert (code, gate["path"], gate["line"], gate["column"]) == (0, "permgate.yaml", 1, 1)
+    assert gate["message"] == "permgate.yaml is changed: no setting differs" + TAIL
+
+
+def test_a_configuration_renamed_into_place_is_reported_at_its_new_path(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({"drafts/permgate.yaml": "---\n# draft\nmax_file_bytes: 4096\nseverity:\n"
+                                                  "  expired-grant: error\n"}))
+    git(root, "checkout", "-q", "-b", "change")
+    git(root, "mv", "drafts/permgate.yaml", "permgate.yaml")
+    code, findings = check_base(root)
+    gate = gate_finding(findings)
+    assert (code, gate["path"], gate["line"], gate["column"]) == (0, "permgate.yaml", 5, 3)
+    assert gate["message"] == (
+        "permgate.yaml (renamed from drafts/permgate.yaml) is changed: severity of `expired-grant` default -> "
+        "error; max_file_bytes 1048576 -> 4096; each rule keeps the stricter of its severities here and at main "
+        "in this change" + TAIL)
+
+
 WAIVER = """\
   - rule: {rule}
     employee: E000002
@@ -97,14 +122,15 @@ def test_waivers_added_removed_and_changed_are_each_named(tmp_path: Path) -> Non
     findings that name no permission is named by the employee alone."""
     root = tmp_path / "grants"
     init_repo(root, build({"policies/waivers.yaml": "---\nwaivers:\n" + waiver("self-grant", "P001", "ACC-1")
-                           + waiver("self-grant", "P003", "ACC-3")}))
-    after = ("---\nwaivers:\n" + waiver("self-grant", "P003", "ACC-3", expires="2026-08-31")
+                           + waiver("self-grant", "P003", "ACC-3") + waiver("self-grant", "P005", "ACC-5")}))
+    after = ("---\nwaivers:\n" + waiver("self-grant", "P005", "ACC-5") + waiver("self-grant", "P003", "ACC-3", expires="2026-08-31")
              + waiver("self-grant", "P006", "ACC-6") + waiver("bulk-grant", None, "ACC-9"))
     write_files(root, {"policies/waivers.yaml": after})
     _code, findings = check_base(root, "--today", "2026-06-01")
     gate = gate_finding(findings)
-    # the first waiver the change adds, in (rule, employee, permission) order: bulk-grant's, line 19
-    assert (gate["path"], gate["line"], gate["column"]) == ("policies/waivers.yaml", 19, 5)
+    # the first waiver the change adds, in (rule, employee, permission) order: bulk-grant's, at line 27;
+    # the waiver of P005, moved but not changed, is not named
+    assert (gate["path"], gate["line"], gate["column"]) == ("policies/waivers.yaml", 27, 5)
     assert gate["message"] == (
         "policies/waivers.yaml is changed: waiver of `bulk-grant` for E000002 (until 2026-07-31, ticket ACC-9, "
         "approved by E000001) is added; waiver of `self-grant` for E000002/P001 (until 2026-07-31, ticket "
