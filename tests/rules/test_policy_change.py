@@ -197,3 +197,50 @@ def test_a_catalog_name_and_a_dropped_mark_are_said_as_written(tmp_path: Path) -
         ("policy-change", "catalog.yaml", 16, "P004 legacy-liaison.read changes retired true -> false (was "
          "catalog.yaml:16 at main); its holders are judged by the new entry from now on" + TAIL),
     ]
+
+
+def policy_changes(tmp_path: Path, base: dict[str, str], change: dict[str, str]) -> list[tuple[str, int, int, str]]:
+    root = tmp_path / "grants"
+    init_repo(root, build(base))
+    write_files(root, change)
+    code, findings = check_base(root)
+    assert code == 0
+    return [(f["path"], f["line"], f["column"], f["message"]) for f in findings if f["rule"] == "policy-change"]
+
+
+BULK = "---\nsettings:\n  bulk-grant:\n    max_added: 3\n"
+GOVERNANCE = "---\nsettings:\n  waivers:\n    max_days: 90\n"
+WEAKER = "; the rules as they are at main still apply to this change" + TAIL
+
+
+def test_a_settings_change_is_told_in_its_own_file_only(tmp_path: Path) -> None:
+    """`bulk-grant` (sorted before `waivers`) is set in a file the change leaves alone: passed over."""
+    found = policy_changes(tmp_path, {"policies/bulk.yaml": BULK, "policies/governance.yaml": GOVERNANCE},
+                           {"policies/governance.yaml": GOVERNANCE.replace("90", "30")})
+    assert found == [("policies/governance.yaml", 3, 3, "policies/governance.yaml is changed: settings of `waivers` "
+                      "change: max_days 90 -> 30" + WEAKER)]
+
+
+def test_a_settings_section_removed_from_a_file_is_told_there(tmp_path: Path) -> None:
+    found = policy_changes(tmp_path, {"policies/governance.yaml": GOVERNANCE + BULK.removeprefix("---\nsettings:\n")},
+                           {"policies/governance.yaml": GOVERNANCE})
+    assert found == [("policies/governance.yaml", 1, 1, "policies/governance.yaml is changed: settings of "
+                      "`bulk-grant` change: max_added 3 -> (none)" + WEAKER)]
+
+
+def test_a_settings_section_moved_between_files_is_told_in_those_two_only(tmp_path: Path) -> None:
+    rule = ("---\nrules:\n  - id: corporate-to-distribution\n    kind: forbidden-owner\n    severity: warning\n"
+            "    summary: Corporate permissions stay out of distribution\n    owner_divisions: [corporate]\n"
+            "    grantee_divisions: [distribution]\n")
+    moved = GOVERNANCE + BULK.removeprefix("---\nsettings:\n").replace("3", "5")
+    found = policy_changes(tmp_path, {"policies/bulk.yaml": BULK, "policies/governance.yaml": GOVERNANCE},
+                           {"policies/bulk.yaml": "", "policies/governance.yaml": moved,
+                            "policies/corporate.yaml": rule})
+    assert found == [
+        ("policies/bulk.yaml", 1, 1, "policies/bulk.yaml is deleted: settings of `bulk-grant` change: max_added "
+         "3 -> 5" + WEAKER),
+        ("policies/corporate.yaml", 3, 5, "policies/corporate.yaml is added: rule `corporate-to-distribution` "
+         "(forbidden-owner, warning) is added: Corporate permissions stay out of distribution" + TAIL),
+        ("policies/governance.yaml", 5, 3, "policies/governance.yaml is changed: settings of `bulk-grant` change: "
+         "max_added 3 -> 5" + WEAKER),
+    ]
