@@ -244,3 +244,48 @@ def test_a_settings_section_moved_between_files_is_told_in_those_two_only(tmp_pa
         ("policies/governance.yaml", 5, 3, "policies/governance.yaml is changed: settings of `bulk-grant` change: "
          "max_added 3 -> 5" + WEAKER),
     ]
+
+
+def test_a_settings_section_added_names_each_key_that_changes(tmp_path: Path) -> None:
+    found = policy_changes(tmp_path, {"policies/bulk.yaml": BULK},
+                           {"policies/bulk.yaml": "---\nsettings:\n  bulk-grant:\n    max_added: 5\n    min_grants: 4\n"
+                                                  "  waivers:\n    max_days: 30\n"})
+    assert found == [("policies/bulk.yaml", 3, 3, "policies/bulk.yaml is changed: settings of `bulk-grant` change: "
+                      "max_added 3 -> 5; min_grants (none) -> 4; settings of `waivers` change: max_days (none) -> 30"
+                      + WEAKER)]
+
+
+CORPORATE = """\
+---
+rules:
+  - id: corporate-to-distribution
+    kind: forbidden-owner
+    severity: warning
+    summary: Corporate permissions stay out of distribution
+    owner_divisions: [corporate]
+    grantee_divisions: [distribution]
+"""
+
+
+def test_a_rule_removed_is_named_with_its_line_at_the_base(tmp_path: Path) -> None:
+    """Deleting the file: placed at the rule's line (in the file as it was); removing the rule from a
+    file that stays: placed at the top of the file.  Either way the rule's old line is related."""
+    root = tmp_path / "grants"
+    policy = BASE["policies/unbundling.yaml"]
+    second = CORPORATE.removeprefix("---\nrules:\n").replace("corporate-to-distribution", "corporate-guard")
+    init_repo(root, build({"policies/corporate.yaml": CORPORATE, "policies/unbundling.yaml": policy + second}))
+    write_files(root, {"policies/corporate.yaml": "", "policies/unbundling.yaml": policy})
+    code, findings = check_base(root)
+    gates = [(f["path"], f["line"], f["column"], f["message"], f["related"]) for f in findings
+             if f["rule"] == "policy-change"]
+    assert code == 0
+    assert gates == [
+        ("policies/corporate.yaml", 3, 5, "policies/corporate.yaml is deleted: rule `corporate-to-distribution` "
+         "(forbidden-owner, warning) is removed" + WEAKER,
+         [{"path": "policies/corporate.yaml", "line": 3, "column": 5,
+           "message": "rule corporate-to-distribution as declared at main"}]),
+        ("policies/unbundling.yaml", 1, 1, "policies/unbundling.yaml is changed: rule `corporate-guard` "
+         "(forbidden-owner, warning) is removed" + WEAKER,
+         [{"path": "policies/unbundling.yaml", "line": 10, "column": 5,
+           "message": "rule corporate-guard as declared at main"}]),
+    ]
