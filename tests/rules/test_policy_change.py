@@ -289,3 +289,30 @@ def test_a_rule_removed_is_named_with_its_line_at_the_base(tmp_path: Path) -> No
          [{"path": "policies/unbundling.yaml", "line": 10, "column": 5,
            "message": "rule corporate-guard as declared at main"}]),
     ]
+
+
+def test_a_rule_moved_to_another_file_is_said_in_both_and_placed_in_each(tmp_path: Path) -> None:
+    """The file it left is placed at its own change (a settings section it gains), not at the rule's
+    new line in the other file."""
+    policy = BASE["policies/unbundling.yaml"]
+    guard = CORPORATE.removeprefix("---\nrules:\n")
+    found = policy_changes(tmp_path, {"policies/unbundling.yaml": policy + guard},
+                           {"policies/unbundling.yaml": policy + "settings:\n  waivers:\n    max_days: 30\n",
+                            "policies/corporate.yaml": CORPORATE})
+    moves = "rule `corporate-to-distribution` moves from policies/unbundling.yaml to policies/corporate.yaml"
+    assert found == [
+        ("policies/corporate.yaml", 3, 5, f"policies/corporate.yaml is added: {moves}" + TAIL),
+        ("policies/unbundling.yaml", 11, 3, f"policies/unbundling.yaml is changed: {moves}; settings of `waivers` "
+         "change: max_days (none) -> 30" + WEAKER),
+    ]
+
+
+def test_a_policy_file_change_of_comments_only_says_so_and_relates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    init_repo(root, build({}))
+    write_files(root, {"policies/unbundling.yaml": BASE["policies/unbundling.yaml"] + "# reviewed 2026-02\n"})
+    code, findings = check_base(root)
+    assert code == 0
+    assert [(f["rule"], f["path"], f["line"], f["column"], f["message"], f["related"]) for f in findings] == [
+        ("policy-change", "policies/unbundling.yaml", 1, 1, "policies/unbundling.yaml is changed: no rule, waiver or "
+         "setting differs (comments, order or policy tests)" + TAIL, [])]
