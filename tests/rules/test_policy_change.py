@@ -123,7 +123,8 @@ def test_waivers_added_removed_and_changed_are_each_named(tmp_path: Path) -> Non
     root = tmp_path / "grants"
     init_repo(root, build({"policies/waivers.yaml": "---\nwaivers:\n" + waiver("self-grant", "P001", "ACC-1")
                            + waiver("self-grant", "P003", "ACC-3") + waiver("self-grant", "P005", "ACC-5")}))
-    after = ("---\nwaivers:\n" + waiver("self-grant", "P005", "ACC-5") + waiver("self-grant", "P003", "ACC-3", expires="2026-08-31")
+    after = ("---\nwaivers:\n" + waiver("self-grant", "P005", "ACC-5")
+             + waiver("self-grant", "P003", "ACC-3", expires="2026-08-31")
              + waiver("self-grant", "P006", "ACC-6") + waiver("bulk-grant", None, "ACC-9"))
     write_files(root, {"policies/waivers.yaml": after})
     _code, findings = check_base(root, "--today", "2026-06-01")
