@@ -317,3 +317,29 @@ def test_a_policy_file_change_of_comments_only_says_so_and_relates_nothing(tmp_p
     assert [(f["rule"], f["path"], f["line"], f["column"], f["message"], f["related"]) for f in findings] == [
         ("policy-change", "policies/unbundling.yaml", 1, 1, "policies/unbundling.yaml is changed: no rule, waiver or "
          "setting differs (comments, order or policy tests)" + TAIL, [])]
+
+
+def test_a_grants_file_edited_in_comments_only_is_still_an_edit_beside_a_policy_change(tmp_path: Path) -> None:
+    """Only a rename can carry a grants file over as it is; a file changed in place is an edit."""
+    root = tmp_path / "grants"
+    init_repo(root, build({}))
+    f2 = "assignments/retail-sales/E000002.yaml"
+    write_files(root, {f2: BASE[f2] + "# reviewed\n",
+                       "policies/unbundling.yaml": BASE["policies/unbundling.yaml"] + "# reviewed\n"})
+    code, findings = check_base(root)
+    assert code == 1
+    assert {(f["rule"], f["path"], f["line"]) for f in findings} == {
+        ("policy-changed-with-grants", "policies/unbundling.yaml", 1)}
+
+
+def test_a_grants_file_renamed_and_broken_is_an_invalid_file_not_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "grants"
+    f2 = "assignments/retail-sales/E000002.yaml"
+    moved = "assignments/retail-sales/E000002-ben.yaml"
+    init_repo(root, build({}))
+    git(root, "checkout", "-q", "-b", "change")
+    git(root, "mv", f2, moved)
+    write_files(root, {moved: BASE[f2].replace("  - permission: P001\n", "  - permission: [P001\n")})
+    code, findings = check_base(root)
+    assert code == 1
+    assert ("invalid-file", moved, 5) in {(f["rule"], f["path"], f["line"]) for f in findings}
