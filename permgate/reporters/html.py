@@ -67,7 +67,10 @@ def _data(report: HtmlReport) -> str:
             people.setdefault(g.employee, [person.name if person else None])
             perm = ws.catalog.get(g.permission)
             perms.setdefault(g.permission, perm.name if perm else "")
-            out.append([fi, g.line, g.employee, g.permission, g.granted_by, g.granted_on, g.expires])
+            entry: list[object] = [fi, g.line, g.employee, g.permission, g.granted_by, g.granted_on, g.expires]
+            if g.role is not None:  # access through a role: the panel marks it
+                entry.append(g.role)
+            out.append(entry)
     doc = {
         "rows": list(m.rows),
         "columns": list(m.columns),
@@ -117,7 +120,7 @@ def _findings_html(report: HtmlReport) -> str:
         loc = f"{f.path}:{f.line}"
         rows.append(f'<tr class="sev-{_e(f.severity)}"><td><span class="badge {_e(f.severity)}">{_e(f.severity)}'
                     f'</span></td><td><a class="loc" href="{_e(_href(report.link_base, f.path, f.line))}">{_e(loc)}'
-                    f'</a></td><td class="rule">{_e(f.rule)}</td><td>{_e(f.message)}</td></tr>')
+                    f'</a></td><td class="rule">{_e(f.rule)}</td><td>{_e(f.message + f.also())}</td></tr>')
     more = len(report.findings) - MAX_FINDINGS
     note = f'<p class="note">{more} more findings: run <code>permgate check</code>.</p>' if more > 0 else ""
     return (f'<div class="scroll"><table class="list findings"><thead><tr><th>severity</th><th>where</th><th>rule</th>'
@@ -271,7 +274,8 @@ _JS = """
       a.textContent = file[0] + ':' + g[1]; where.appendChild(a); tr.appendChild(where);
       var name = (D.people[g[2]] || [null])[0];
       tr.appendChild(td(g[2] + (name ? ' ' + name : '')));
-      tr.appendChild(td(g[3] + (D.permissions[g[3]] ? ' ' + D.permissions[g[3]] : '')));
+      tr.appendChild(td(g[3] + (D.permissions[g[3]] ? ' ' + D.permissions[g[3]] : '') +
+        (g[7] ? ' (via role ' + g[7] + ')' : ''), g[7] ? 'via-role' : ''));
       tr.appendChild(td(g[4])); tr.appendChild(td(g[5])); tr.appendChild(td(g[6] || 'never'));
       body.appendChild(tr);
     });
