@@ -16,6 +16,7 @@ is a ``ConfigError``: ``Error: ...`` with exit 2, since nothing could be compare
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -176,10 +177,8 @@ def text_lines(fh: IO[bytes], display: str, problem: Callable[[int, int, str], N
         else:
             text = None
             if b"\x00" not in block:
-                try:
+                with contextlib.suppress(UnicodeDecodeError):  # then line by line, to say where
                     text = block.decode("utf-8")
-                except UnicodeDecodeError:
-                    pass
             if text is not None:
                 yield from io.StringIO(text, newline="\n")
             else:
