@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Access reviews at scale (issue 16): ``review open`` on 100,000 employees (2 million grants), and what
+an open campaign of 2 million items adds to ``check``.
+
+    python benchmarks/reviews.py [--employees 100000] [--work DIR] [--baseline CHECKOUT] [--repeat N]
+
+Generates the organisation (``benchmarks/gen_org.py --policies``) once, then, ``--repeat`` times:
+
+- ``review open``: a fresh copy of the organisation, ``permgate review open --campaign Q2 --scope all``
+  (every grant), with this checkout and, with ``--baseline DIR``, with that one too (alternating);
+  prints wall, CPU (user + system, workers included) and peak memory, the ratios baseline / this,
+  the number of items and reviewer files and the largest file (items);
+- ``check`` with the campaign this checkout opened, and without it (the ``reviews`` folder moved
+  aside), both ``permgate check --no-cache --format json`` with this checkout, alternating; prints
+  the ratio with / without (target: at most 1.30).
+
+Targets (issue 16): ``review open`` in at most 10 s; an open campaign adds at most 30% to ``check``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+TODAY = "2026-06-01"
+DUE = "2026-06-30"
+TARGET_OPEN_SECONDS = 10.0
+TARGET_CHECK_RATIO = 1.30
+
+
+def measure(cmd: list[str], code: Path, out_path: Path) -> dict[str, float]:
+    """Run ``cmd`` with ``code`` first on the import path; wall, CPU (the process and its workers), peak RSS."""
+    env = dict(os.environ, PYTHONPATH=str(code), PYTHONHASHSEED="0")
+    with out_path.open("wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    code_ = os.waitstatus_to_exitcode(status)
+    if code_ not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({code_}): {err.decode(errors='replace')[-2000:]}")
+    return {"seconds": round(wall, 2), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "max_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def median(runs: list[dict[str, float]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 2)
+
+
+def lists(folder: Path) -> dict[str, int]:
+    """Items per reviewer file."""
+    return {p.stem: p.read_text("utf-8").count("\n  - employee: ") for p in sorted(folder.glob("*.yaml"))}
+
+
+def main() -> int:
+    ap = ArgumentParser(description=__doc__, formatter_class=RawDescriptionHelpFormatter)
+    ap.add_argument("--employees", type=int, default=100_000)
+    ap.add_argument("--work", default="/tmp/permgate-reviews-bench")
+    ap.add_argument("--baseline", type=Path, help="a checkout of the permgate revision to compare with")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    org = work / f"org{args.employees}"
+    if not (org / "people.yaml").exists():
+        subprocess.run([sys.executable, str(HERE / "gen_org.py"), "--employees", str(args.employees),
+                        "--out", str(org), "--policies"], check=True, stdout=subprocess.DEVNULL)
+    codes = {"this": PROJECT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    opened: dict[str, list[dict[str, float]]] = {name: [] for name in codes}
+    shape: dict[str, dict[str, object]] = {}
+    root = work / "campaign"
+    for i in range(args.repeat):
+        for name, code in sorted(codes.items(), key=lambda kv: (kv[0] == "this") == (i % 2 == 0)):
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(org, root)
+            cmd = [sys.executable, "-m", "permgate", "review", "open", "--root", str(root), "--campaign", "Q2",
+                   "--due", DUE, "--today", TODAY]
+            opened[name].append(measure(cmd, code, work / f"open-{name}.txt"))
+            items = lists(root / "reviews" / "Q2")
+            biggest = max(items, key=lambda k: (items[k], k))
+            shape[name] = {"items": sum(items.values()), "files": len(items), "largest_file": biggest,
+                           "largest_items": items[biggest]}
+            print(json.dumps({"command": "review open", "code": name, "run": i + 1, **opened[name][-1],
+                              **shape[name]}), flush=True)
+            if name == "this" and i == args.repeat - 1:
+                shutil.rmtree(work / "campaign-this", ignore_errors=True)
+                shutil.move(str(root), str(work / "campaign-this"))
+    result: dict[str, object] = {"command": "review open", "employees": args.employees}
+    for name in codes:
+        result[name] = {k: median(opened[name], k) for k in ("seconds", "cpu_seconds", "max_rss_mb")} | shape[name]
+    if args.baseline:
+        result["ratio_baseline_over_this"] = {
+            k: round(median(opened["baseline"], k) / median(opened["this"], k), 2)
+            for k in ("seconds", "cpu_seconds", "max_rss_mb")}
+    result["target"] = f"{TARGET_OPEN_SECONDS:g} s: " + (
+        "met" if median(opened["this"], "seconds") <= TARGET_OPEN_SECONDS else "not met")
+    print(json.dumps(result), flush=True)
+
+    campaign = work / "campaign-this"
+    aside = work / "reviews-aside"
+    shutil.rmtree(aside, ignore_errors=True)
+    checks: dict[str, list[dict[str, float]]] = {"with": [], "without": []}
+    cmd = [sys.executable, "-m", "permgate", "check", "--root", str(campaign), "--no-cache", "--format", "json",
+           "--today", TODAY]
+    for i in range(args.repeat):
+        for kind in (("with", "without") if i % 2 == 0 else ("without", "with")):
+            if kind == "without":
+                shutil.move(str(campaign / "reviews"), str(aside))
+            try:
+                checks[kind].append(measure(cmd, PROJECT, work / f"check-{kind}.json"))
+            finally:
+                if kind == "without":
+                    shutil.move(str(aside), str(campaign / "reviews"))
+            print(json.dumps({"command": "check", "campaign": kind, "run": i + 1, **checks[kind][-1]}), flush=True)
+    ratio = {k: round(median(checks["with"], k) / median(checks["without"], k), 2)
+             for k in ("seconds", "cpu_seconds", "max_rss_mb")}
+    print(json.dumps({"command": "check", "with_campaign": {k: median(checks["with"], k) for k in ratio},
+                      "without_campaign": {k: median(checks["without"], k) for k in ratio},
+                      "ratio_with_over_without": ratio,
+                      "target": f"{TARGET_CHECK_RATIO:.2f}: " + ("met" if ratio["seconds"] <= TARGET_CHECK_RATIO and
+                                                                  ratio["cpu_seconds"] <= TARGET_CHECK_RATIO
+                                                                  else "not met")}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
