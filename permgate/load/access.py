@@ -23,12 +23,13 @@ import io
 import json
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from permgate.config import EXPORT_FIELDS, Config
 from permgate.errors import ConfigError
-from permgate.model import ActualAccess, Grant, LoadProblem
+from permgate.model import ActualAccess, ByLine, Grant, LoadProblem
 
 REQUIRED = ("employee", "permission")
 #: the id and date patterns of the bundled schemas (schemas/grants.schema.json)
@@ -50,7 +51,8 @@ class _Rows:
         self.display = display
         self.problems: list[LoadProblem] = []
         self.held: dict[str, dict[str, Grant]] = {}
-        self.last_used: dict[int, str] = {}
+        self.used_lines = array("l")  # the rows with a ``last_used`` (lines only grow), and their dates
+        self.used_dates: list[str] = []
         self.rows = 0
         self.sources: dict[int, str] = {}  # line -> source (only kept for ``import``)
         self._ids: dict[str, str] = {}  # validated ids, interned: 100,000 employees, not 2,000,000 strings
@@ -129,13 +131,14 @@ class _Rows:
         mine[permission] = Grant(employee, permission, granted_by or UNKNOWN, granted_on or UNKNOWN, "", None,
                                  self.display, line, columns["permission"])
         if last_used is not None:
-            self.last_used[line] = last_used
+            self.used_lines.append(line)
+            self.used_dates.append(last_used)
         if self.keep_source and source:
             self.sources[line] = source
 
     def result(self) -> ActualAccess:
-        return ActualAccess(self.display, self.held, tuple(self.problems), self.last_used, self.rows,
-                            sources=self.sources)
+        return ActualAccess(self.display, self.held, tuple(self.problems), ByLine(self.used_lines, self.used_dates),
+                            self.rows, sources=self.sources)
 
 
 def _open(path: str, display: str, config: Config) -> IO[bytes]:

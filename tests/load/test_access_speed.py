@@ -15,6 +15,7 @@ import pytest
 from permgate.errors import ConfigError
 from permgate.load import access
 from permgate.load.access import _Rows, plain_lines, text_lines
+from permgate.model import ByLine
 
 PIECES = [b"E000001,P001,2026-01-01,,,screen\n", b"\n", b"\r\n", b"caf\xc3\xa9,P1\n", b"\xff\xfe", b"\x00",
           b"\xef\xbb\xbf", b"\xe3\x81\x82", b"\xe3\x81", b'"a\nb",c\n', b"\r", b"x" * 40, b"\xc3"]
@@ -65,3 +66,11 @@ def test_positional_rows_equal_rows_by_field() -> None:
                                    row.get("granted_by"), row.get("last_used"), row.get("source"), columns)
         assert by_dict.result() == by_position.result()
         assert by_dict.result().problems  # the random rows hold bad ones: the comparison saw both kinds
+
+
+def test_last_used_by_line_is_a_mapping_equal_to_the_dict() -> None:
+    used = ByLine([2, 5, 9], ["2026-01-01", "2026-02-01", "2026-03-01"])
+    assert used == {2: "2026-01-01", 5: "2026-02-01", 9: "2026-03-01"}
+    assert used.get(5) == "2026-02-01" and used.get(4) is None and used.get(10) is None and used.get(1) is None
+    with pytest.raises(ValueError):
+        ByLine([5, 2], ["a", "b"])

@@ -36,7 +36,8 @@ def _answer(path: Path, how: list[str]) -> None:
             if way == "keep":
                 lines[i], lines[i + 1] = "    decision: keep", '    reason: "still on the billing desk"'
             elif way == "revoke-unicode":
-                lines[i], lines[i + 1] = "    decision: revoke", f"    reason: {json.dumps('異動済み', ensure_ascii=False)}"
+                reason = json.dumps("異動済み", ensure_ascii=False)
+                lines[i], lines[i + 1] = "    decision: revoke", f"    reason: {reason}"
             elif way == "plain-reason":  # a plain scalar: the fast path declines, the full loader reads it
                 lines[i], lines[i + 1] = "    decision: keep", "    reason: billing desk"
             elif way == "escaped":  # an escape: the fast path declines
