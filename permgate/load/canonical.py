@@ -326,6 +326,13 @@ _ITEM = re.compile(
 )
 
 
+_review_values: dict[str, str] = {}
+
+
+def _no_memo(value: str, default: str) -> str:
+    return default
+
+
 def review_file(text: str, rel: str, campaign: str, reviewer: str) -> ReviewFile | None:
     """The ``ReviewFile`` the full loader (``permgate.load.reviews``) would build from ``text`` for
     ``reviews/<campaign>/<reviewer>.yaml``, or None (declined: the full loader reads it)."""
@@ -341,15 +348,16 @@ def review_file(text: str, rel: str, campaign: str, reviewer: str) -> ReviewFile
     line = text.count("\n", 0, pos) + 1
     items: list[ReviewItem] = []
     append = items.append
-    texts: dict[str, str] = {}
+    dates = _dates
+    # ids, paths and reasons repeat across a campaign's two million items: one shared str each
+    shared = _review_values.setdefault if len(_review_values) < _MEMO_MAX else _no_memo
     for employee, permission, file, granted_by, granted_on, decision, reason in rows:
-        on = _date(granted_on)
+        on = dates.get(granted_on) or _date(granted_on)
         if not on:
             return None
-        append(_make(ReviewItem, (_ids.get(employee) or employee, _ids.get(permission) or permission,
-                                  _ids.get(granted_by) or granted_by, on,
-                                  texts.setdefault(file, file), decision, texts.setdefault(reason, reason),
-                                  line, 5, line + 7, 15)))  # the item, and its decision's value
+        append(_make(ReviewItem, (shared(employee, employee), shared(permission, permission),
+                                  shared(granted_by, granted_by), on, shared(file, file), shared(decision, decision),
+                                  shared(reason, reason), line, 5, line + 7, 15)))  # the item, its decision's value
         line += 9
     reviewer_line = text.count("\n", 0, head.start(5)) + 1
     return ReviewFile(path=rel, campaign=head[1], due=head[2], opened_on=head[3], scope=head[4],
