@@ -60,12 +60,23 @@ def write_export(root: Path, out: Path, all_rows: bool) -> int:
     return rows
 
 
+def which(code: Path, cwd: Path) -> Path:
+    """The ``permgate`` package a child started as ``measure`` starts it imports."""
+    env = dict(os.environ, PYTHONPATH=str(code))
+    out = subprocess.run([sys.executable, "-c", "import permgate; print(permgate.__file__)"], env=env, cwd=cwd,
+                         check=True, capture_output=True, text=True).stdout.strip()
+    return Path(out).resolve().parent
+
+
 def measure(cmd: list[str], code: Path, out_path: Path) -> dict[str, float]:
-    """Run ``cmd`` with ``code`` first on the import path; wall, CPU (the process and its workers), peak RSS."""
+    """Run ``cmd`` with ``code`` first on the import path, in the folder of ``out_path`` (not the project:
+    ``python -m`` puts the current folder first); wall, CPU (the process and its workers), peak RSS."""
     env = dict(os.environ, PYTHONPATH=str(code), PYTHONHASHSEED="0")
+    if which(code, out_path.parent) != (code / "permgate").resolve():
+        raise SystemExit(f"a child would not import permgate from {code}")
     with out_path.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=out_path.parent)
         assert proc.stderr is not None
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -98,7 +109,7 @@ def main() -> int:
     ap.add_argument("--all-rows", action="store_true", help="export every grant, expired ones too")
     ap.add_argument("--import", dest="import_", action="store_true", help="also time permgate import")
     args = ap.parse_args()
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     root = work / f"org{args.employees}"
     export = work / f"access{args.employees}{'-all' if args.all_rows else ''}.csv"
     if not (root / "people.yaml").exists():

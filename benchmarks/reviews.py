@@ -42,12 +42,23 @@ TARGET_OPEN_SECONDS = 10.0
 TARGET_CHECK_RATIO = 1.30
 
 
+def which(code: Path, cwd: Path) -> Path:
+    """The ``permgate`` package a child started as ``measure`` starts it imports."""
+    env = dict(os.environ, PYTHONPATH=str(code))
+    out = subprocess.run([sys.executable, "-c", "import permgate; print(permgate.__file__)"], env=env, cwd=cwd,
+                         check=True, capture_output=True, text=True).stdout.strip()
+    return Path(out).resolve().parent
+
+
 def measure(cmd: list[str], code: Path, out_path: Path) -> dict[str, float]:
-    """Run ``cmd`` with ``code`` first on the import path; wall, CPU (the process and its workers), peak RSS."""
+    """Run ``cmd`` with ``code`` first on the import path, in the folder of ``out_path`` (not the project:
+    ``python -m`` puts the current folder first); wall, CPU (the process and its workers), peak RSS."""
     env = dict(os.environ, PYTHONPATH=str(code), PYTHONHASHSEED="0")
+    if which(code, out_path.parent) != (code / "permgate").resolve():
+        raise SystemExit(f"a child would not import permgate from {code}")
     with out_path.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=out_path.parent)
         assert proc.stderr is not None
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -76,7 +87,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--check-only", action="store_true", help="reuse the campaign a previous run opened")
     args = ap.parse_args()
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     org = work / f"org{args.employees}"
     if not (org / "people.yaml").exists():
@@ -118,21 +129,24 @@ def main() -> int:
     aside = work / "reviews-aside"
     shutil.rmtree(aside, ignore_errors=True)
     configured = campaign / "policies" / "zz-recertification.yaml"
-    kinds = ("with", "without", "without-configured")
+    kinds: tuple[str, ...] = ("with", "without", "without-configured")
+    if args.baseline:
+        kinds += ("with-baseline-code",)  # the same campaign read by the baseline (no fast path for its files)
     checks: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     cmd = [sys.executable, "-m", "permgate", "check", "--root", str(campaign), "--no-cache", "--format", "json",
            "--today", TODAY]
     for i in range(args.repeat):
         for kind in (kinds if i % 2 == 0 else kinds[::-1]):
-            if kind != "with":
+            if kind.startswith("without"):
                 shutil.move(str(campaign / "reviews"), str(aside))
             if kind == "without-configured":
                 configured.write_text("---\nsettings:\n  not-recertified:\n    max_days: 365\n", encoding="utf-8")
             try:
-                checks[kind].append(measure(cmd, PROJECT, work / f"check-{kind}.json"))
+                code = codes["baseline"] if kind == "with-baseline-code" else PROJECT
+                checks[kind].append(measure(cmd, code, work / f"check-{kind}.json"))
             finally:
                 configured.unlink(missing_ok=True)
-                if kind != "with":
+                if kind.startswith("without"):
                     shutil.move(str(aside), str(campaign / "reviews"))
             summary = json.loads((work / f"check-{kind}.json").read_text())["summary"]
             print(json.dumps({"command": "check", "campaign": kind, "run": i + 1, **checks[kind][-1],
@@ -142,6 +156,12 @@ def main() -> int:
     for kind in kinds:
         out[kind] = {k: median(checks[kind], k) for k in keys}
     for kind in kinds[1:]:
+        if kind == "with-baseline-code":
+            out["ratio_baseline_code_over_this"] = {
+                k: round(median(checks[kind], k) / median(checks["with"], k), 2) for k in keys}
+            out["identical_output"] = (work / f"check-{kind}.json").read_bytes() == \
+                (work / "check-with.json").read_bytes()
+            continue
         ratio = {k: round(median(checks["with"], k) / median(checks[kind], k), 2) for k in keys}
         out[f"ratio_with_over_{kind}"] = ratio
         out[f"target_over_{kind}"] = f"{TARGET_CHECK_RATIO:.2f}: " + (
