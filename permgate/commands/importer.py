@@ -165,9 +165,9 @@ def run_import(s: ImportSettings) -> Outcome:
     _existing(s, config, writes)
     try:
         os.makedirs(s.out, exist_ok=True)
-        # a symlinked folder is refused before any file is renamed into place (nothing is written); the
-        # files are on disk when it returns, after one flush instead of one fsync per file
-        write_all(s.out, sorted(writes.items()))
+        # a symlinked folder or file is refused before anything is written; the files are on disk
+        # when it returns, after one flush instead of one fsync per file
+        write_all(s.out, sorted(writes), writes.__getitem__)
     except OSError as err:
         raise UsageError(f"--out {s.out}: cannot write: {err.strerror} ({err.filename})") from None
     grants = sum(len(entries) for entries in files.values())

@@ -211,11 +211,11 @@ def run_open(settings: OpenSettings) -> Outcome:
         return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
     planned = [(f"{folder}/{reviewer}.yaml", reviewer) for reviewer in sorted(lists)]
     # rendered one file at a time as it is written (the two million items are never all in memory as text);
-    # a symlinked folder or file is refused before any file is renamed into place, so nothing is written
-    write_all(root, ((rel, render_review(
-        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer,
-        sorted(lists[reviewer], key=lambda g: (g.path, g.line)), flagged).encode("utf-8"))
-        for rel, reviewer in planned))
+    # a symlinked folder or file is refused before anything is written
+    reviewer_of_file = dict(planned)
+    write_all(root, list(reviewer_of_file), lambda rel: render_review(
+        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer_of_file[rel],
+        sorted(lists[reviewer_of_file[rel]], key=lambda g: (g.path, g.line)), flagged).encode("utf-8"))
     out = [f"{rel}: {len(lists[reviewer])} items" for rel, reviewer in planned]
     out.append(f"campaign {settings.campaign}: {len(grants)} grants for {len(planned)} reviewers, "
                f"due {settings.due.isoformat()}")
