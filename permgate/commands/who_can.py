@@ -64,9 +64,18 @@ def holders(ws: Workspace, permission: str) -> list[dict[str, Any]]:
             "granted_by": g.granted_by,
             "granted_on": g.granted_on,
             "expires": g.expires,
+            **({"role": g.role} if g.role is not None else {}),
         })
     out.sort(key=lambda h: (h["path"], h["line"]))
     return out
+
+
+def _path(ws: Workspace, role: str, permission: str) -> str:
+    """``sales-standard -> grid-read (roles.yaml:15)``: the role chain to the line that lists the permission."""
+    for r in ws.role_reach().get(role, ()):
+        if r.permission == permission:
+            return f"{' -> '.join(r.chain)} ({r.loc})"
+    return role
 
 
 def _workspace(settings: WhoCanSettings) -> tuple[Workspace, str | None]:
@@ -104,7 +113,8 @@ def run_who_can(settings: WhoCanSettings) -> Outcome:
     else:
         lines = [f"{h['path']}:{h['line']}: {h['employee']} {h['name'] or '(not in people)'} "
                  f"({h['division'] or 'unknown division'}), granted by {h['granted_by']} on {h['granted_on']}, "
-                 f"expires {h['expires'] or 'never'}" for h in found]
+                 f"expires {h['expires'] or 'never'}" + (f", through role {_path(ws, h['role'], permission)}"
+                                                         if "role" in h else "") for h in found]
         title = perm.label if perm else permission
         owner = f", owned by {perm.owner_division}" if perm else ""
         lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}{when}")

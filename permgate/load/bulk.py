@@ -102,7 +102,7 @@ def _load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning) -> Loade
 
 def _pack(loaded: Loaded) -> Packed:
     gf, problems = loaded
-    if gf is not None and not problems:
+    if gf is not None and not problems and not gf.role_grants:
         return ("F", gf.path, gf.employee, gf.employee_loc.line, gf.employee_loc.column,
                 [tuple(g) for g in gf.grants])
     return ("S", gf, problems)

@@ -22,7 +22,7 @@ from permgate.load.reviews import load_reviews
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
+from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Role, Waiver, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
@@ -85,6 +85,33 @@ def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
         )
         for i, p in enumerate(items)
     }
+
+
+def load_roles(source: Source, config: Config) -> dict[str, Role]:
+    """``roles.yaml`` (``paths: roles``): empty when the default file is absent; a relocated file that
+    is missing, or a file that does not parse or validate, is a ``ConfigError`` (what a role gives is
+    what its holders are judged by).  Unknown members, cycles and ids shared with the catalog are
+    findings of the role rules, at their lines."""
+    rel = config.roles
+    if not source.exists(rel):
+        if rel != "roles.yaml":
+            raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.roles: `{rel}` not found")
+        return {}
+    doc = load_document(source, rel, "roles", config, directory_cap(config))
+    items = doc.data["roles"]
+    _unique(doc, rel, "roles", items, "role")
+    roles: dict[str, Role] = {}
+    for i, r in enumerate(items):
+        perms = tuple(r["permissions"])
+        includes = tuple(r.get("includes", ()))
+        roles[r["id"]] = Role(
+            id=r["id"], name=r["name"], owner_division=r["owner_division"],
+            description=r.get("description", ""), permissions=perms, includes=includes,
+            loc=_loc(doc, rel, ("roles", i)),
+            permission_locs=tuple(_loc(doc, rel, ("roles", i, "permissions", j)) for j in range(len(perms))),
+            include_locs=tuple(_loc(doc, rel, ("roles", i, "includes", j)) for j in range(len(includes))),
+        )
+    return roles
 
 
 def load_people(source: Source, config: Config) -> dict[str, Person]:
@@ -160,7 +187,8 @@ def policy_file_names(source: Source, config: Config) -> list[str]:
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
     return [join(rel_dir, n) for n in source.list_files(rel_dir)
             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")
-            and n.lower() not in NOT_POLICIES and join(rel_dir, n) not in (config.waivers_path, config.baseline_path)]
+            and n.lower() not in NOT_POLICIES
+            and join(rel_dir, n) not in (config.waivers_path, config.baseline_path, config.roles)]
 
 
 def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
@@ -325,6 +353,7 @@ def load_frame(source: Source, config: Config) -> Workspace:
     """
     catalog = load_catalog(source, config)
     people = load_people(source, config)
+    roles = load_roles(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
     baseline = load_baseline(source, config)
@@ -348,4 +377,6 @@ def load_frame(source: Source, config: Config) -> Workspace:
         campaigns=campaigns,
         review_problems=review_problems,
         reviews_path=config.reviews,
+        roles=roles,
+        roles_path=config.roles,
     )
