@@ -7,9 +7,11 @@ tuple construction is several times cheaper than a frozen dataclass's ``__init__
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, pairwise
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -386,6 +388,30 @@ class Change:
     status: str  # A, M, D, R (rename), T (type change)
     old: str | None
     new: str | None
+
+
+class ByLine(Mapping[int, str]):
+    """Values by row line for rows given in increasing line order (the export's ``last_used``): two
+    flat columns searched by bisection instead of a dict, 12 bytes a row instead of about 80 (1.4
+    million rows at 100,000 employees).  A ``Mapping``: equal to a dict with the same items."""
+
+    def __init__(self, lines: Sequence[int] = (), values: Sequence[str] = ()) -> None:
+        self._lines = lines if isinstance(lines, array) else array("l", lines)
+        self._values = values
+        if len(self._lines) != len(values) or any(a >= b for a, b in pairwise(self._lines)):
+            raise ValueError("one value per line, the lines in increasing order")
+
+    def __getitem__(self, line: int) -> str:
+        i = bisect_left(self._lines, line)
+        if i == len(self._lines) or self._lines[i] != line:
+            raise KeyError(line)
+        return self._values[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
 
 
 class Revocation(NamedTuple):

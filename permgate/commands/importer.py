@@ -5,7 +5,7 @@ directory and the catalog come from CSVs (``permgate.load.tables``) or from the 
 ``--out``.  Nothing is written unless every input is usable: a bad row anywhere is ``Error:`` with
 exit 2 listing the first locations.  Each employee's grants become one file at
 ``<assignments>/<division>/<ID>.yaml`` in the canonical layout (``permgate.edit.render``), written
-with ``write_inside`` like every other grants file.
+with ``write_all`` (``write_inside`` for many files: one flush to disk for all of them).
 
 What the export does not say is written so that ``permgate check`` keeps saying it:
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from permgate.commands import EXIT_CLEAN, EXIT_ERROR, Outcome
 from permgate.config import Config, load_config
-from permgate.edit.atomic import check_writable, write_inside
+from permgate.edit.atomic import write_all
 from permgate.edit.render import directory_file, new_file
 from permgate.errors import ConfigError, UsageError
 from permgate.load.access import UNKNOWN, read_access
@@ -165,10 +165,9 @@ def run_import(s: ImportSettings) -> Outcome:
     _existing(s, config, writes)
     try:
         os.makedirs(s.out, exist_ok=True)
-        for rel in writes:
-            check_writable(s.out, rel)  # a symlinked folder is refused before any grants file is written
-        for rel in sorted(writes):
-            write_inside(s.out, rel, writes[rel])
+        # a symlinked folder or file is refused before anything is written; the files are on disk
+        # when it returns, after one flush instead of one fsync per file
+        write_all(s.out, sorted(writes), writes.__getitem__)
     except OSError as err:
         raise UsageError(f"--out {s.out}: cannot write: {err.strerror} ({err.filename})") from None
     grants = sum(len(entries) for entries in files.values())

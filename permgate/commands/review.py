@@ -22,14 +22,14 @@ from json.encoder import encode_basestring
 
 from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import Config, load_config
-from permgate.edit.atomic import check_writable, write_inside
+from permgate.edit.atomic import check_writable, write_all, write_inside
 from permgate.edit.revoke import Removal, remove_entries
 from permgate.errors import UsageError
 from permgate.load import files
 from permgate.load.reviews import CAMPAIGN_FILE
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant, Person, ReviewFile, Workspace
-from permgate.rules.forbidden_owner import protected_owners
+from permgate.rules.forbidden_owner import forbidden_to
 
 #: the reviewer file of grants nobody but their grantee could review (docs/reviews.md)
 UNASSIGNED = "unassigned"
@@ -95,16 +95,22 @@ def division_heads(ws: Workspace) -> dict[str, str]:
     return heads
 
 
-def reviewer_of(ws: Workspace, grant: Grant, protected: Mapping[str, object], heads: Mapping[str, str],
+def reviewer_of(ws: Workspace, grant: Grant, protected: Mapping[str, frozenset[str]], heads: Mapping[str, str],
                 delegates: Mapping[str, str]) -> str | None:
-    """Who reviews ``grant``: the head of the owning division for a permission a ``forbidden-owner``
-    rule protects, else the grantee's manager (without one: the head of the owning division, then of
-    the grantee's division); never the grantee; then the delegate ``settings: review: delegates`` names."""
+    """Who reviews ``grant``: the head of the owning division when a ``forbidden-owner`` rule forbids
+    the permission to the grantee's division (the grant crosses the protected boundary), else the
+    grantee's manager (without one: the head of the owning division, then of the grantee's division);
+    never the grantee; then the delegate ``settings: review: delegates`` names.
+
+    ``protected`` maps each division to the owning divisions forbidden to it (``forbidden_to``).  A
+    grant of a protected permission inside the boundary (a distribution employee's distribution
+    permission) goes to the manager like any other: sending every such grant to one head put
+    300,000 items in one file at 100,000 employees, a list nobody can review."""
     perm = ws.catalog.get(grant.permission)
     person: Person | None = ws.people.get(grant.employee)
     owner = perm.owner_division if perm is not None else None
     options: list[str | None] = []
-    if owner is not None and owner in protected:
+    if owner is not None and person is not None and owner in protected.get(person.division, ()):
         options.append(heads.get(owner))
     options.append(person.manager if person is not None else None)
     options.append(heads.get(owner) if owner is not None else None)
@@ -114,6 +120,11 @@ def reviewer_of(ws: Workspace, grant: Grant, protected: Mapping[str, object], he
             delegate = delegates.get(option, option)
             return delegate if delegate != grant.employee else option
     return None
+
+
+def boundaries(ws: Workspace) -> dict[str, frozenset[str]]:
+    """Each division of the people directory -> the owning divisions ``forbidden-owner`` rules forbid to it."""
+    return {d: forbidden_to(ws, d) for d in sorted({p.division for p in ws.people.values()})}
 
 
 def _in_scope(ws: Workspace, scope: str, config: Config,
@@ -148,12 +159,14 @@ def render_review(campaign: str, due: str, opened_on: str, scope: str, reviewer:
            f"# access review {campaign}: set each decision to keep or revoke, with a reason (docs/reviews.md)",
            f"campaign: {_q(campaign)}", f"due: {due}", f"opened_on: {opened_on}", f"scope: {_q(scope)}",
            f"reviewer: {_q(reviewer)}", "items:"]
+    q = _q
+    no_rules: list[str] = []
     for g in grants:
-        rules = ", ".join(map(_q, flagged.get((g.path, g.line), ())))
-        out += [f"  - employee: {_q(g.employee)}", f"    permission: {_q(g.permission)}",
-                f"    file: {_q(g.path)}", f"    line: {g.line}", f"    granted_by: {_q(g.granted_by)}",
-                f"    granted_on: {g.granted_on}", f"    findings: [{rules}]",
-                "    decision: pending", '    reason: ""']
+        # one string per item (nine lines): two million items are most of ``review open``'s output
+        rules = ", ".join(map(q, flagged.get((g.path, g.line), no_rules)))
+        out.append(f"  - employee: {q(g.employee)}\n    permission: {q(g.permission)}\n    file: {q(g.path)}\n"
+                   f"    line: {g.line}\n    granted_by: {q(g.granted_by)}\n    granted_on: {g.granted_on}\n"
+                   f'    findings: [{rules}]\n    decision: pending\n    reason: ""')
     return "\n".join(out) + "\n"
 
 
@@ -178,24 +191,32 @@ def run_open(settings: OpenSettings) -> Outcome:
         raise UsageError(f"campaign {settings.campaign} exists already ({folder}); choose another id")
     grants, flagged = _in_scope(ws, settings.scope, config, today)
     heads = division_heads(ws)
-    protected = protected_owners(ws)
+    protected = boundaries(ws)
     delegates: Mapping[str, str] = ws.settings.get("review", {}).get("delegates", {})
     lists: dict[str, list[Grant]] = {}
+    owner_of = {pid: p.owner_division for pid, p in ws.catalog.items()}
+    chosen: dict[tuple[str, str | None], str] = {}  # (grantee, owning division) decides the reviewer
     for g in grants:
-        reviewer = reviewer_of(ws, g, protected, heads, delegates)
-        # nobody but the grantee (the head of the organisation): listed for a person to be found, never
-        # dropped; pending there, they are review-overdue after --due and block close
-        lists.setdefault(reviewer or UNASSIGNED, []).append(g)
+        key = (g.employee, owner_of.get(g.permission))
+        reviewer = chosen.get(key)
+        if reviewer is None:
+            # nobody but the grantee (the head of the organisation): listed for a person to be found, never
+            # dropped; pending there, they are review-overdue after --due and block close
+            reviewer = chosen[key] = reviewer_of(ws, g, protected, heads, delegates) or UNASSIGNED
+        mine = lists.get(reviewer)
+        if mine is None:
+            mine = lists[reviewer] = []
+        mine.append(g)
     if not lists:
         return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
-    planned = [(f"{folder}/{reviewer}.yaml", render_review(
-        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer,
-        sorted(items, key=lambda g: (g.path, g.line)), flagged)) for reviewer, items in sorted(lists.items())]
-    for rel, _ in planned:
-        check_writable(root, rel)
-    for rel, text in planned:
-        write_inside(root, rel, text.encode("utf-8"))
-    out = [f"{rel}: {len(lists[rel.rsplit('/', 1)[1][:-5]])} items" for rel, _ in planned]
+    planned = [(f"{folder}/{reviewer}.yaml", reviewer) for reviewer in sorted(lists)]
+    # rendered one file at a time as it is written (the two million items are never all in memory as text);
+    # a symlinked folder or file is refused before anything is written
+    reviewer_of_file = dict(planned)
+    write_all(root, list(reviewer_of_file), lambda rel: render_review(
+        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer_of_file[rel],
+        sorted(lists[reviewer_of_file[rel]], key=lambda g: (g.path, g.line)), flagged).encode("utf-8"))
+    out = [f"{rel}: {len(lists[reviewer])} items" for rel, reviewer in planned]
     out.append(f"campaign {settings.campaign}: {len(grants)} grants for {len(planned)} reviewers, "
                f"due {settings.due.isoformat()}")
     return Outcome("\n".join(out) + "\n")

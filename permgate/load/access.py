@@ -16,17 +16,20 @@ is a ``ConfigError``: ``Error: ...`` with exit 2, since nothing could be compare
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import io
 import json
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from permgate.config import EXPORT_FIELDS, Config
 from permgate.errors import ConfigError
-from permgate.model import ActualAccess, Grant, LoadProblem
+from permgate.model import ActualAccess, ByLine, Grant, LoadProblem
 
 REQUIRED = ("employee", "permission")
 #: the id and date patterns of the bundled schemas (schemas/grants.schema.json)
@@ -48,7 +51,8 @@ class _Rows:
         self.display = display
         self.problems: list[LoadProblem] = []
         self.held: dict[str, dict[str, Grant]] = {}
-        self.last_used: dict[int, str] = {}
+        self.used_lines = array("l")  # the rows with a ``last_used`` (lines only grow), and their dates
+        self.used_dates: list[str] = []
         self.rows = 0
         self.sources: dict[int, str] = {}  # line -> source (only kept for ``import``)
         self._ids: dict[str, str] = {}  # validated ids, interned: 100,000 employees, not 2,000,000 strings
@@ -90,18 +94,29 @@ class _Rows:
 
     def add(self, line: int, values: dict[str, str], columns: dict[str, int]) -> None:
         """One row: ``values`` by field, ``columns`` the 1-based position of each field."""
-        employee = self._id(values["employee"], "employee", line, columns["employee"])
-        permission = self._id(values["permission"], "permission", line, columns["permission"])
+        self.add_fields(line, values["employee"], values["permission"], values.get("granted_on"),
+                        values.get("granted_by"), values.get("last_used"), values.get("source"), columns)
+
+    def add_fields(self, line: int, employee_value: str, permission_value: str, on_value: str | None,
+                   by_value: str | None, used_value: str | None, source: str | None,
+                   columns: dict[str, int]) -> None:
+        """One row by field (None: the export has no such column); ``columns`` the 1-based position of
+        each field.  Ids and dates seen before are taken from the interned sets without a second look."""
+        ids = self._ids
+        dates = self._dates
+        employee = ids.get(employee_value) or self._id(employee_value, "employee", line, columns["employee"])
+        permission = ids.get(permission_value) or self._id(permission_value, "permission", line,
+                                                           columns["permission"])
         granted_on = granted_by = last_used = None
         bad = employee is None or permission is None
-        if "granted_on" in values:
-            granted_on = self._date(values["granted_on"], "granted_on", line, columns["granted_on"])
-            bad |= granted_on is None and values["granted_on"] != ""
-        if "last_used" in values:
-            last_used = self._date(values["last_used"], "last_used", line, columns["last_used"])
-            bad |= last_used is None and values["last_used"] != ""
-        if values.get("granted_by"):
-            granted_by = self._id(values["granted_by"], "granted_by", line, columns["granted_by"])
+        if on_value is not None:
+            granted_on = dates.get(on_value) or self._date(on_value, "granted_on", line, columns["granted_on"])
+            bad |= granted_on is None and on_value != ""
+        if used_value is not None:
+            last_used = dates.get(used_value) or self._date(used_value, "last_used", line, columns["last_used"])
+            bad |= last_used is None and used_value != ""
+        if by_value:
+            granted_by = ids.get(by_value) or self._id(by_value, "granted_by", line, columns["granted_by"])
             bad |= granted_by is None
         if bad or employee is None or permission is None:
             return
@@ -116,13 +131,14 @@ class _Rows:
         mine[permission] = Grant(employee, permission, granted_by or UNKNOWN, granted_on or UNKNOWN, "", None,
                                  self.display, line, columns["permission"])
         if last_used is not None:
-            self.last_used[line] = last_used
-        if self.keep_source and values.get("source"):
-            self.sources[line] = values["source"]
+            self.used_lines.append(line)
+            self.used_dates.append(last_used)
+        if self.keep_source and source:
+            self.sources[line] = source
 
     def result(self) -> ActualAccess:
-        return ActualAccess(self.display, self.held, tuple(self.problems), self.last_used, self.rows,
-                            sources=self.sources)
+        return ActualAccess(self.display, self.held, tuple(self.problems), ByLine(self.used_lines, self.used_dates),
+                            self.rows, sources=self.sources)
 
 
 def _open(path: str, display: str, config: Config) -> IO[bytes]:
@@ -138,12 +154,46 @@ def _open(path: str, display: str, config: Config) -> IO[bytes]:
     return fh
 
 
+#: bytes read at a time by ``text_lines`` (then completed to the end of a line)
+BLOCK_BYTES = 1 << 22
+
+
 def text_lines(fh: IO[bytes], display: str, problem: Callable[[int, int, str], None],
                what: str = "the export") -> Iterator[str]:
     """Each line decoded as UTF-8 (a byte-order mark on the first is dropped).  A line that is not
     UTF-8 or holds a NUL byte is a problem at its line and column and is read as an empty line, so
-    that the line numbers of the rows after it stay true."""
-    for n, raw in enumerate(fh, 1):
+    that the line numbers of the rows after it stay true.
+
+    Fast path beside the plain one (``plain_lines``, line by line): a block of whole lines without a
+    NUL byte that decodes as UTF-8 as a whole is split at ``\n`` in C; any other block goes line by
+    line.  The same lines either way, since ``\n`` is never part of a longer UTF-8 sequence
+    (``tests/load/test_access_speed.py``)."""
+    n = 0
+    while True:
+        block = fh.read(BLOCK_BYTES)
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += fh.readline()
+        if n == 0 and block.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+            yield from plain_lines(io.BytesIO(block), display, problem, what)  # the first block: rare
+        else:
+            text = None
+            if b"\x00" not in block:
+                with contextlib.suppress(UnicodeDecodeError):  # then line by line, to say where
+                    text = block.decode("utf-8")
+            if text is not None:
+                yield from io.StringIO(text, newline="\n")
+            else:
+                yield from plain_lines(io.BytesIO(block), display, problem, what, n)
+        n += block.count(b"\n") + (not block.endswith(b"\n"))
+
+
+def plain_lines(fh: IO[bytes], display: str, problem: Callable[[int, int, str], None], what: str = "the export",
+                before: int = 0) -> Iterator[str]:
+    """``text_lines`` line by line (the plain path), numbering lines from ``before`` + 1; the first
+    line of the file (``before`` 0) may start with a byte-order mark."""
+    for n, raw in enumerate(fh, before + 1):
         if n == 1:
             if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
@@ -193,9 +243,13 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
     except csv.Error as err:
         raise ConfigError(rows.display, 1, 1, f"the header row is not CSV: {err}") from None
     index = _header(names, rows.display, config)
-    order = sorted(index, key=index.__getitem__)  # the field of each column (every column is a field)
     width = len(names)
     columns = {field: i + 1 for field, i in index.items()}
+    # the index of each field in a row, or ``width`` (the extra None below) for a column the export lacks
+    at = [index.get(field, width) for field in ("employee", "permission", "granted_on", "granted_by", "last_used",
+                                                 "source")]
+    e, p, on, by, used, src = at
+    add = rows.add_fields
     while True:
         start = reader.line_num + 1
         try:
@@ -205,14 +259,16 @@ def _read_csv(fh: IO[bytes], rows: _Rows, config: Config) -> None:
         except csv.Error as err:
             rows.problem(start, 1, f"row is not CSV: {err}")
             continue
-        if not row or row == [""]:
-            continue  # a blank line holds no row
-        rows.rows += 1
         if len(row) != width:
+            if not row or row == [""]:
+                continue  # a blank line holds no row
+            rows.rows += 1
             rows.problem(start, min(len(row), width) + (len(row) < width), f"row has {len(row)} fields; "
                          f"the header has {width}")
             continue
-        rows.add(start, dict(zip(order, row, strict=True)), columns)
+        rows.rows += 1  # (a blank line is a row of no field or one empty one: never ``width``, at least 2)
+        row.append(None)  # type: ignore[arg-type]  # read as the field of a column the export lacks
+        add(start, row[e], row[p], row[on], row[by], row[used], row[src], columns)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

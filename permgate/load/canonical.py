@@ -47,7 +47,7 @@ from operator import itemgetter, lt
 from yaml.resolver import Resolver
 
 from permgate.load.yamldoc import _resolve_tag
-from permgate.model import Grant, GrantsFile, Loc, Person
+from permgate.model import Grant, GrantsFile, Loc, Person, ReviewFile, ReviewItem
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
@@ -335,3 +335,67 @@ def _people(text: str, rel: str) -> dict[str, Person] | None:
     if len(_ids) + count <= _MEMO_MAX:
         _ids.update(ids)  # grants files name these people: their ids are known good
     return dict(zip(ids, persons, strict=True))
+
+
+# A reviewer's file as ``permgate review open`` writes it (``permgate.commands.review.render_review``),
+# with decisions and reasons as a reviewer sets them (``decision: keep``, ``reason: "..."``): every
+# string double-quoted without ``\`` or ``"`` inside (so YAML and JSON read the same text), ids and
+# dates as the review schema wants them.  Anything else (a plain reason, a comment between items,
+# ``items: []``) is declined to the full loader, which explains what is wrong, if anything.
+_QUOTED_ID = r"\"([A-Za-z0-9][A-Za-z0-9._:-]{0,127})\""
+_REVIEW_HEAD = re.compile(
+    rf"(?:---\n)?(?:{_COMMENT})*campaign: {_QUOTED_ID}\ndue: ({_DATE})\nopened_on: ({_DATE})\n"
+    r"scope: \"(all|sensitive|(?:division|permission|rule):[A-Za-z0-9][A-Za-z0-9._:-]{0,180})\"\n"
+    rf"reviewer: {_QUOTED_ID}\nitems:\n"
+)
+_RULE_ID = r"\"[A-Za-z0-9._:-]{1,80}\""
+_ITEM = re.compile(
+    rf"^  - employee: {_QUOTED_ID}\n"
+    rf"    permission: {_QUOTED_ID}\n"
+    rf"    file: \"({_TEXT_CHAR}{{1,4096}})\"\n"
+    r"    line: [1-9][0-9]{0,17}\n"
+    rf"    granted_by: {_QUOTED_ID}\n"
+    rf"    granted_on: ({_DATE})\n"
+    rf"    findings: \[(?:{_RULE_ID}(?:, {_RULE_ID})*)?\]\n"
+    r"    decision: (pending|keep|revoke)\n"
+    rf"    reason: \"({_TEXT_CHAR}{{0,4096}})\"\n",
+    re.MULTILINE,
+)
+
+
+_review_values: dict[str, str] = {}
+
+
+def _no_memo(value: str, default: str) -> str:
+    return default
+
+
+def review_file(text: str, rel: str, campaign: str, reviewer: str) -> ReviewFile | None:
+    """The ``ReviewFile`` the full loader (``permgate.load.reviews``) would build from ``text`` for
+    ``reviews/<campaign>/<reviewer>.yaml``, or None (declined: the full loader reads it)."""
+    head = _REVIEW_HEAD.match(text)
+    if head is None or head[1] != campaign or head[5] != reviewer or not text.endswith("\n"):
+        return None  # a campaign or reviewer that contradicts the file's place: the full loader says so
+    if not (_date(head[2]) and _date(head[3])):
+        return None
+    pos = head.end()
+    rows = _ITEM.findall(text, pos)
+    if not rows or text.count("\n", pos) != 9 * len(rows):
+        return None  # skipped text (see grants_file), or no item: ``items:`` alone is null, not a list
+    line = text.count("\n", 0, pos) + 1
+    items: list[ReviewItem] = []
+    append = items.append
+    dates = _dates
+    # ids, paths and reasons repeat across a campaign's two million items: one shared str each
+    shared = _review_values.setdefault if len(_review_values) < _MEMO_MAX else _no_memo
+    for employee, permission, file, granted_by, granted_on, decision, reason in rows:
+        on = dates.get(granted_on) or _date(granted_on)
+        if not on:
+            return None
+        append(_make(ReviewItem, (shared(employee, employee), shared(permission, permission),
+                                  shared(granted_by, granted_by), on, shared(file, file), shared(decision, decision),
+                                  shared(reason, reason), line, 5, line + 7, 15)))  # the item, its decision's value
+        line += 9
+    reviewer_line = text.count("\n", 0, head.start(5)) + 1
+    return ReviewFile(path=rel, campaign=head[1], due=head[2], opened_on=head[3], scope=head[4],
+                      reviewer=head[5], reviewer_loc=Loc(rel, reviewer_line, 11), items=tuple(items))

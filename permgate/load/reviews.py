@@ -10,10 +10,13 @@ still used.  Nothing here judges decisions: the ``review-*`` rules do.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from permgate.config import Config
 from permgate.errors import LoadError
+from permgate.load.canonical import review_file
 from permgate.load.schemas import validate
 from permgate.load.source import Source
 from permgate.load.yamldoc import Document, decode, parse
@@ -22,9 +25,16 @@ from permgate.model import ClosedCampaign, LoadProblem, Loc, ReviewFile, ReviewI
 CAMPAIGN_FILE = "campaign.yaml"
 
 
-def _read(source: Source, rel: str, kind: str, max_bytes: int) -> Document | LoadProblem:
+def _read(source: Source, rel: str, kind: str, max_bytes: int,
+          fast: Callable[[str], ReviewFile | None] | None = None) -> Document | ReviewFile | LoadProblem:
+    """The file as a validated document, or what ``fast`` made of its text (``load.canonical``: a
+    reviewer's file as ``review open`` writes it, without YAML events and schema), or its problem."""
     try:
-        doc = parse(decode(source.read_bytes(rel, max_bytes), rel), rel)
+        text = decode(source.read_bytes(rel, max_bytes), rel)
+        done = fast(text) if fast is not None else None
+        if done is not None:
+            return done
+        doc = parse(text, rel)
     except LoadError as err:
         return LoadProblem(rel, err.line, err.column, err.detail)
     if doc.empty:
@@ -58,11 +68,13 @@ def _review(doc: Document, rel: str, folder: str, stem: str) -> ReviewFile | Loa
                       items=tuple(items))
 
 
-def load_reviews(source: Source, config: Config
+def load_reviews(source: Source, config: Config, canonical: bool = True
                  ) -> tuple[tuple[ReviewFile, ...], tuple[ClosedCampaign, ...], tuple[LoadProblem, ...]]:
     """Every reviewer's file, the closed campaigns, and the problems, in path order.
 
-    No reviews folder: no campaign (nothing to judge)."""
+    No reviews folder: no campaign (nothing to judge).  ``canonical=False`` reads every file by the
+    full path (YAML events and the schema), as the test of the fast path (``load.canonical.review_file``)
+    does to compare them."""
     rel_dir = config.reviews
     if not source.exists(rel_dir):
         return (), (), ()
@@ -82,9 +94,14 @@ def load_reviews(source: Source, config: Config
         folder, name = parts
         stem = name.rsplit(".", 1)[0]
         kind = "campaign" if name == CAMPAIGN_FILE else "review"
-        doc = _read(source, rel, kind, config.max_file_bytes)
+        fast = None if kind == "campaign" or not canonical else functools.partial(
+            review_file, rel=rel, campaign=folder, reviewer=stem)
+        doc = _read(source, rel, kind, config.max_file_bytes, fast)
         if isinstance(doc, LoadProblem):
             problems.append(doc)
+            continue
+        if isinstance(doc, ReviewFile):
+            reviews.append(doc)
             continue
         if kind == "campaign":
             data = doc.data

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from permgate.commands import review
+from permgate.config import load_config
+from permgate.load.workspace import load_workspace
+from permgate.model import Grant
 from permgate.rules.examples import build
-from tests.conftest import check_json, pairs, run_cli
+from tests.conftest import check_json, gen_org, pairs, run_cli
 from tests.git_helpers import commit_all, git, init_repo
 
 BEN = "assignments/retail-sales/E000002.yaml"
@@ -229,3 +235,69 @@ def test_a_change_cannot_close_a_campaign_by_hand_and_delete_its_lists(tmp_path:
     code, doc = check_json(root, "--base", "main", "--today", "2026-06-21")
     assert code == 1
     assert ("review-change", head, 1) in pairs(doc, "review-change")
+
+
+def test_the_owning_head_reviews_only_grants_across_the_boundary(tmp_path: Path) -> None:
+    """docs/reviews.md "Who reviews what": a distribution permission held by a retail-sales employee (the
+    forbidden-owner boundary) goes to the head of distribution; held inside distribution, or by a
+    division the rule does not forbid it to, it goes to the grantee's manager like any other grant."""
+    root = tmp_path / "org"
+    people = PEOPLE + ("- id: E000006\n  name: Fay Fox\n  division: distribution\n  manager: E000003\n"
+                       "- id: E000007\n  name: Gus Gray\n  division: distribution\n  manager: E000006\n"
+                       "- id: E000008\n  name: Hal Hill\n  division: corporate\n  manager: E000004\n")
+    p002 = ('  - permission: P002\n    granted_by: E000003\n    granted_on: 2024-03-01\n'
+            '    reason: "supply points, ticket ACC-00004"\n')
+    init_repo(root, build({BEN: BEN_TOP + BEN_P002, "people.yaml": people,
+                           "assignments/distribution/E000007.yaml": "---\nemployee: E000007\ngrants:\n" + p002,
+                           "assignments/corporate/E000008.yaml": "---\nemployee: E000008\ngrants:\n" + p002}))
+    opened = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-15", "--root", str(root),
+                     "--today", "2026-06-01")
+    assert opened.exit_code == 0, opened.output
+    lists = {p.stem: [json.loads(line.split(": ", 1)[1]) for line in p.read_text("utf-8").split("\n")
+                      if line.startswith("  - employee: ")] for p in (root / "reviews" / "c1").iterdir()}
+    assert lists == {"E000003": ["E000002"], "E000006": ["E000007"], "E000004": ["E000008"]}
+
+
+def _render_oracle(campaign: str, due: str, opened_on: str, scope: str, reviewer: str, grants: list[Grant],
+                   flagged: Mapping[tuple[str, int], list[str]]) -> str:
+    """``render_review`` as it was, a list of nine lines per item (the fast one writes one string per item)."""
+    def q(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
+    out = ["---",
+           f"# access review {campaign}: set each decision to keep or revoke, with a reason (docs/reviews.md)",
+           f"campaign: {q(campaign)}", f"due: {due}", f"opened_on: {opened_on}", f"scope: {q(scope)}",
+           f"reviewer: {q(reviewer)}", "items:"]
+    for g in grants:
+        rules = ", ".join(q(r) for r in flagged.get((g.path, g.line), ()))
+        out += [f"  - employee: {q(g.employee)}", f"    permission: {q(g.permission)}",
+                f"    file: {q(g.path)}", f"    line: {g.line}", f"    granted_by: {q(g.granted_by)}",
+                f"    granted_on: {g.granted_on}", f"    findings: [{rules}]",
+                "    decision: pending", '    reason: ""']
+    return "\n".join(out) + "\n"
+
+
+def test_review_lists_are_rendered_and_assigned_as_the_plain_way_does(tmp_path: Path) -> None:
+    """The one-string-per-item rendering against the line-per-field one, and the reviewers memoised per
+    (grantee, owning division) against ``reviewer_of`` asked grant by grant, on a generated organisation."""
+    root = tmp_path / "org"
+    gen_org(root, 300, 5, violations=20)
+    config = load_config(str(root))
+    ws = load_workspace(str(root), config)
+    grants, flagged = review._in_scope(ws, "all", config, dt.date(2026, 6, 1))
+    assert any(flagged.values())
+    assert review.render_review("c1", "2026-06-30", "2026-06-01", "all", "E000001", grants, flagged) == \
+        _render_oracle("c1", "2026-06-30", "2026-06-01", "all", "E000001", grants, flagged)
+    run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-30", "--root", str(root), "--today",
+            "2026-06-01")
+    heads, protected = review.division_heads(ws), review.boundaries(ws)
+    expected: dict[str, list[tuple[str, str]]] = {}
+    for g in sorted(grants, key=lambda g: (g.path, g.line)):
+        reviewer = review.reviewer_of(ws, g, protected, heads, {}) or review.UNASSIGNED
+        expected.setdefault(reviewer, []).append((g.employee, g.permission))
+    written: dict[str, list[tuple[str, str]]] = {}
+    for p in (root / "reviews" / "c1").iterdir():
+        lines = p.read_text("utf-8").split("\n")
+        written[p.stem] = [(json.loads(a.split(": ", 1)[1]), json.loads(b.split(": ", 1)[1]))
+                           for a, b in itertools.pairwise(lines) if a.startswith("  - employee: ")]
+    assert written == expected and len(written) > 10

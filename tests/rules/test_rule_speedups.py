@@ -16,10 +16,12 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from permgate.findings import Violation
+from permgate.config import Config
+from permgate.findings import Related, Violation
+from permgate.load.access import read_access
 from permgate.load.workspace import load_workspace
-from permgate.model import Workspace
-from permgate.rules import Context, granter_authority, missing_justification
+from permgate.model import Grant, Workspace
+from permgate.rules import Context, expired_but_active, granter_authority, missing_justification
 from permgate.rules.base import (
     grant_violation,
     permission_related,
@@ -112,3 +114,53 @@ def test_fast_rules_equal_the_plain_loops(tmp_path: Path) -> None:
     assert fast_ga == list(_granter_authority_oracle(ws))
     assert any(len(v.related) > 1 for v in fast_ga)  # the owner half fired
     assert any(len(v.related) in (1, 4) and "management chain" in v.message for v in fast_ga)
+
+
+def _expired_but_active_oracle(ws: Workspace, ctx: Context) -> Iterator[Violation]:
+    """The loop ``expired-but-active`` had: every held row's employee indexed, then each row looked up."""
+    assert ctx.actual is not None
+    today = ctx.today.isoformat()
+    for employee, held in ctx.actual.held.items():
+        mine = ws.grants_of(employee)
+        if not mine:
+            continue
+        by_permission: dict[str, list[Grant]] = {}
+        for g in mine:
+            by_permission.setdefault(g.permission, []).append(g)
+        for permission, row in held.items():
+            grants = by_permission.get(permission)
+            if not grants or any(g.expires is None or g.expires >= today for g in grants):
+                continue
+            last = max(grants, key=lambda g: g.expires or "")
+            yield grant_violation(
+                row, f"{what(ws, permission)} granted to {who(ws, employee)} expired on {last.expires} "
+                f"(today is {today}) but the system of record still holds it",
+                (Related(last.path, last.line, last.column, f"the grant, expired on {last.expires}"),))
+
+
+def test_expired_but_active_looks_only_at_expired_grants_and_agrees(tmp_path: Path) -> None:
+    root = tmp_path / "org"
+    gen_org(root, 300, 12, violations=30)
+    # the same permission granted twice to one employee: once expired, once expired later (the later
+    # one is named), and a pair with one grant in force (not reported)
+    (root / "assignments" / "corporate" / "E000003.yaml").write_text(
+        "---\nemployee: E000003\ngrants:\n"
+        "  - permission: P001\n    granted_by: E000001\n    granted_on: 2022-01-05\n    reason: ACC-1\n"
+        "    expires: 2023-01-01\n"
+        "  - permission: P001\n    granted_by: E000001\n    granted_on: 2022-01-05\n    reason: ACC-2\n"
+        "    expires: 2024-01-01\n"
+        "  - permission: P002\n    granted_by: E000001\n    granted_on: 2022-01-05\n    reason: ACC-3\n"
+        "    expires: 2023-01-01\n"
+        "  - permission: P002\n    granted_by: E000001\n    granted_on: 2022-01-05\n    reason: ACC-4\n",
+        encoding="utf-8")
+    ws = load_workspace(str(root))
+    rows = ["employee,permission", *sorted({f"{g.employee},{g.permission}" for g in ws.iter_grants()})]
+    rows.append("E999999,P001")  # held by nobody git knows
+    (tmp_path / "access.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    actual = read_access(str(tmp_path / "access.csv"), "access.csv", Config())
+    ctx = Context(today=dt.date(2026, 6, 1), policies=ws.policies, actual=actual)
+    fast = sorted(expired_but_active.check(ws, ctx), key=lambda v: (v.path, v.line))
+    assert len(fast) > 20 and ("access.csv", rows.index("E000003,P001") + 1) in {(v.path, v.line) for v in fast}
+    assert "expired on 2024-01-01" in next(v.message for v in fast if v.employee == "E000003")
+    assert all(v.permission != "P002" for v in fast if v.employee == "E000003")
+    assert fast == sorted(_expired_but_active_oracle(ws, ctx), key=lambda v: (v.path, v.line))
