@@ -17,12 +17,12 @@ from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import canonical, files
 from permgate.load.attributes import conversion_problems
 from permgate.load.baseline import load_baseline
-from permgate.load.bulk import Tuning, load_many
+from permgate.load.bulk import Tuning, grants_of_many, load_many
 from permgate.load.reviews import load_reviews
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
@@ -295,6 +295,21 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
+
+
+def load_grants_of(source: Source, config: Config, permission: str, tuning: Tuning | None = None,
+                   listing: tuple[list[str], list[tuple[str, str]]] | None = None,
+                   ) -> tuple[list[Grant], list[LoadProblem]]:
+    """The grants of ``permission`` in every grants file, and every problem ``load_grants`` reports
+    (in its order): ``load_grants`` filtered, without building the other grants (``who-can``).
+
+    ``listing`` is ``grants_paths(source, config)`` when the caller has it already.
+    """
+    paths, refused = listing if listing is not None else grants_paths(source, config)
+    problems = conversion_problems(source, config, refused)
+    problems += [LoadProblem(p, 1, 1, why) for p, why in refused]
+    grants, file_problems = grants_of_many(source, paths, config.max_file_bytes, permission, tuning)
+    return grants, problems + file_problems
 
 
 def fs_source(root: str) -> FsSource:
