@@ -12,8 +12,8 @@ import pytest
 
 from permgate.commands import Outcome, who_can
 from permgate.commands.who_can import WhoCanSettings, run_who_can
-from permgate.errors import PermgateError
 from permgate.config import load_config
+from permgate.errors import PermgateError
 from permgate.load import bulk
 from permgate.load.source import FsSource
 from permgate.load.workspace import load_catalog
