@@ -236,6 +236,37 @@ def grants_of_many(source: Source, rels: list[str], max_bytes: int, permission: 
     return grants, problems
 
 
+def _mentions_span(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,
+                   end: int) -> list[int]:
+    """The positions in ``rels[start:end]`` of the files that may hold one of ``needles``."""
+    out = []
+    for i in range(start, end):
+        try:
+            data = _read(source, rels[i], max_bytes)
+        except LoadError:
+            out.append(i)  # unreadable: loading it says why
+            continue
+        if any(n in data for n in needles):
+            out.append(i)
+    return out
+
+
+def mentioning(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int,
+               tuning: Tuning | None = None) -> list[str]:
+    """The files of ``rels`` (in their order) that contain one of ``needles`` literally or cannot
+    be read: the only ones that can hold an id among ``needles`` when a backslash (a double-quoted
+    escape could spell an id without its letters) is one of them.  Read over the cores."""
+    tuning = tuning or Tuning()
+    total = len(rels)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if total >= PARALLEL_MIN_FILES else 1
+    size = max(500, min(5000, total // (max(jobs, 1) * 4) or 1))
+    work = [functools.partial(_mentions_span, source, rels, needles, max_bytes, i, min(i + size, total))
+            for i in range(0, total, size)]
+    return [rels[i] for _, chunk in parallel.imap(work, jobs, ordered=True) for i in chunk]
+
+
 def load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning | None = None) -> Loaded:
     """One file, exactly as ``load_many`` loads it (for callers that spread work their own way)."""
     return _load_one(source, rel, max_bytes, tuning or Tuning())
