@@ -87,6 +87,16 @@ def _load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning) -> Loade
     return _load_data(data, rel, tuning)
 
 
+def read_one(source: Source, rel: str, max_bytes: int) -> bytes:
+    """The bytes of ``rel`` as ``load_many`` reads them; ``LoadError`` when it cannot."""
+    return _read(source, rel, max_bytes)
+
+
+def load_data(data: bytes, rel: str, tuning: Tuning | None = None) -> Loaded:
+    """A file whose bytes ``read_one`` gave, loaded as ``load_many`` loads it."""
+    return _load_data(data, rel, tuning or Tuning())
+
+
 def _load_data(data: bytes, rel: str, tuning: Tuning) -> Loaded:
     """``_load_one`` of a file whose bytes are read."""
     try:
