@@ -78,16 +78,24 @@ def _dist_version(module: str, dist: str | None = None) -> str:
     return f"{names[-1] if names else '?'} {' '.join(extensions)}"
 
 
+#: the permgate package (this module is permgate/runtime/cache.py)
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def code_files() -> list[Path]:
+    """Every source and schema file of the permgate package, sorted: what ``code_fingerprint`` hashes."""
+    return [path for path in sorted(PACKAGE.rglob("*"))
+            if path.suffix in (".py", ".json") and "__pycache__" not in path.parts]
+
+
 @cache
 def code_fingerprint() -> str:
     """A hash of everything in permgate that could change a finding: its code and schemas, the
     Python version, and the PyYAML (with or without libyaml) and jsonschema installed."""
-    package = Path(__file__).resolve().parent
     h = hashlib.blake2b(digest_size=20)
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
-            h.update(str(path.relative_to(package)).encode())
-            h.update(path.read_bytes())
+    for path in code_files():
+        h.update(str(path.relative_to(PACKAGE)).encode())
+        h.update(path.read_bytes())
     h.update(f"{sys.version}|{_dist_version('yaml', 'PyYAML')}|{_dist_version('jsonschema')}".encode())
     return h.hexdigest()[:16]
 
