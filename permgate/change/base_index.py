@@ -137,6 +137,17 @@ def blob_id(data: bytes, hex_length: int = 40) -> str:
     return digest.hexdigest()
 
 
+def is_cached(repo: Repo, commit: str, config: Config, cache: caching.Cache | None) -> bool:
+    """Whether ``employee_index`` would answer from the cache (or find no folder): nothing to build."""
+    tree = repo.tree_id(commit, config.assignments)
+    if tree is None:
+        return True
+    if cache is None:
+        return False
+    where = caching.entry_key(repo.prefix, config.assignments, str(config.max_file_bytes))
+    return _from_json(cache.get_index(INDEX_KIND, caching.entry_key(tree, where))) is not None
+
+
 def employee_index(repo: Repo, commit: str, config: Config, cache: caching.Cache | None,
                    tuning: Tuning | None = None, root: str | None = None,
                    changed: set[str] | None = None) -> BaseIndex | None:
