@@ -249,6 +249,8 @@ def grants_of_many(source: Source, rels: list[str], max_bytes: int, permission: 
 def _mentions_span(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,
                    end: int) -> list[int]:
     """The positions in ``rels[start:end]`` of the files that may hold one of ``needles``."""
+    if isinstance(source, FsSource) and _NOFOLLOW:
+        return _mentions_span_fs(source.root, rels, needles, max_bytes, start, end)
     out = []
     for i in range(start, end):
         try:
@@ -258,6 +260,42 @@ def _mentions_span(source: Source, rels: list[str], needles: tuple[bytes, ...], 
             continue
         if any(n in data for n in needles):
             out.append(i)
+    return out
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _mentions_span_fs(root: str, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,
+                      end: int) -> list[int]:
+    """``_mentions_span`` in the working tree, with one ``open`` and one ``read`` a file.
+
+    A file is left out only when the first ``max_bytes + 1`` bytes a plain ``read`` gives hold
+    no needle; anything the read cannot answer (a symlink, which the loader may follow; an
+    error) keeps the file, and the loader says what it is.  Leaving out a file that is not a
+    regular one (a FIFO reads empty here) or is over the size cap changes nothing: the loader
+    refuses it with a problem that names no employee, which the scoped read drops."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+    prefix = os.path.join(root, "")
+    want = max_bytes + 1
+    out = []
+    for i in range(start, end):
+        try:
+            fd = os.open(prefix + rels[i], flags)
+        except OSError:
+            out.append(i)
+            continue
+        try:
+            data = os.read(fd, want)
+        except OSError:
+            out.append(i)
+            continue
+        finally:
+            os.close(fd)
+        for n in needles:
+            if n in data:
+                out.append(i)
+                break
     return out
 
 

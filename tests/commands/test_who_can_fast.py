@@ -68,6 +68,13 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("whocan") / "org"
     planted = build(root, employees=160)
     _plant(root, planted.dup_permission)
+    corporate = root / "assignments" / "corporate"
+    (corporate / "alias.yaml").symlink_to("half.yaml")  # followed inside the root, as the loader does
+    os.mkfifo(corporate / "pipe.yaml")
+    leap = HOSTILE["assignments/corporate/leap.yaml"]
+    assert isinstance(leap, str)
+    (corporate / "huge.yaml").write_text(leap.replace("{p}", planted.dup_permission) + "# " + "x" * 2_000_000 + "\n",
+                                         encoding="utf-8")
     return root, planted.dup_permission
 
 
@@ -77,12 +84,13 @@ def test_fast_who_can_equals_the_plain_path_on_an_org_with_anomalies(org: tuple[
     fast, plain = _both(WhoCanSettings(permission=permission, root=str(root), format=fmt))
     assert fast == plain
     assert isinstance(fast, Outcome) and fast.exit_code == 1
-    for where in ("half.yaml:3", "escaped.yaml:3", "flow.yaml:2", "leap.yaml:4"):
+    for where in ("half.yaml:3", "escaped.yaml:3", "flow.yaml:2", "leap.yaml:4", "alias.yaml:3"):
         path, line = where.split(":")
         shown = (f"assignments/corporate/{where}" if fmt == "text" else
                  f'"line": {line},\n      "name"')
         assert shown in fast.stdout and path in fast.stdout
-    for where in ("half.yaml:9", "broken.yaml:3", "latin1.yaml:2", ".hidden.yaml:1", "notes.txt:1"):
+    for where in ("half.yaml:9", "broken.yaml:3", "latin1.yaml:2", ".hidden.yaml:1", "notes.txt:1", "alias.yaml:9",
+                  "pipe.yaml:1", "huge.yaml:1"):
         assert f"warning: assignments/corporate/{where}: could not be read" in fast.stderr
 
 
@@ -110,7 +118,7 @@ def test_fast_who_can_on_a_reference_org_with_many_workers(tmp_path: Path, monke
 
 
 def _copy(root: Path, into: Path) -> Path:
-    shutil.copytree(root, into)
+    shutil.copytree(root, into, symlinks=True, ignore=shutil.ignore_patterns("pipe.yaml"))
     return into
 
 

@@ -4,6 +4,7 @@ must give exactly the employees' files and problems of a whole load (``whatif.re
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,14 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     planted = build(root, employees=120)
     _plant(root, planted.dup_permission)
     # an escape that spells an employee id: only a backslash gives it away
-    (root / "assignments" / "corporate" / "spelled.yaml").write_text(
-        'employee: "\\x45000011"\ngrants: []\n', encoding="utf-8")
+    corporate = root / "assignments" / "corporate"
+    (corporate / "spelled.yaml").write_text('employee: "\\x45000011"\ngrants: []\n', encoding="utf-8")
+    # what the one-read scan of the working tree must not get wrong: a symlink (the loader follows it
+    # inside the root), a FIFO, a file over the size cap that names the employee early
+    (corporate / "alias.yaml").symlink_to("half.yaml")
+    os.mkfifo(corporate / "pipe.yaml")
+    (corporate / "huge.yaml").write_text("employee: E000011\n# " + "x" * 2_000_000 + "\ngrants: []\n",
+                                         encoding="utf-8")
     return root
 
 
@@ -40,6 +47,8 @@ def test_the_scoped_read_is_the_whole_read_restricted(org: Path, workers: bool,
     whole = load_workspace(source, config)
     employees = sorted({gf.employee for gf in whole.files} | {p.employee for p in whole.problems if p.employee})
     assert "E000011" in employees and "E000004" in employees  # spelled.yaml, half.yaml
+    assert "assignments/corporate/alias.yaml" in {gf.path for gf in whole.files}
+    assert {"assignments/corporate/pipe.yaml", "assignments/corporate/huge.yaml"} <= {p.path for p in whole.problems}
     for employee in [*employees[::7], "E000011", "E000004", "E999999"]:
         scoped = restrict(load_workspace(source, config, {employee}), {employee})
         assert scoped == restrict(whole, {employee}), employee
