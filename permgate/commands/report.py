@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import functools
 import os
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -19,7 +17,6 @@ from permgate.errors import GitError
 from permgate.git.repo import Repo
 from permgate.load.workspace import load_workspace
 from permgate.reporters.html import HtmlReport, render_html
-from permgate.runtime import parallel
 
 
 @dataclass(frozen=True)
@@ -47,37 +44,15 @@ def _history(root: str, today: dt.date) -> tuple[AuditResult | None, str]:
     return audit(repo, "HEAD", today=today), ""
 
 
-def _timeline(root: str, today: dt.date) -> tuple[AuditResult | None, str]:
-    """``_history`` with the judge cut down to what the page shows of it (the people and
-    permissions the exposures name), so that it crosses a pipe cheaply."""
-    result, note = _history(root, today)
-    if result is None:
-        return result, note
-    judge = result.judge
-    people = {e.employee for e in result.exposures}
-    perms = {e.permission for e in result.exposures}
-    shown = dataclasses.replace(judge, people={p: judge.people[p] for p in people if p in judge.people},
-                                catalog={p: judge.catalog[p] for p in perms if p is not None and p in judge.catalog})
-    return dataclasses.replace(result, judge=shown), note
-
-
 def run_report(settings: ReportSettings) -> Outcome:
+    config = load_config(settings.root)
+    ws = load_workspace(settings.root, config)
     today = settings.today or dt.date.today()
-    # the history walk reads git, not the workspace: in a child, while this process loads and judges
-    # (a failure there is run again here, after the workspace's own errors, as in the plain order)
-    history = parallel.Ahead(functools.partial(_timeline, settings.root, today)) if settings.history else None
-    try:
-        config = load_config(settings.root)
-        ws = load_workspace(settings.root, config)
-        findings = tuple(evaluate(ws, config, today))
-        if history is not None:
-            result, note = history.result()
-        else:
-            result, note = None, "No exposure timeline: --no-history."
-    except BaseException:
-        if history is not None:
-            history.discard()
-        raise
+    findings = tuple(evaluate(ws, config, today))
+    if settings.history:
+        result, note = _history(settings.root, today)
+    else:
+        result, note = None, "No exposure timeline: --no-history."
     base = settings.link_base if settings.link_base is not None else relative_link_base(settings.root, settings.html)
     title = os.path.basename(os.path.abspath(settings.root))
     page = render_html(HtmlReport(ws, access_matrix(ws), findings, today, base, result, note, title))
