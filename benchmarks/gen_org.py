@@ -182,13 +182,47 @@ def make_grants(rng, person, pool, catalog_by_id, base, reasons=REASONS):
     return grants
 
 
+def make_roles(rng, catalog, teams):
+    """``--roles``: per division a base role (10 permissions) and ``teams`` team roles (8 each) that
+    include it, drawn from what the division may hold; roles.yaml entries in file order."""
+    roles = []
+    for div in DIVISIONS:
+        pool = allowed_perms(catalog, div)
+        base_perms = sorted(rng.sample(pool, 10))
+        roles.append({"id": "%s-base" % div, "name": "%s base" % div, "owner_division": div,
+                      "description": "what everyone in %s holds" % div, "permissions": base_perms})
+        rest = [p for p in pool if p not in base_perms]
+        for k in range(teams):
+            roles.append({"id": "%s-team-%02d" % (div, k), "name": "%s team %d" % (div, k), "owner_division": div,
+                          "description": "a team of %s" % div, "permissions": sorted(rng.sample(rest, 8)),
+                          "includes": ["%s-base" % div]})
+    return roles
+
+
+def make_role_grants(rng, person, roles_of_div, gives, pool, catalog_by_id, base, reasons=REASONS):
+    """``--roles``: one team role (18 permissions through its base) and 0-4 direct grants of others."""
+    granter = granter_of(person)
+    granted_on = base + dt.timedelta(days=rng.randint(0, 3 * 365))
+    team = rng.choice(roles_of_div)
+    grants = [g for g in make_grants(rng, person, pool, catalog_by_id, base, reasons)
+              if g["permission"] not in gives[team]][:rng.randint(0, 4)]
+    grants.append({"role": team, "granted_by": granter, "granted_on": granted_on,
+                   "reason": "team onboarding, ticket ACC-%05d" % rng.randint(1, 99999)})
+    return grants
+
+
 def render_assignment(person, grants):
     out = ["---",
            "# grants held by %s (%s)" % (person["name"], person["division"]),
            "employee: %s" % person["id"],
            "grants:"]
+    # permission entries by id, then role entries by id (the canonical layout, permgate fmt)
+    grants = sorted(grants, key=lambda g: (0, g["permission"]) if "permission" in g else (1, g["role"]))
     for g in grants:
-        out.append("  - permission: %s" % g["permission"])
+        if "role" in g:
+            out.append("  - role: %s" % g["role"])
+        else:
+            out.append("  - permission: %s" % g["permission"])
         out.append("    granted_by: %s" % g["granted_by"])
         out.append("    granted_on: %s" % g["granted_on"].isoformat())
         out.append("    reason: \"%s\"" % g["reason"])
@@ -215,6 +249,9 @@ def main(argv=None):
                     help="reasons exactly as the reference generator writes them")
     ap.add_argument("--policies", action="store_true",
                     help="also write policies/ (unbundling rule, delegates)")
+    ap.add_argument("--roles", type=int, default=0, metavar="TEAMS",
+                    help="grant mostly through roles: write roles.yaml (per division a base role and TEAMS team "
+                         "roles including it) and give each person one team role and 0-4 direct grants")
     args = ap.parse_args(argv)
     reasons = REASONS if args.reference else TICKETED
 
@@ -229,9 +266,18 @@ def main(argv=None):
     base = dt.date(2023, 1, 1)
 
     grants_of = {}
+    roles = make_roles(random.Random(args.seed + 1), catalog, args.roles) if args.roles else []
+    teams = {div: [r["id"] for r in roles if r["owner_division"] == div and "includes" in r] for div in DIVISIONS}
+    by_id = {r["id"]: r for r in roles}
+    gives = {r["id"]: set(r["permissions"]) | {p for inc in r.get("includes", ()) for p in by_id[inc]["permissions"]}
+             for r in roles}
     for person in people:
         pool = allowed_perms(catalog, person["division"])
-        grants_of[person["id"]] = make_grants(rng, person, pool, catalog_by_id, base, reasons)
+        if roles:
+            grants_of[person["id"]] = make_role_grants(rng, person, teams[person["division"]], gives, pool,
+                                                       catalog_by_id, base, reasons)
+        else:
+            grants_of[person["id"]] = make_grants(rng, person, pool, catalog_by_id, base, reasons)
 
     # plant violations: distribution-owned permission granted to a sales employee
     sales = [p for p in people if p["division"] == "retail-sales"]
@@ -241,7 +287,7 @@ def main(argv=None):
         attempts += 1
         person = rng.choice(sales)
         grants = grants_of[person["id"]]
-        held = {g["permission"] for g in grants}
+        held = {g["permission"] for g in grants if "permission" in g}
         choices = [pid for pid in dist_perms if pid not in held]
         if not choices:
             continue
@@ -251,7 +297,7 @@ def main(argv=None):
                        "granted_by": granter_of(person),
                        "granted_on": granted_on,
                        "reason": "urgent cover, ticket ACC-%05d" % rng.randint(1, 99999)})
-        grants.sort(key=lambda g: g["permission"])
+        grants.sort(key=lambda g: (0, g["permission"]) if "permission" in g else (1, g["role"]))
         planted += 1
 
     os.makedirs(args.out, exist_ok=True)
@@ -259,6 +305,8 @@ def main(argv=None):
               {"permissions": catalog})
     dump_yaml(os.path.join(args.out, "people.yaml"), "employees",
               {"people": people})
+    if roles:
+        dump_yaml(os.path.join(args.out, "roles.yaml"), "roles", {"roles": roles})
     total_grants = 0
     for div in DIVISIONS:
         os.makedirs(os.path.join(args.out, "assignments", div), exist_ok=True)

@@ -39,6 +39,8 @@ class Config:
     baseline: str | None = None
     #: the access reviews (``permgate review``), one folder per campaign
     reviews: str = "reviews"
+    #: the roles (``roles.yaml``: named bundles of permissions); absent file: no roles
+    roles: str = "roles.yaml"
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     path: str | None = None
@@ -105,6 +107,7 @@ def load_config(source: Source | str) -> Config:
         waivers=resolved.get("waivers"),
         baseline=resolved.get("baseline"),
         reviews=resolved.get("reviews", "reviews"),
+        roles=resolved.get("roles", "roles.yaml"),
         severity=MappingProxyType(dict(severity)),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         path=CONFIG_NAME,

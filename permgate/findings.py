@@ -40,6 +40,9 @@ class Violation(NamedTuple):
     #: set only by rules whose severity depends on the case (``stale-after-transfer``); a
     #: severity configured for the rule in permgate.yaml still wins
     severity: str | None = None
+    #: the role the finding is about (the role rules); the engine sets it on findings about
+    #: grants given through a role (``engine/roles.py``)
+    role: str | None = None
 
 
 class Waived(NamedTuple):
@@ -83,6 +86,8 @@ class Finding:
     waived: Waived | None = None
     #: the baseline entry that accepts this finding; a baselined finding never fails the run
     baselined: Baselined | None = None
+    #: the role (``roles.yaml``) through which the grant gives ``permission``; None: a direct grant
+    role: str | None = None
 
     @property
     def active(self) -> bool:
@@ -104,6 +109,7 @@ class Finding:
             "column": self.column,
             "employee": self.employee,
             "permission": self.permission,
+            "role": self.role,
             "related": [r.to_dict() for r in self.related],
             "waived": self.waived.to_dict() if self.waived else None,
             "baselined": self.baselined.to_dict() if self.baselined else None,

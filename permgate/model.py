@@ -7,7 +7,7 @@ tuple construction is several times cheaper than a frozen dataclass's ``__init__
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
@@ -59,7 +59,12 @@ class Person(NamedTuple):
 
 
 class Grant(NamedTuple):
-    """One entry of a grants file; ``line``/``column`` are those of its ``- permission:`` item."""
+    """One entry of a grants file; ``line``/``column`` are those of its ``- permission:`` item.
+
+    ``role`` is set on the effective grants a ``- role:`` entry expands to (one per permission the
+    role reaches through ``includes``, each at the role entry's line), and on the role entry itself
+    as loaded (``GrantsFile.role_grants``, whose ``permission`` is ``""``: never a catalog id).
+    """
 
     employee: str
     permission: str
@@ -70,6 +75,7 @@ class Grant(NamedTuple):
     path: str
     line: int
     column: int
+    role: str | None = None
 
     @property
     def loc(self) -> Loc:
@@ -82,6 +88,94 @@ EMPLOYEE_OF = itemgetter(Grant._fields.index("employee"))
 PERMISSION_OF = itemgetter(Grant._fields.index("permission"))
 GRANTER_OF = itemgetter(Grant._fields.index("granted_by"))
 REASON_OF = itemgetter(Grant._fields.index("reason"))
+ROLE_OF = itemgetter(Grant._fields.index("role"))
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """An entry of ``roles.yaml``: a named bundle of permissions, granted with ``- role: ID``.
+
+    ``permission_locs``/``include_locs`` are the positions of each member in the file (same order).
+    """
+
+    id: str
+    name: str
+    owner_division: str
+    description: str
+    permissions: tuple[str, ...]
+    includes: tuple[str, ...]
+    loc: Loc
+    permission_locs: tuple[Loc, ...] = ()
+    include_locs: tuple[Loc, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+class Reach(NamedTuple):
+    """How a role reaches a permission: the chain of roles from the granted one to the one that
+    lists it, and the line of that listing."""
+
+    permission: str
+    chain: tuple[str, ...]
+    loc: Loc
+
+
+def role_reach(roles: Mapping[str, Role]) -> dict[str, tuple[Reach, ...]]:
+    """Every role's effective permissions, each once (the first path, depth first in file order).
+
+    ``includes`` naming an unknown role, and the edge closing a cycle, are skipped here (the
+    role rules report them at their lines); what remains is still expanded, so a broken include
+    never hides the permissions a role lists itself.
+    """
+    out: dict[str, tuple[Reach, ...]] = {}
+    for role_id in roles:
+        found: dict[str, Reach] = {}
+        stack: list[tuple[str, tuple[str, ...]]] = [(role_id, (role_id,))]
+        while stack:
+            current, chain = stack.pop()
+            role = roles[current]
+            for perm, loc in zip(role.permissions, role.permission_locs or [role.loc] * len(role.permissions),
+                                 strict=True):
+                if perm not in found:
+                    found[perm] = Reach(perm, chain, loc)
+            for inc in reversed(role.includes):
+                if inc in roles and inc not in chain:
+                    stack.append((inc, (*chain, inc)))
+        out[role_id] = tuple(found.values())
+    return out
+
+
+def changed_roles(head: Mapping[str, Role], base: Mapping[str, Role], perms: Iterable[str] = ()) -> set[str]:
+    """Roles whose holders may be judged differently between ``base`` and ``head``: a role added or
+    removed, a role whose effective permissions differ, or one that gives a permission in ``perms``
+    (a catalog entry that changed: a role's holders never spell that permission's id)."""
+    head_reach, base_reach = role_reach(head), role_reach(base)
+    changed = set(perms)
+    out: set[str] = set()
+    for rid in set(head_reach) | set(base_reach):
+        after = {r.permission for r in head_reach.get(rid, ())}
+        before = {r.permission for r in base_reach.get(rid, ())}
+        if rid not in head_reach or rid not in base_reach or after != before or (after | before) & changed:
+            out.add(rid)
+    return out
+
+
+def expand_file(gf: GrantsFile, reach: Mapping[str, tuple[Reach, ...]]) -> GrantsFile:
+    """``gf`` with its role entries expanded to effective grants, merged in line order with the
+    direct grants (any earlier expansion dropped first, so expanding again is the same)."""
+    if not gf.role_grants:
+        return gf
+    effective = [g for g in gf.grants if g.role is None]
+    for rg in gf.role_grants:
+        for r in reach.get(rg.role or "", ()):
+            effective.append(rg._replace(permission=r.permission))
+    effective.sort(key=_LINE_OF)
+    return GrantsFile(gf.path, gf.employee, gf.employee_loc, tuple(effective), gf.role_grants)
+
+
+_LINE_OF = itemgetter(Grant._fields.index("line"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +188,10 @@ class GrantsFile:
     path: str
     employee: str
     employee_loc: Loc
+    #: the effective grants: direct entries, and each ``- role:`` entry expanded (``expand_file``)
     grants: tuple[Grant, ...]
+    #: the ``- role:`` entries as written (``permission`` is ``""``); the workspace expands them
+    role_grants: tuple[Grant, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,9 +324,27 @@ class Workspace:
     campaigns: tuple[ClosedCampaign, ...] = ()
     review_problems: tuple[LoadProblem, ...] = ()
     reviews_path: str = "reviews"
+    #: ``roles.yaml`` (relocatable: ``paths: roles``); empty without the file
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    roles_path: str = "roles.yaml"
     # caches built on first use; init=False, so every construction and dataclasses.replace starts them empty
     _by_employee: dict[str, list[Grant]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _all: list[Grant] = field(default_factory=list, init=False, repr=False, compare=False)
+    _reach: dict[str, tuple[Reach, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Role entries are always judged by *this* workspace's roles: a file carried from another
+        # workspace (the base of a change, a chunk) is expanded again here, so no caller can
+        # forget it and no rule ever sees a role entry unexpanded.
+        if any(f.role_grants for f in self.files):
+            reach = self.role_reach()
+            object.__setattr__(self, "files", tuple(expand_file(f, reach) for f in self.files))
+
+    def role_reach(self) -> dict[str, tuple[Reach, ...]]:
+        """``role_reach(self.roles)``, computed once."""
+        if not self._reach and self.roles:
+            self._reach.update(role_reach(self.roles))
+        return self._reach
 
     def iter_grants(self) -> Iterator[Grant]:
         """Every grant, in file order.  One flat list, built on first use, so that each of

@@ -47,6 +47,10 @@ def _grant(perm: str, by: str, on: str, reason: str, expires: str | None = None)
     return out + (f"    expires: {expires}\n" if expires else "")
 
 
+def _role_grant(role: str, by: str, on: str, reason: str) -> str:
+    return f"  - role: {role}\n    granted_by: {by}\n    granted_on: {on}\n    reason: \"{reason}\"\n"
+
+
 def _file(employee: str, *entries: str) -> str:
     return f"---\nemployee: {employee}\ngrants:\n" + "".join(entries)
 
@@ -107,10 +111,20 @@ def build(root: Path, employees: int = 48, seed: int = 11) -> Planted:
     b_from.unlink()
     c_second = asg / "retail-sales" / f"{c}.yml"
     c_second.write_text(_file(c, _grant(_held(asg / "retail-sales" / f"{c}.yaml")[0], "E000001", "2025-01-05",
-                                        "second file, ticket ACC-00200")), encoding="utf-8")
+                                        "second file, ticket ACC-00200"),
+                              _role_grant("anomaly-bundle", by_id[c]["manager"], "2025-01-06",
+                                          "role, ticket ACC-00201")),
+                        encoding="utf-8")
+    # a role for retail-sales that reaches a distribution permission through an include (c holds it)
+    (root / "roles.yaml").write_text(
+        "---\nroles:\n  - id: anomaly-bundle\n    name: Anomaly bundle\n    owner_division: retail-sales\n"
+        f"    permissions: [{pool[18]}, {pool[19]}]\n    includes: [anomaly-grid]\n"
+        "  - id: anomaly-grid\n    name: Anomaly grid\n    owner_division: distribution\n"
+        f"    permissions: [{distribution[1]}]\n", encoding="utf-8")
     d_bad = asg / "retail-sales" / f"{d}-bad.yaml"
     d_bad.write_text(_file(d, _grant(pool[0], "E000001", "2025-02-30", "bad date, ticket ACC-00300"),
-                           _grant(distribution[0], by_id[d]["manager"], "2025-01-05", "forbidden, ticket ACC-00301")),
+                           _grant(distribution[0], by_id[d]["manager"], "2025-01-05", "forbidden, ticket ACC-00301"),
+                           _role_grant("no-such-role", by_id[d]["manager"], "2025-01-05", "typo, ticket ACC-00302")),
                      encoding="utf-8")
     unknown = asg / "retail-sales" / "E999999.yaml"
     unknown.write_text(_file("E999999", _grant(pool[0], "E000001", "2025-01-05", "leaver, ticket ACC-00400")),

@@ -33,7 +33,7 @@ def test_the_hook_is_published_as_the_issue_says() -> None:
     assert (hook["language"], hook["pass_filenames"], hook["entry"]) == ("python", False, "permgate check")
     files = re.compile(hook["files"])
     for path in ("assignments/retail-sales/E1.yaml", "catalog.yaml", "people.yaml", "policies/unbundling.yaml",
-                 "permgate.yaml", "access/assignments/x/E1.yml", "access/catalog.yaml"):
+                 "permgate.yaml", "access/assignments/x/E1.yml", "access/catalog.yaml", "roles.yaml"):
         assert files.search(path), path
     for path in ("README.md", "src/app.py", ".pre-commit-config.yaml", "policies/tests/x.txt"):
         assert not files.search(path), path

@@ -52,13 +52,14 @@ from permgate.git.repo import Commit, GitSource, Repo
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.source import MemorySource
-from permgate.load.workspace import load_catalog, load_people, load_policies
-from permgate.model import GrantsFile, Permission, Person, PolicyRule, Workspace
+from permgate.load.workspace import load_catalog, load_people, load_policies, load_roles
+from permgate.model import GrantsFile, Permission, Person, PolicyRule, Role, Workspace, changed_roles
 from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS, Context
 
 #: what a commit changed that opened or closed an exposure (docs/output-formats.md).  This walk
-#: gives ``grant`` and ``people``; ``catalog``, ``policy`` and ``role`` are reserved for judges
-#: that read those at the time too (the catalog and policies are the revision walked's).
+#: gives ``grant``, ``people`` and ``role`` (a change to roles.yaml changed what a held role gives);
+#: ``catalog`` and ``policy`` are reserved for judges that read those at the time too (the catalog and
+#: policies are the revision walked's).
 Cause = Literal["grant", "people", "catalog", "policy", "role"]
 
 
@@ -212,11 +213,14 @@ def select_rules(judge: Judge, rules: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _evaluate(judge: Judge, rules: tuple[str, ...], grants_files: Iterable[GrantsFile],
-              today: dt.date, people: Mapping[str, Person]) -> dict[str, dict[Key, _Hit]]:
+              today: dt.date, people: Mapping[str, Person],
+              roles: Mapping[str, Role] | None = None) -> dict[str, dict[Key, _Hit]]:
     """Findings of ``rules`` per employee for these files (all of each employee's files), with
-    ``people`` the directory of the time."""
-    gfs = tuple(grants_files)
-    ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, people, gfs, judge.policies)
+    ``people`` the directory of the time and ``roles`` the roles of the time (role entries expand
+    by them: ``Workspace``)."""
+    ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, people, tuple(grants_files),
+                   judge.policies, roles=roles or {}, roles_path=judge.config.roles)
+    gfs = ws.files
     ctx = Context(today=today, policies=judge.policies)
     grant_at = {(g.path, g.line): g for gf in gfs for g in gf.grants}
     out: dict[str, dict[Key, _Hit]] = {gf.employee: {} for gf in gfs}
@@ -240,11 +244,10 @@ def _walk(repo: Repo, rev: str, config: Config, with_people: bool) -> list[Commi
     grants = repo.history(rev, under=config.assignments)
     if not grants:  # (git keeps no empty folders: one emptied later still has history)
         raise ConfigError(config.assignments, 1, 1, f"assignments folder not found in the history of {rev}")
-    if not with_people:
+    others = (repo.history(rev, under=config.people) if with_people else []) + repo.history(rev, under=config.roles)
+    if not others:
         return grants
-    people = repo.history(rev, under=config.people)
-    if not people:
-        return grants
+    people = others
     order = {sha: i for i, sha in enumerate(repo.git("rev-list", "--first-parent", "--reverse",
                                                         repo.resolve(rev), "--").split())}
     merged = {c.id: c for c in grants}
@@ -258,17 +261,23 @@ def _walk(repo: Repo, rev: str, config: Config, with_people: bool) -> list[Commi
     return sorted(merged.values(), key=lambda c: order[c.id])
 
 
+#: the key ``_entries`` keeps an employee's role entries under (never a permission id: ids have no NUL)
+ROLE_ENTRIES = "\0roles"
+
+
 def _entries(files: Iterable[GrantsFile]) -> dict[str, frozenset[tuple[str, str, str, str | None]]]:
     """An employee's grants by permission, without their place: what a grant *is*."""
     out: dict[str, set[tuple[str, str, str, str | None]]] = {}
     for gf in files:
         for g in gf.grants:
             out.setdefault(g.permission, set()).add((g.granted_by, g.granted_on, g.reason, g.expires))
+        for g in gf.role_grants:  # a role entry: what it gives is the roles file's (of the time)
+            out.setdefault(ROLE_ENTRIES, set()).add((g.role or "", g.granted_by, g.granted_on, g.expires))
     return {k: frozenset(v) for k, v in out.items()}
 
 
 def _refs(commit: Commit, keys: Iterable[Key], moved: bool, files_before: list[GrantsFile] | None,
-          files_after: Iterable[GrantsFile]) -> dict[Key, CommitRef]:
+          files_after: Iterable[GrantsFile], role_moved: bool = False) -> dict[Key, CommitRef]:
     """Where each of one employee's ``keys`` opened or closed, with its cause: ``grant`` when this commit
     changed that employee's entries for the key's permission (or, for a file-level key, their files),
     else ``people`` when the commit changed the people directory in a way that concerns them (``moved``)."""
@@ -278,8 +287,9 @@ def _refs(commit: Commit, keys: Iterable[Key], moved: bool, files_before: list[G
     for key in keys:
         perm = key[2]
         regranted = files_before is not None and (
-            perm is None or entries_before.get(perm) != entries_after.get(perm))
-        cause: Cause = "people" if moved and not regranted else "grant"
+            perm is None or entries_before.get(perm) != entries_after.get(perm)
+            or entries_before.get(ROLE_ENTRIES) != entries_after.get(ROLE_ENTRIES))
+        cause: Cause = "role" if role_moved and not regranted else "people" if moved and not regranted else "grant"
         out[key] = CommitRef(commit.id, commit.commit_date[:10], commit.author, cause)
     return out
 
@@ -308,10 +318,10 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
               if ch.new and ch.mode in ("100644", "100755") and _is_grants_path(ch.path, config.assignments)]
     contents = repo.blobs([blob for _, blob in wanted])
     parsed: dict[tuple[str, str], GrantsFile | None] = {}
-    for rel, blob in wanted:
-        if (rel, blob) not in parsed:
-            gf, _problems = load_grants_file(MemorySource({rel: contents[blob]}), rel, config.max_file_bytes)
-            parsed[(rel, blob)] = gf
+    for rel, grants_blob in wanted:
+        if (rel, grants_blob) not in parsed:
+            gf, _problems = load_grants_file(MemorySource({rel: contents[grants_blob]}), rel, config.max_file_bytes)
+            parsed[(rel, grants_blob)] = gf
     del contents
 
     # every version of the people directory the walk passes, parsed once per blob
@@ -319,11 +329,25 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
                                                 for changed, blob in [people_blob(c, config.people)] if changed}
     versions = read_versions(repo, config, people_commits.values())
 
+    # every version of roles.yaml the walk passes (a fact of the time, like the people directory)
+    role_commits = {c.id: blob for c in commits for changed, blob in [people_blob(c, config.roles)] if changed}
+    role_texts = repo.blobs(sorted({b for b in role_commits.values() if b}))
+    role_versions: dict[str, dict[str, Role] | ConfigError] = {}
+    for role_blob, data in role_texts.items():
+        try:
+            role_versions[role_blob] = load_roles(MemorySource({config.roles: data}), config)
+        except ConfigError as err:
+            role_versions[role_blob] = err
+    del role_texts
+
     referenced_people = {gf.employee for gf in parsed.values() if gf}
     referenced_perms = {g.permission for gf in parsed.values() if gf for g in gf.grants}
+    referenced_perms |= {p for v in role_versions.values() if isinstance(v, dict) for r in v.values()
+                         for p in r.permissions}
     judge = fill_from_history(repo, rev, judge, referenced_people, referenced_perms)
 
     walk = PeopleWalk(dict(judge.people))
+    roles_now: Mapping[str, Role] = {}
     notes: list[str] = []
     current: dict[str, GrantsFile] = {}  # path -> the file as the walk has it now
     by_employee: dict[str, dict[str, GrantsFile]] = {}
@@ -364,6 +388,20 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
                 current[ch.path] = new
                 for by in {g.granted_by for g in new.grants}:
                     granted_by.setdefault(by, set()).add(ch.path)
+        role_moved: set[str] = set()  # holders of a role whose effect this commit changed
+        if commit.id in role_commits:
+            at_blob = role_commits[commit.id]
+            roles_then = role_versions.get(at_blob, {}) if at_blob else {}
+            if isinstance(roles_then, ConfigError):
+                notes.append(f"{config.roles} at {commit.id[:12]} could not be read: {roles_then}; "
+                             f"the walk kept the previous version")
+            else:
+                touched_roles = changed_roles(roles_then, roles_now)
+                roles_now = roles_then
+                if touched_roles:
+                    role_moved = {e for e, fs in by_employee.items()
+                                  if any(g.role in touched_roles for gf in fs.values() for g in gf.role_grants)}
+                    affected |= role_moved
         moved: set[str] = set()  # employees re-evaluated because the people directory changed
         if commit.id in people_commits:
             version = next(versions)
@@ -382,7 +420,7 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
             continue
         day = commit_day(commit.commit_date)
         touched = (gf for e in sorted(affected) for gf in by_employee.get(e, {}).values())
-        found = _evaluate(judge, selected, touched, day, walk.now)
+        found = _evaluate(judge, selected, touched, day, walk.now, roles_now)
         for employee in sorted(affected):
             was = held.get(employee, {})
             after = found.get(employee, {})
@@ -390,7 +428,7 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
             if not gone and not came:
                 continue
             refs = _refs(commit, gone | came, employee in moved, before.get(employee),
-                         by_employee.get(employee, {}).values())
+                         by_employee.get(employee, {}).values(), employee in role_moved)
             for key in sorted(gone, key=str):
                 close(key, refs[key])
             for key in sorted(came, key=str):

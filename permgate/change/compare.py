@@ -16,7 +16,9 @@ from permgate.model import Grant, Workspace
 def finding_key(f: Finding, changed: Collection[str]) -> tuple[str, ...]:
     """What makes two findings "the same" across base and change (docs/output-formats.md)."""
     if f.permission is not None:
-        return (f.rule, f.employee or "", f.permission)
+        # through a role, the role is part of what is held: a role renamed or swapped is a new finding
+        return (f.rule, f.employee or "", f.permission) if f.role is None \
+            else (f.rule, f.employee or "", f.permission, f.role)
     if f.path in changed:
         return (f.rule, f.path, f.message)
     return (f.rule, f.path)

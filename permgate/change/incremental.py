@@ -61,8 +61,8 @@ from permgate.git.repo import GitSource, Repo
 from permgate.load import files
 from permgate.load.bulk import Tuning, load_many
 from permgate.load.grants import Loaded
-from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_waivers
-from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace
+from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_roles, load_waivers
+from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace, changed_roles
 from permgate.rules.policy_change import same_permission
 from permgate.runtime import cache as caching
 from permgate.runtime import parallel
@@ -122,12 +122,8 @@ def _workspace(label: str, template: Workspace, loaded: list[Loaded]) -> Workspa
         problems.extend(file_problems)
         if gf is not None:
             grants_files.append(gf)
-    return Workspace(
-        root=label, catalog_path=template.catalog_path, people_path=template.people_path,
-        catalog=template.catalog, people=template.people, files=tuple(grants_files), policies=template.policies,
-        problems=tuple(problems), assignments_path=template.assignments_path, settings=template.settings,
-        settings_locs=template.settings_locs, waivers=template.waivers, waivers_path=template.waivers_path,
-    )
+    # everything else (catalog, people, policies, waivers, roles) is the template's
+    return dataclasses.replace(template, root=label, files=tuple(grants_files), problems=tuple(problems))
 
 
 def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
@@ -197,7 +193,7 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     # not YAML: a finding at the path on each side that has it, whatever it holds
     base_refused = {c.old for c in changes if c.old is not None and kinds.get(c.old) == "refused"}
     head_refused = {c.new for c in changes if c.new is not None and kinds.get(c.new) == "refused"}
-    gate = [config.catalog, config.people, config.policies, CONFIG_NAME]
+    gate = [config.catalog, config.people, config.policies, CONFIG_NAME, config.roles]
     if config.waivers_path is not None:
         gate.append(config.waivers_path)
     base_entries = repo.entries(commit, [*gate, *sorted(base_refused), *base_changed])
@@ -220,6 +216,8 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         policies, settings, settings_locs = load_policy_files(head, config)
         head_catalog = load_catalog(head, config)
         base_catalog = load_catalog(base_source, config) if config.catalog in paths else head_catalog
+        head_roles = load_roles(head, config)
+        base_roles = load_roles(base_source, config) if config.roles in paths else head_roles
         if config.people in paths:
             head_people: Mapping[str, Person] = load_people(head, config)
             base_people: Mapping[str, Person] = load_people(base_source, config)
@@ -233,6 +231,7 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
         root=head.label, catalog_path=config.catalog, people_path=config.people, catalog=head_catalog,
         people=head_people, files=(), policies=policies, assignments_path=config.assignments,
         settings=settings, settings_locs=settings_locs, waivers=waivers, waivers_path=config.waivers_path,
+        roles=head_roles, roles_path=config.roles,
     )
     why = _decline_catalog(head_catalog, base_catalog)
     if why:
@@ -252,7 +251,9 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
                            strict=True))
     head.prefetch(head_changed)
     head_loaded = dict(zip(head_changed, load_many(head, head_changed, max_bytes, Tuning(jobs=1)), strict=True))
-    needles = [*perms, *people]
+    # holders of a role whose effect changed are re-judged (found by the role's id, as holders of a permission)
+    roles = sorted(changed_roles(head_roles, base_roles, perms)) if head_roles or base_roles else []
+    needles = [*perms, *people, *roles]
     if needles:
         if any("\n" in n or not n for n in needles):
             return index.first("an id git grep cannot look for")
@@ -290,7 +291,7 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
     base_files = sorted(base_loaded)
     head_files = sorted(head_loaded)
-    base_frame = dataclasses.replace(frame, catalog=base_catalog, people=base_people)
+    base_frame = dataclasses.replace(frame, catalog=base_catalog, people=base_people, roles=base_roles)
     base_ws = _workspace(ref, base_frame, [base_loaded[p] for p in base_files])
     head_ws = _workspace(head.label, frame, [head_loaded[p] for p in head_files])
     scope = Scope(tuple(sorted(employees)), tuple(head_files), tuple(base_files), base_index.how)

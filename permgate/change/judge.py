@@ -126,6 +126,14 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: froze
                 f"{after_c.owner_division})")
         loc = after_c.loc
         notes[(loc.path, loc.line)] = (Related(loc.path, loc.line, loc.column, text), text)
+    if f.role is not None and f.role in head.roles:
+        after_r = {r.permission for r in head.role_reach().get(f.role, ())}
+        before_r = {r.permission for r in base.role_reach().get(f.role, ())}
+        if after_r != before_r:
+            role = head.roles[f.role]
+            text = f"role {f.role} changes in this change"
+            notes[(role.loc.path, role.loc.line)] = (
+                Related(role.loc.path, role.loc.line, role.loc.column, text), text)
     if not notes:
         return f
     related = []
@@ -134,6 +142,19 @@ def _explain_change(f: Finding, head: Workspace, base: Workspace, changed: froze
         related.append(r._replace(message=f"{r.message}; {note[1]}") if note else r)
     related.extend(rel for rel, _ in notes.values())
     return dataclasses.replace(f, related=tuple(related))
+
+
+def _escalate_role_changes(new: list[Finding], head: Workspace) -> list[Finding]:
+    """A ``role-change`` finding is an error when a holder has a new error through the role."""
+    changes = [f for f in new if f.rule == "role-change" and f.severity != "error"]
+    if not changes:
+        return new
+    reach = head.role_reach()
+    # (permission, role on the way) of every new error given through a role
+    through = {(f.permission, r) for f in new if f.role is not None and f.severity == "error" and f.active
+               for x in reach.get(f.role, ()) if x.permission == f.permission for r in x.chain}
+    return [dataclasses.replace(f, severity="error") if f.rule == "role-change" and f.severity != "error"
+            and (f.permission, f.role) in through else f for f in new]
 
 
 def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_ws: Workspace, base_ws: Workspace,
@@ -174,6 +195,7 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     # (the change's own copy of the register cannot accept it, nor can a stale entry of the base's)
     new = [dataclasses.replace(f, baselined=None) if f.baselined is not None else f for f in new]
     new = [_explain_change(f, head_ws, base_ws, changed) for f in new]
+    new = _escalate_role_changes(new, head_ws)
     seen: set[str] = set()
     rules = []
     for info in rule_catalogue(head_eval, config):

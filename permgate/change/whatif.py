@@ -45,12 +45,15 @@ def with_grant(ws: Workspace, gf: GrantsFile | None, path: str, employee: str, g
     Entries below the new one move down by the lines the new entry takes, as they would
     in the written file.
     """
+    new, new_roles = ((), (grant,)) if grant.role is not None else ((grant,), ())
     if gf is None:  # a new file in the canonical layout: `employee:` on line 3
-        return with_file(ws, path, GrantsFile(path, employee, Loc(path, 3, 1), (grant,)))
+        return with_file(ws, path, GrantsFile(path, employee, Loc(path, 3, 1), new, new_roles))
     height = 5 if grant.expires else 4
-    moved = tuple(g._replace(line=g.line + height) if g.line >= grant.line else g for g in gf.grants)
-    grants = (*moved, grant)
-    return with_file(ws, gf.path, dataclasses.replace(gf, grants=grants))
+    # direct grants and role entries below the new one move down (the workspace expands the roles again)
+    moved = tuple(g._replace(line=g.line + height) if g.line >= grant.line else g
+                  for g in gf.grants if g.role is None)
+    roles = tuple(g._replace(line=g.line + height) if g.line >= grant.line else g for g in gf.role_grants)
+    return with_file(ws, gf.path, dataclasses.replace(gf, grants=(*moved, *new), role_grants=(*roles, *new_roles)))
 
 
 def proposal(ws: Workspace, config: Config, path: str, existed: bool) -> ChangeSet:
@@ -59,6 +62,19 @@ def proposal(ws: Workspace, config: Config, path: str, existed: bool) -> ChangeS
     change = Change("M", path, path) if existed else Change("A", None, path)
     return ChangeSet(base_ref=PROPOSAL_BASE, base_commit="", changes=(change,), base_config=config,
                      head_config=config, base_policies=ws.policies, head_policies=ws.policies)
+
+
+def role_insertion_line(gf: GrantsFile | None, role: str) -> int:
+    """Where ``- role:`` of a new role entry would go in a file in the canonical layout (after every
+    permission entry, by role id)."""
+    if gf is None or not (gf.grants or gf.role_grants):
+        return 5
+    after = [g for g in gf.role_grants if (g.role or "") > role]
+    if after:
+        return min(g.line for g in after)
+    entries = [*(g for g in gf.grants if g.role is None), *gf.role_grants]
+    last = max(entries, key=lambda g: g.line)
+    return last.line + (5 if last.expires else 4)
 
 
 def insertion_line(gf: GrantsFile | None, permission: str) -> int:

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Print the JSON Schema of a file kind, for editors and other tools."),
     "audit": ("audit", "audit",
               "When each grant that violates the current policies entered and left the history, and for how long."),
+    "impact": ("impact", "impact",
+               "Who gains and who loses which effective permission between --base and --head, and through what."),
     "who-can": ("who_can", "who_can",
                 "Every holder of PERMISSION, with file:line, division, granter, date and expiry."),
     "revoke": ("revoke", "revoke",

@@ -254,6 +254,11 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     extra: dict[str, object] = {"changed_paths": len(result.change.changes)}
     if result.scope is not None:  # only the employees the change touches were re-evaluated
         extra["incremental"] = {"employees": len(result.scope.employees)}
+    # the blast radius (permgate impact): incremental sides hold every employee whose access can differ
+    from permgate.analysis import impact
+
+    access = impact.summary(impact.changes(result.head, result.base))
+    extra["impact"] = {k: access[k] for k in ("gained", "lost", "employees_gaining", "employees_losing")}
     report = Report(
         findings=select(result.new, result.rules, settings),
         rules=result.rules,

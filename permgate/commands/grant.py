@@ -26,7 +26,7 @@ from permgate.commands import EXIT_CLEAN, EXIT_FINDINGS, Outcome
 from permgate.config import Config, load_config
 from permgate.edit.atomic import check_writable, write_inside
 from permgate.edit.insert import insert_grants
-from permgate.edit.render import new_file
+from permgate.edit.render import entry_order, new_file
 from permgate.engine.evaluation import evaluate, rule_catalogue
 from permgate.errors import EditError, UsageError
 from permgate.load import files
@@ -55,6 +55,8 @@ class GrantSettings:
     dry_run: bool = False
     full: bool = False
     color: bool = False
+    #: roles (``roles.yaml``) to grant, each one ``- role:`` entry
+    roles: tuple[str, ...] = ()
 
 
 def check_id(value: str, what: str) -> str:
@@ -97,8 +99,10 @@ def run_grant(s: GrantSettings) -> Outcome:
     check_id(s.granted_by, "--by")
     for p in s.permissions:
         check_id(p, "PERMISSION")
-    if not s.permissions:
-        raise UsageError("name at least one PERMISSION to grant")
+    for r in s.roles:
+        check_id(r, "--role")
+    if not s.permissions and not s.roles:
+        raise UsageError("name at least one PERMISSION (or --role ROLE) to grant")
     today = s.today or dt.date.today()
     on = s.on or today
     if s.expires is not None and s.expires <= on:
@@ -111,9 +115,12 @@ def run_grant(s: GrantSettings) -> Outcome:
         raise UsageError(f"{s.employee} is not in {config.people}; add them before granting anything")
     if not s.full:
         ws = restrict(ws, scope)
+    unknown = [r for r in s.roles if r not in ws.roles]
+    if unknown:
+        raise UsageError(f"role `{unknown[0]}` is not in {ws.roles_path}")
     grants: list[dict[str, str]] = []
-    for p in s.permissions:
-        g = {"permission": p, "granted_by": s.granted_by, "granted_on": on.isoformat(), "reason": s.reason}
+    for key, value in [*(("permission", p) for p in s.permissions), *(("role", r) for r in s.roles)]:
+        g = {key: value, "granted_by": s.granted_by, "granted_on": on.isoformat(), "reason": s.reason}
         if s.expires is not None:
             g["expires"] = s.expires.isoformat()
         grants.append(g)
@@ -128,15 +135,16 @@ def run_grant(s: GrantSettings) -> Outcome:
     report = Report(findings=tuple(found), rules=tuple(rule_catalogue(ws, config)), files=1,
                     grants=len(grants), color=s.color)
     out = render(report)
-    where = ", ".join(f"{g['permission']} at {path}:{line}"
-                      for g, line in zip(sorted(grants, key=lambda g: g["permission"]), lines, strict=True))
+    where = ", ".join(f"{g.get('permission') or 'role ' + g['role']} at {path}:{line}"
+                      for g, line in zip(sorted(grants, key=entry_order), lines, strict=True))
     errors = len(blocking(found))
     already = sum(1 for f in before if f.employee == s.employee and f.waived is None)
     if already:
         out += (f"Note: {s.employee} already has {already} finding{'s' if already != 1 else ''} that this change "
                 "does not add; see `permgate check`.\n")
     if errors:
-        out += (f"Not written: granting {', '.join(s.permissions)} to {s.employee} would introduce "
+        out += (f"Not written: granting {', '.join([*s.permissions, *(f'role {r}' for r in s.roles)])} to "
+                f"{s.employee} would introduce "
                 f"{errors} error{'s' if errors != 1 else ''}. No file was changed.\n")
         return Outcome(out, EXIT_FINDINGS)
     if s.dry_run:

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from permgate.change.whatif import blocking, insertion_line, introduced, proposal, restrict, with_grant
+from permgate.change.whatif import (
+    blocking,
+    insertion_line,
+    introduced,
+    proposal,
+    restrict,
+    role_insertion_line,
+    with_grant,
+)
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.commands.grant import check_id, target_file
 from permgate.config import Config, load_config
@@ -28,7 +37,7 @@ from permgate.engine.evaluation import evaluate
 from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.workspace import load_workspace
-from permgate.model import Grant, GrantsFile, Permission, Workspace
+from permgate.model import Grant, GrantsFile, Permission, Role, Workspace
 
 PLACEHOLDER_REASON = "access request, ticket ACC-00000 (permgate grantable simulation)"
 #: the expiry tried when a grant without one is refused: 30 days after the grant
@@ -98,6 +107,42 @@ class Simulator:
         return tuple(introduced(self.before, after, {(path, line)}))
 
 
+    def try_role(self, role: str, expires: dt.date | None) -> tuple[Finding, ...]:
+        gf: GrantsFile | None = self.file
+        line = role_insertion_line(gf, role)
+        path = gf.path if gf is not None else self.path
+        grant = Grant(self.employee, "", self.granter, self.today.isoformat(), self.reason,
+                      expires.isoformat() if expires else None, path, line, 5, role)
+        after = evaluate(with_grant(self.ws, gf, path, self.employee, grant), self.config, self.today,
+                         base=self.ws, change=self.change)
+        return tuple(introduced(self.before, after, {(path, line)}))
+
+
+@dataclass(frozen=True)
+class RoleVerdict:
+    role: Role
+    findings: tuple[Finding, ...]
+
+    @property
+    def grantable(self) -> bool:
+        return not blocking(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.role
+        out: dict[str, Any] = {"role": r.id, "name": r.name, "owner_division": r.owner_division,
+                               "findings": [{"rule": f.rule, "severity": f.severity, "message": f.message,
+                                             "permission": f.permission, "waived": f.waived is not None}
+                                            for f in self.findings]}
+        if not self.grantable:
+            out["rules"] = sorted({f.rule for f in blocking(self.findings)})
+        return out
+
+
+def judge_roles(sim: Simulator, ws: Workspace, expires: dt.date | None) -> list[RoleVerdict]:
+    """Each role of ``roles.yaml`` granted alone: grantable, or the rules that exclude it."""
+    return [RoleVerdict(role, sim.try_role(rid, expires)) for rid, role in sorted(ws.roles.items())]
+
+
 def judge(sim: Simulator, perm: Permission, expires: dt.date | None, retired_severity: str) -> Verdict:
     if perm.retired:
         msg = f"{perm.label} is retired ({perm.loc}); it can no longer be granted"
@@ -112,7 +157,7 @@ def judge(sim: Simulator, perm: Permission, expires: dt.date | None, retired_sev
     return retry if retry.errors < verdict.errors else verdict
 
 
-def compute(s: GrantableSettings) -> tuple[Workspace, str, list[Verdict]]:
+def compute(s: GrantableSettings) -> tuple[Workspace, str, list[Verdict], list[RoleVerdict]]:
     check_id(s.employee, "EMPLOYEE")
     config = load_config(s.root)
     ws = restrict(load_workspace(s.root, config, {s.employee}), {s.employee})
@@ -129,7 +174,7 @@ def compute(s: GrantableSettings) -> tuple[Workspace, str, list[Verdict]]:
     sim = Simulator(ws, config, s.employee, granter, s.reason or PLACEHOLDER_REASON, today)
     retired_severity = config.severity.get("retired-permission", "error")
     verdicts = [judge(sim, ws.catalog[pid], s.expires, retired_severity) for pid in sorted(ws.catalog)]
-    return ws, granter, verdicts
+    return ws, granter, verdicts, judge_roles(sim, ws, s.expires)
 
 
 def _who(ws: Workspace, pid: str) -> str:
@@ -137,7 +182,8 @@ def _who(ws: Workspace, pid: str) -> str:
     return f"{p.label} ({p.division})" if p else pid
 
 
-def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdict]) -> str:
+def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdict],
+                roles: Sequence[RoleVerdict] = ()) -> str:
     ok = [v for v in verdicts if v.grantable]
     no = [v for v in verdicts if not v.grantable]
     lines = [f"Permissions {_who(ws, employee)} may be given by {_who(ws, granter)}: "
@@ -154,22 +200,35 @@ def render_text(ws: Workspace, employee: str, granter: str, verdicts: list[Verdi
         lines.append(f"  {p.id}  {p.name} ({p.owner_division})" + ("  sensitive" if p.sensitive else "")
                      + f"  excluded by {', '.join(rules)}")
         lines.extend(f"      {f.severity}[{f.rule}]{' (waived)' if f.waived else ''} {f.message}" for f in v.findings)
+    if roles:
+        ok_roles = [r for r in roles if r.grantable]
+        lines.append(f"Roles {_who(ws, employee)} may be given by {_who(ws, granter)}: {len(ok_roles)} of {len(roles)}")
+        lines.extend(f"  {r.role.id}  {r.role.name} ({r.role.owner_division})" for r in ok_roles)
+        lines.append(f"Roles excluded: {len(roles) - len(ok_roles)}")
+        for r in roles:
+            if not r.grantable:
+                lines.append(f"  {r.role.id}  {r.role.name} ({r.role.owner_division})  excluded by "
+                             f"{', '.join(sorted({f.rule for f in blocking(r.findings)}))}")
+                lines.extend(f"      {f.severity}[{f.rule}] {f.message}" for f in blocking(r.findings))
     return "\n".join(lines) + "\n"
 
 
-def render_json(employee: str, granter: str, verdicts: list[Verdict]) -> str:
-    doc = {
+def render_json(employee: str, granter: str, verdicts: list[Verdict], roles: Sequence[RoleVerdict] = ()) -> str:
+    doc: dict[str, Any] = {
         "version": VERSION,
         "employee": employee,
         "granted_by": granter,
         "grantable": [v.to_dict() for v in verdicts if v.grantable],
         "excluded": [v.to_dict() for v in verdicts if not v.grantable],
     }
+    if roles:  # only when roles.yaml defines roles (docs/roles.md)
+        doc["roles"] = {"grantable": [r.to_dict() for r in roles if r.grantable],
+                        "excluded": [r.to_dict() for r in roles if not r.grantable]}
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def run_grantable(s: GrantableSettings) -> Outcome:
-    ws, granter, verdicts = compute(s)
+    ws, granter, verdicts, roles = compute(s)
     if s.format == "json":
-        return Outcome(render_json(s.employee, granter, verdicts), EXIT_CLEAN)
-    return Outcome(render_text(ws, s.employee, granter, verdicts), EXIT_CLEAN)
+        return Outcome(render_json(s.employee, granter, verdicts, roles), EXIT_CLEAN)
+    return Outcome(render_text(ws, s.employee, granter, verdicts, roles), EXIT_CLEAN)

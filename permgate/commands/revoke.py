@@ -62,11 +62,17 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
         flagged = _flagged(ws, config, settings.rule, today)
         holders = [g for g in holders if (g.path, g.line) in flagged]
     chosen: dict[str, list[Grant]] = {}
+    # access given through a role is not removed by editing grants files: removing the role entry
+    # would take every other permission of the role too; the role's line is named instead
+    through_roles: list[Grant] = []
     for g in holders:
         person = ws.people.get(g.employee)
         if settings.division is not None and (person is None or person.division != settings.division):
             continue
         if settings.employee is not None and g.employee != settings.employee:
+            continue
+        if g.role is not None:
+            through_roles.append(g)
             continue
         chosen.setdefault(g.path, []).append(g)
 
@@ -76,7 +82,9 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
     for rel in sorted(chosen):
         check_writable(root, rel)  # no write through a symlink: refused before any file is written
         content = files.read_bytes(root, rel, config.max_file_bytes)
-        new, removals = remove_entries(content, rel, chosen[rel], by_path[rel].grants, config.max_file_bytes)
+        direct = tuple(g for g in by_path[rel].grants if g.role is None)  # role entries stay as they are
+        new, removals = remove_entries(content, rel, chosen[rel], direct, config.max_file_bytes,
+                                       by_path[rel].role_grants)
         planned.append((rel, new, removals))
     if not settings.dry_run:
         for rel, new, _ in planned:
@@ -107,6 +115,15 @@ def run_revoke(settings: RevokeSettings) -> Outcome:
             out.extend(f"    {n:>6}  {pid}" for pid, n in sorted(per.items(), key=lambda kv: (-kv[1], kv[0])))
     else:
         out.append(f"no grant{scope} to remove")
+    for g in sorted(through_roles, key=lambda g: (g.path, g.line, g.permission)):
+        reach = next((r for r in ws.role_reach().get(g.role or "", ()) if r.permission == g.permission), None)
+        where = f"{' -> '.join(reach.chain)} ({reach.loc})" if reach else g.role
+        out.append(f"{g.path}:{g.line}: not removed: {g.employee} holds {g.permission} through role {where}; "
+                   f"remove it from the role in {ws.roles_path} (every holder loses it) or remove the role entry")
+    if through_roles:
+        roles = sorted({g.role or "" for g in through_roles})
+        out.append(f"{len(through_roles)} grant{'' if len(through_roles) == 1 else 's'}{scope} kept through "
+                   f"role{'' if len(roles) == 1 else 's'} {', '.join(roles)}")
     stderr = unread_warnings(ws, "grants")
-    code = EXIT_CLEAN if count and not ws.problems else EXIT_FINDINGS
+    code = EXIT_CLEAN if count and not ws.problems and not through_roles else EXIT_FINDINGS
     return Outcome("\n".join(out) + "\n", code, stderr)

@@ -16,7 +16,7 @@ from permgate.errors import ConfigError, UsageError
 from permgate.git.repo import GitSource, Repo
 from permgate.load.source import FsSource, Source
 from permgate.load.workspace import grants_paths, load_catalog, load_frame, load_grants_of, load_workspace
-from permgate.model import Grant, LoadProblem, Permission, Person, Workspace
+from permgate.model import Grant, GrantsFile, LoadProblem, Permission, Person, Workspace, expand_file
 from permgate.runtime.parallel import Ahead
 
 
@@ -76,12 +76,13 @@ def holders_of(grants: Iterable[Grant], people: Mapping[str, Person]) -> list[di
             "granted_by": g.granted_by,
             "granted_on": g.granted_on,
             "expires": g.expires,
+            **({"role": g.role} if g.role is not None else {}),
         })
     out.sort(key=lambda h: (h["path"], h["line"]))
     return out
 
 
-def _scan(source: FsSource, config: Config, permission: str) -> tuple[list[Grant], list[LoadProblem]]:
+def _scan(source: FsSource, config: Config, permission: str) -> tuple[list[Grant], list[LoadProblem], list[GrantsFile]]:
     return load_grants_of(source, config, permission)
 
 
@@ -105,15 +106,26 @@ def _working_tree(settings: WhoCanSettings) -> tuple[Workspace, str, list[dict[s
         if scan is None:
             grants_paths(source, config)  # its error comes before the name's
             permission = resolve_permission(frame, settings.permission)
-            grants, problems = _scan(source, config, permission)
+            grants, problems, with_roles = _scan(source, config, permission)
         else:
-            grants, problems = scan.result()
+            grants, problems, with_roles = scan.result()
     except BaseException:
         if scan is not None:
             scan.discard()
         raise
     assert permission is not None
+    if with_roles:  # files with role entries: expanded by the frame's roles, as the workspace expands them
+        reach = frame.role_reach()
+        grants += [g for gf in with_roles for g in expand_file(gf, reach).grants if g.permission == permission]
     return dataclasses.replace(frame, problems=tuple(problems)), permission, holders_of(grants, frame.people)
+
+
+def _path(ws: Workspace, role: str, permission: str) -> str:
+    """``sales-standard -> grid-read (roles.yaml:15)``: the role chain to the line that lists the permission."""
+    for r in ws.role_reach().get(role, ()):
+        if r.permission == permission:
+            return f"{' -> '.join(r.chain)} ({r.loc})"
+    return role
 
 
 def _workspace(settings: WhoCanSettings) -> tuple[Workspace, str | None]:
@@ -156,7 +168,8 @@ def run_who_can(settings: WhoCanSettings, fast: bool = True) -> Outcome:
     else:
         lines = [f"{h['path']}:{h['line']}: {h['employee']} {h['name'] or '(not in people)'} "
                  f"({h['division'] or 'unknown division'}), granted by {h['granted_by']} on {h['granted_on']}, "
-                 f"expires {h['expires'] or 'never'}" for h in found]
+                 f"expires {h['expires'] or 'never'}" + (f", through role {_path(ws, h['role'], permission)}"
+                                                         if "role" in h else "") for h in found]
         title = perm.label if perm else permission
         owner = f", owned by {perm.owner_division}" if perm else ""
         lines.append(f"{len(found)} holder{'' if len(found) == 1 else 's'} of {title}{owner}{when}")

@@ -5,7 +5,8 @@ Canonical means exactly what ``gen_org.py`` writes, plus the comments the author
 - ``---`` on the first line, then the header comments, then ``employee:``, then
   ``grants:`` (``grants: []`` when there are none);
 - grant entries sorted by permission id (entries with the same id keep their order),
-  each ``  - permission:`` then ``    granted_by:``, ``    granted_on:``,
+  then role entries (``  - role:``) sorted by role id;
+  each ``  - permission:`` (or ``role:``) then ``    granted_by:``, ``    granted_on:``,
   ``    reason: "..."`` (always double-quoted), ``    expires:`` when present;
 - ids and dates plain, unless YAML would read the id as something else (then quoted);
 - comments re-indented to what they belong to (column 0 for the header, the top-level
@@ -25,7 +26,15 @@ from itertools import pairwise
 from typing import Any
 
 from permgate.edit.layout import Comment, Item, Layout, analyse
-from permgate.edit.render import GRANT_KEYS, ITEM_INDENT, KEY_OFFSET, grant_lines, id_value, with_comment
+from permgate.edit.render import (
+    GRANT_KEYS,
+    ITEM_INDENT,
+    KEY_OFFSET,
+    entry_order,
+    grant_lines,
+    id_value,
+    with_comment,
+)
 from permgate.errors import EditError, LoadError
 from permgate.load import canonical
 from permgate.load.yamldoc import parse
@@ -46,7 +55,7 @@ def _item_lines(item: Item) -> list[str]:
 
 
 def sorted_items(items: list[Item]) -> list[Item]:
-    return sorted(items, key=lambda i: i.data["permission"])
+    return sorted(items, key=lambda i: entry_order(i.data))
 
 
 def render_layout(layout: Layout) -> str:
@@ -93,6 +102,10 @@ def already_canonical(text: str, path: str) -> bool:
     ids = [g.permission for g in gf.grants]
     if any(a > b for a, b in pairwise(ids)):
         return False
+    if gf.role_grants:  # role entries come after every permission entry, sorted by role id
+        roles = [g.role or "" for g in gf.role_grants]
+        if any(a > b for a, b in pairwise(roles)) or (gf.grants and gf.grants[-1].line > gf.role_grants[0].line):
+            return False
     head = text[: text.index("\nemployee: ")]
     return all(line == line.rstrip() for line in head.split("\n"))
 

@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from permgate.edit.fmt import verify
 from permgate.edit.layout import analyse
-from permgate.edit.render import ITEM_INDENT, KEY_OFFSET, grant_lines, with_comment
+from permgate.edit.render import ITEM_INDENT, KEY_OFFSET, entry_order, grant_lines, with_comment
 from permgate.load.yamldoc import parse
 
 
@@ -35,11 +35,11 @@ def insert_grants(text: str, path: str, new: list[Mapping[str, str]]) -> tuple[s
     gaps = [range(a.last_line + 1, b.block_start) for a, b in pairwise(items)]
     blank_between = bool(gaps) and all(any(not lines[n].strip() for n in gap) for gap in gaps)
 
-    ordered = sorted(new, key=lambda g: g["permission"])
+    ordered = sorted(new, key=entry_order)
     # (line index to insert at, before-item index or len(items)) for each new grant
     inserts: dict[int, list[Mapping[str, str]]] = {}
     for g in ordered:
-        target = next((i.index for i in items if i.data["permission"] > g["permission"]), len(items))
+        target = next((i.index for i in items if entry_order(i.data) > entry_order(g)), len(items))
         inserts.setdefault(target, []).append(g)
 
     expected = [dict(i.data) for i in items]

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from permgate.load.yamldoc import resolve_tag
 
 #: The keys of a grant entry, in canonical order.
-GRANT_KEYS = ("permission", "granted_by", "granted_on", "reason", "expires")
-ID_KEYS = frozenset({"employee", "permission", "granted_by"})
+GRANT_KEYS = ("permission", "role", "granted_by", "granted_on", "reason", "expires")
+ID_KEYS = frozenset({"employee", "permission", "role", "granted_by"})
+
+
+def entry_order(grant: Mapping[str, Any]) -> tuple[int, str]:
+    """Where an entry goes: permission entries by id, then role entries (``- role:``) by role id."""
+    if "permission" in grant:
+        return (0, str(grant["permission"]))
+    return (1, str(grant.get("role", "")))
 DATE_KEYS = frozenset({"granted_on", "expires"})
 
 ITEM_INDENT = 2
@@ -101,7 +109,7 @@ def new_file(employee: str, grants: list[Mapping[str, str]], header: str | None 
     if header:
         lines.append(f"# {header}")
     lines.append(f"employee: {id_value(employee)}")
-    ordered = sorted(grants, key=lambda g: g["permission"])
+    ordered = sorted(grants, key=entry_order)
     if not ordered:
         lines.append("grants: []")
     else:

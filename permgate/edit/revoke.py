@@ -87,9 +87,10 @@ def entry_span(lines: list[str], grant: Grant) -> tuple[int, int]:
 
 
 def remove_entries(content: bytes, path: str, grants: list[Grant], all_grants: tuple[Grant, ...],
-                   max_bytes: int) -> tuple[bytes, list[Removal]]:
-    """``content`` without the entries of ``grants`` (all in file ``path``, whose usable
-    grants are ``all_grants``); raises ``EditError`` rather than write a wrong file."""
+                   max_bytes: int, role_entries: tuple[Grant, ...] = ()) -> tuple[bytes, list[Removal]]:
+    """``content`` without the entries of ``grants`` (all in file ``path``, whose usable direct
+    grants are ``all_grants`` and role entries ``role_entries``, which stay); raises ``EditError``
+    rather than write a wrong file."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -106,13 +107,13 @@ def remove_entries(content: bytes, path: str, grants: list[Grant], all_grants: t
     kept = [line for i, line in enumerate(lines) if i not in drop]
     removed_lines = {g.line for g in grants}
     remaining = [g for g in all_grants if g.line not in removed_lines]
-    if not remaining:
+    if not remaining and not role_entries:
         for i, line in enumerate(kept):
             if _GRANTS_KEY.match(_body(line)):
                 kept[i] = "grants: []" + line[len("grants:"):]
                 break
     new = "".join(kept).encode("utf-8")
-    _verify(new, path, remaining, max_bytes)
+    _verify(new, path, remaining, max_bytes, role_entries)
     return new, removals
 
 
@@ -120,9 +121,10 @@ def _fields(g: Grant) -> tuple[str, str, str, str, str | None]:
     return (g.permission, g.granted_by, g.granted_on, g.reason, g.expires)
 
 
-def _verify(new: bytes, path: str, remaining: list[Grant], max_bytes: int) -> None:
+def _verify(new: bytes, path: str, remaining: list[Grant], max_bytes: int,
+            role_entries: tuple[Grant, ...] = ()) -> None:
     gf, _problems = load_grants_file(MemorySource({path: new}), path, max_bytes)
-    got = [_fields(g) for g in gf.grants] if gf else None
-    if got != [_fields(g) for g in remaining]:
+    got = ([_fields(g) for g in gf.grants], [(g.role, *_fields(g)) for g in gf.role_grants]) if gf else None
+    if got != ([_fields(g) for g in remaining], [(g.role, *_fields(g)) for g in role_entries]):
         raise EditError(path, 1, 1, "cannot remove the entries safely: the file would not read back as the other "
                         "entries unchanged; nothing was written (edit it by hand)")

@@ -72,7 +72,7 @@ def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bo
     for i, f in enumerate(findings):
         if f.waived is not None or not waivable.get(f.rule, False):
             continue
-        # finding_key(f, ()) written out: this loop runs once per finding of the organisation
+        # finding_key(f, ()) written out, without the role (a baseline accepts a permission however it is held):
         key: tuple[str, ...] = (f.rule, f.employee or "", f.permission) if f.permission is not None \
             else (f.rule, f.path)
         if not left.get(key):
@@ -82,7 +82,7 @@ def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bo
         if mark is None:
             mark = marks[key] = Baselined(path, entries[key][1])
         findings[i] = Finding(f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
-                              f.related, f.waived, mark)
+                              f.related, f.waived, mark, f.role)
     for key, (count, line, column) in entries.items():
         remaining = left[key]
         if remaining == 0:

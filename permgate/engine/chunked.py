@@ -56,7 +56,7 @@ MIN_CHUNK_FILES = 250
 
 #: A finding as plain tuples: pickles several times faster than the slotted dataclass.
 PackedFinding = tuple[str, str, str, str, int, int, str | None, str | None,
-                      tuple[tuple[str, int, int, str], ...]]
+                      tuple[tuple[str, int, int, str], ...], str | None]
 Shared = dict[Any, Any]
 
 
@@ -71,7 +71,7 @@ def _pack(f: Finding, shared: Shared, seen: dict[int, Any]) -> PackedFinding:
     if related is None:
         plain = tuple([shared.setdefault(r, r) for r in map(tuple, f.related)])
         related = seen[id(f.related)] = shared.setdefault(plain, plain)
-    return (f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission, related)
+    return (f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission, related, f.role)
 
 
 _related = functools.partial(tuple.__new__, Related)
@@ -92,8 +92,10 @@ def _unpack(packed: list[PackedFinding], shared: Shared) -> list[Finding]:
             shared[key] = tuple(map(_related, key))
     columns: list[Iterable[object]] = list(zip(*packed, strict=True))
     columns[8] = map(shared.__getitem__, columns[8])
+    role = columns.pop()
     columns.append(repeat(None, count))  # waived: the waiver step comes later
     columns.append(repeat(None, count))  # baselined: so does the baseline step
+    columns.append(role)
     findings = list(map(object.__new__, repeat(Finding, count)))
     for setter, column in zip(_SETTERS, columns, strict=True):
         deque(map(setter, findings, column), maxlen=0)
@@ -230,7 +232,7 @@ def check_split(source: Source, frame: Workspace, config: Config, today: dt.date
         loaded = [bulk.load_one(source, rel, config.max_file_bytes, quiet) for rel in redo]
         findings.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
 
-    if frame.reviews or frame.review_problems:  # the access review files: judged once, on the frame
+    if frame.reviews or frame.review_problems or frame.roles:  # reviews and roles.yaml: judged once, on the frame
         findings.extend(engine.review_findings(frame, config, today))
     waiver_ws = dataclasses.replace(frame, files=tuple(f for r in finished for f in r.waiver_files))
     counted = sum(r.files for r in finished) + (len({path for path, _ in refused} - set(paths)) if refused else 0)

@@ -15,6 +15,7 @@ from permgate.change.changeset import ChangeSet
 from permgate.config import Config
 from permgate.engine import baseline as baselines
 from permgate.engine import waivers
+from permgate.engine.roles import mark_roles
 from permgate.errors import ConfigError
 from permgate.findings import Finding, RuleInfo, Violation
 from permgate.model import PolicyRule, Workspace
@@ -81,7 +82,8 @@ def _stamp(rule_id: str, severity: str, violations: Iterable[Violation],
     """Findings of one rule; a violation's own severity applies unless permgate.yaml sets one."""
     for v in violations:
         sev = v.severity if v.severity and not configured else severity
-        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related)
+        yield Finding(rule_id, sev, v.message, v.path, v.line, v.column, v.employee, v.permission, v.related,
+                      role=v.role)
 
 
 #: Below this many grants the rules run in this process only (a fork costs more than it saves).
@@ -94,18 +96,19 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
 
 
 def _rule_work(ws: Workspace, config: Config, ctx: Context,
-               scope: str | None = None) -> list[Callable[[], list[Finding]]]:
+               scope: str | tuple[str, ...] | None = None) -> list[Callable[[], list[Finding]]]:
     """One job per rule in force (built-in first, then policies), optionally of one scope only."""
     work: list[Callable[[], list[Finding]]] = []
+    scopes = (scope,) if isinstance(scope, str) else scope
     for rule in BUILTIN_RULES:
-        if scope is not None and rule.scope != scope:
+        if scopes is not None and rule.scope not in scopes:
             continue
         severity = config.severity.get(rule.id, rule.default_severity)
         work.append(functools.partial(_findings, rule.id, severity, functools.partial(rule.check, ws, ctx),
                                       rule.id in config.severity))
     for policy in ws.policies:
         kind = POLICY_KINDS[policy.kind]
-        if scope is not None and kind.scope != scope:
+        if scopes is not None and kind.scope not in scopes:
             continue
         severity = config.severity.get(policy.id, policy.severity)
         work.append(functools.partial(_findings, policy.id, severity,
@@ -132,13 +135,13 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     big = (jobs is None or jobs > 1) and sum(len(f.grants) for f in ws.files) >= PARALLEL_MIN_GRANTS
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
-    findings = [f for batch in parallel.run_jobs(work, big) for f in batch]
+    findings = mark_roles(ws, [f for batch in parallel.run_jobs(work, big) for f in batch])
     return finish(ws, findings, config, today)
 
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
 #: scope (a future ``global`` rule) sends ``check`` back to evaluating the whole workspace at once.
-SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
+SPLIT_SCOPES = ("employee", "change", "waivers", "reconcile", "reviews", "frame")
 
 
 def splittable(ws: Workspace) -> bool:
@@ -156,14 +159,15 @@ def employee_findings(ws: Workspace, config: Config, today: dt.date) -> list[Fin
     ``check_config`` is the caller's business (once per run, not once per chunk).
     """
     ctx = Context(today=today, policies=ws.policies)
-    return [f for job in _rule_work(ws, config, ctx, "employee") for f in job()]
+    return mark_roles(ws, [f for job in _rule_work(ws, config, ctx, "employee") for f in job()])
 
 
 def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Finding]:
-    """The findings of the ``reviews``-scope rules (the access review files, read with the frame), stamped
-    and unsorted: the split check runs them once, on the frame, as ``evaluate`` runs them on the whole."""
+    """The findings of the ``reviews``- and ``frame``-scope rules (the access review files and ``roles.yaml``,
+    read with the frame), stamped and unsorted: the split check runs them once, on the frame, as
+    ``evaluate`` runs them on the whole."""
     ctx = Context(today=today, policies=frame.policies)
-    return [f for job in _rule_work(frame, config, ctx, "reviews") for f in job()]
+    return [f for job in _rule_work(frame, config, ctx, ("reviews", "frame")) for f in job()]
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:

@@ -120,7 +120,7 @@ def _load_data(data: bytes, rel: str, tuning: Tuning) -> Loaded:
 
 def _pack(loaded: Loaded) -> Packed:
     gf, problems = loaded
-    if gf is not None and not problems:
+    if gf is not None and not problems and not gf.role_grants:
         return ("F", gf.path, gf.employee, gf.employee_loc.line, gf.employee_loc.column,
                 [tuple(g) for g in gf.grants])
     return ("S", gf, problems)
@@ -194,9 +194,10 @@ def _parallel(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, j
             tuning.progress(len(out), total)
 
 
-# One result per file of ``grants_of_many``: the grants of the permission as plain tuples, and
-# the file's problems.
-Holdings = tuple[list[tuple[Any, ...]], list[LoadProblem]]
+# One result per file of ``grants_of_many``: the grants of the permission as plain tuples, the
+# file's problems, and the whole file when it has role entries (expanded by the caller, who has
+# the roles; its grants are not among the tuples).
+Holdings = tuple[list[tuple[Any, ...]], list[LoadProblem], GrantsFile | None]
 
 
 def _holdings_one(source: Source, rel: str, max_bytes: int, tuning: Tuning, permission: str,
@@ -206,13 +207,15 @@ def _holdings_one(source: Source, rel: str, max_bytes: int, tuning: Tuning, perm
     try:
         data = _read(source, rel, max_bytes)
     except LoadError as err:
-        return [], [LoadProblem(rel, err.line, err.column, err.detail)]
+        return [], [LoadProblem(rel, err.line, err.column, err.detail)], None
     if tuning.fast:
         hits = quick.grants_of(data, rel, entry)
         if hits is not None:
-            return [tuple(g) for g in hits], []
+            return [tuple(g) for g in hits], [], None
     gf, problems = _load_data(data, rel, tuning)
-    return ([tuple(g) for g in gf.grants if g.permission == permission] if gf is not None else []), problems
+    if gf is not None and gf.role_grants:
+        return [], problems, gf
+    return ([tuple(g) for g in gf.grants if g.permission == permission] if gf is not None else []), problems, None
 
 
 def _holdings_span(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, permission: str,
@@ -222,10 +225,11 @@ def _holdings_span(source: Source, rels: list[str], max_bytes: int, tuning: Tuni
 
 
 def grants_of_many(source: Source, rels: list[str], max_bytes: int, permission: str,
-                   tuning: Tuning | None = None) -> tuple[list[Grant], list[LoadProblem]]:
-    """The grants of ``permission`` in the files ``rels`` and every file's problems, in the order of
-    ``rels``: what ``load_many`` gives, filtered, without building the other grants.  Only the
-    grants of ``permission`` cross the workers' pipes."""
+                   tuning: Tuning | None = None) -> tuple[list[Grant], list[LoadProblem], list[GrantsFile]]:
+    """The direct grants of ``permission`` in the files ``rels``, every file's problems, and the files
+    with role entries whole (their grants are not in the first list: the caller expands them with
+    the roles), in the order of ``rels``: what ``load_many`` gives, filtered, without building the
+    other grants.  Only these cross the workers' pipes."""
     tuning = tuning or Tuning()
     total = len(rels)
     jobs = tuning.jobs
@@ -238,12 +242,15 @@ def grants_of_many(source: Source, rels: list[str], max_bytes: int, permission: 
             for i in range(0, total, size)]
     grants: list[Grant] = []
     problems: list[LoadProblem] = []
+    with_roles: list[GrantsFile] = []
     with no_gc():
         for _, chunk in parallel.imap(work, jobs if total >= 2 else 1, ordered=True, setup=gc.disable):
-            for rows, file_problems in chunk:
+            for rows, file_problems, whole in chunk:
                 grants.extend(map(_make_grant, rows))
                 problems.extend(file_problems)
-    return grants, problems
+                if whole is not None:
+                    with_roles.append(whole)
+    return grants, problems, with_roles
 
 
 def _mentions_span(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,

@@ -71,6 +71,16 @@ _GRANT = re.compile(
     re.MULTILINE,
 )
 
+# a grant entry or a role entry (``- role:``), for files that hold role entries (``_with_roles``)
+_ENTRY = re.compile(
+    rf"^  - (permission|role): ({_ID})\n"
+    rf"    granted_by: ({_ID})\n"
+    rf"    granted_on: ({_DATE})\n"
+    rf"    reason: \"({_TEXT_CHAR}{{0,4096}})\"\n"
+    rf"(?:    expires: ({_DATE})\n)?",
+    re.MULTILINE,
+)
+
 # Memo of values already judged good: an id or date -> the one shared (interned) str.
 # Values judged bad are kept apart so that a lookup in these dicts is the whole check.
 # Bounded by the number of distinct ids and dates in an organisation.
@@ -135,6 +145,8 @@ def grants_file(text: str, rel: str) -> GrantsFile | None:
     if not employee:
         return None
     pos = head.end()
+    if "  - role: " in text:
+        return _with_roles(text, rel, employee, pos)
     rows = _GRANT.findall(text, pos)
     # findall skips what does not match; every entry starts a line and ends with a newline,
     # so anything skipped would hold a line that no entry accounts for
@@ -155,6 +167,31 @@ def grants_file(text: str, rel: str) -> GrantsFile | None:
     return GrantsFile(rel, employee, Loc(rel, first - 2, 1), grants)
 
 
+def _with_roles(text: str, rel: str, employee: str, pos: int) -> GrantsFile | None:
+    """``grants_file`` for a file holding role entries: the same layout, each entry ``- permission:`` or
+    ``- role:``, built value by value (such files are few, and short)."""
+    rows = _ENTRY.findall(text, pos)
+    if not rows or not text.endswith("\n"):
+        return None
+    if text.count("\n", pos) != 5 * len(rows) - [r[5] for r in rows].count(""):
+        return None
+    line = text.count("\n", 0, pos) + 1
+    first = line
+    grants: list[Grant] = []
+    roles: list[Grant] = []
+    for key, value, granted_by, granted_on, reason, expires in rows:
+        ident, by, on = _id(value), _id(granted_by), _date(granted_on)
+        until = _date(expires) if expires else None
+        if not (ident and by and on) or until == "":
+            return None
+        if key == "role":
+            roles.append(Grant(employee, "", by, on, reason, until, rel, line, 5, ident))
+        else:
+            grants.append(Grant(employee, ident, by, on, reason, until, rel, line, 5, None))
+        line += 5 if expires else 4
+    return GrantsFile(rel, employee, Loc(rel, first - 2, 1), tuple(grants), tuple(roles))
+
+
 def _build(employee: str, rows: list[tuple[str, str, str, str, str]], rel: str, line: int) -> tuple[Grant, ...]:
     """The grants of ``rows``; KeyError when a value is not (yet) known good."""
     ids = _ids
@@ -164,11 +201,11 @@ def _build(employee: str, rows: list[tuple[str, str, str, str, str]], rel: str, 
     for permission, granted_by, granted_on, reason, expires in rows:
         if expires:
             append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
-                                 dates[expires], rel, line, 5)))
+                                 dates[expires], rel, line, 5, None)))
             line += 5
         else:
             append(_make(Grant, (employee, ids[permission], ids[granted_by], dates[granted_on], reason,
-                                 None, rel, line, 5)))
+                                 None, rel, line, 5, None)))
             line += 4
     return tuple(grants)
 

@@ -68,14 +68,16 @@ def load_grants_text(text: str, rel: str) -> Loaded:
             whole_file_bad = True
     if whole_file_bad or employee is None:
         return None, problems
-    grants = []
+    grants: list[Grant] = []
+    role_grants: list[Grant] = []
     for index, item in enumerate(data["grants"]):
         if index in bad_items:
             continue
         line, column = doc.position(("grants", index))
-        grants.append(Grant(
+        role = item.get("role")
+        (grants if role is None else role_grants).append(Grant(
             employee=employee,
-            permission=item["permission"],
+            permission=item.get("permission", ""),
             granted_by=item["granted_by"],
             granted_on=item["granted_on"],
             reason=item.get("reason", ""),
@@ -83,7 +85,8 @@ def load_grants_text(text: str, rel: str) -> Loaded:
             path=rel,
             line=line,
             column=column,
+            role=role,
         ))
     line, column = doc.position(("employee",))
     key_line, key_column = doc.key_positions.get(("employee",), (line, column))
-    return GrantsFile(rel, employee, Loc(rel, key_line, key_column), tuple(grants)), problems
+    return GrantsFile(rel, employee, Loc(rel, key_line, key_column), tuple(grants), tuple(role_grants)), problems

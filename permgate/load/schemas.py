@@ -20,7 +20,7 @@ from permgate.load.fastschema import Check, compile_schema
 from permgate.load.yamldoc import Document, JsonPath, show
 
 KINDS = ("catalog", "people", "grants", "policy", "config", "waivers", "policy-tests", "baseline",
-         "review", "campaign")
+         "review", "campaign", "roles")
 
 _TYPE_WORDS = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
                dict: "a mapping", list: "a list", str: "a string"}
@@ -101,6 +101,8 @@ def _problem(doc: Document, err: jsonschema.ValidationError) -> SchemaProblem:
         msg = f"{where}: {_describe(err.instance, raw)} is not one of {', '.join(map(str, expected))}"
     elif v == "const":
         msg = f"{where}: must be {expected!r}"
+    elif v == "oneOf" and isinstance(err.instance, dict) and sub_schema.get("x-one-of"):
+        msg = f"{where}: {sub_schema['x-one-of']}"
     elif v == "oneOf" and hint:
         msg = f"{where}: {_describe(err.instance, raw)} is not {hint}"
     elif v == "anyOf" and all(isinstance(alt, dict) and set(alt) == {"required"} for alt in expected):

@@ -23,7 +23,7 @@ from permgate.load.reviews import load_reviews
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
-from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Waiver, Workspace
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Role, Waiver, Workspace
 from permgate.runtime import parallel
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
@@ -87,6 +87,33 @@ def load_catalog(source: Source, config: Config) -> dict[str, Permission]:
         )
         for i, p in enumerate(items)
     }
+
+
+def load_roles(source: Source, config: Config) -> dict[str, Role]:
+    """``roles.yaml`` (``paths: roles``): empty when the default file is absent; a relocated file that
+    is missing, or a file that does not parse or validate, is a ``ConfigError`` (what a role gives is
+    what its holders are judged by).  Unknown members, cycles and ids shared with the catalog are
+    findings of the role rules, at their lines."""
+    rel = config.roles
+    if not source.exists(rel):
+        if rel != "roles.yaml":
+            raise ConfigError(config.path or "permgate.yaml", 1, 1, f"paths.roles: `{rel}` not found")
+        return {}
+    doc = load_document(source, rel, "roles", config, directory_cap(config))
+    items = doc.data["roles"]
+    _unique(doc, rel, "roles", items, "role")
+    roles: dict[str, Role] = {}
+    for i, r in enumerate(items):
+        perms = tuple(r["permissions"])
+        includes = tuple(r.get("includes", ()))
+        roles[r["id"]] = Role(
+            id=r["id"], name=r["name"], owner_division=r["owner_division"],
+            description=r.get("description", ""), permissions=perms, includes=includes,
+            loc=_loc(doc, rel, ("roles", i)),
+            permission_locs=tuple(_loc(doc, rel, ("roles", i, "permissions", j)) for j in range(len(perms))),
+            include_locs=tuple(_loc(doc, rel, ("roles", i, "includes", j)) for j in range(len(includes))),
+        )
+    return roles
 
 
 def load_people(source: Source, config: Config) -> dict[str, Person]:
@@ -162,7 +189,8 @@ def policy_file_names(source: Source, config: Config) -> list[str]:
         raise ConfigError(rel_dir, 1, 1, "policies folder not found; without policies nothing guards the boundary")
     return [join(rel_dir, n) for n in source.list_files(rel_dir)
             if n.lower().endswith(files.YAML_SUFFIXES) and not n.startswith(".")
-            and n.lower() not in NOT_POLICIES and join(rel_dir, n) not in (config.waivers_path, config.baseline_path)]
+            and n.lower() not in NOT_POLICIES
+            and join(rel_dir, n) not in (config.waivers_path, config.baseline_path, config.roles)]
 
 
 def load_policies(source: Source, config: Config) -> tuple[PolicyRule, ...]:
@@ -291,17 +319,17 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
 
 def load_grants_of(source: Source, config: Config, permission: str, tuning: Tuning | None = None,
                    listing: tuple[list[str], list[tuple[str, str]]] | None = None,
-                   ) -> tuple[list[Grant], list[LoadProblem]]:
-    """The grants of ``permission`` in every grants file, and every problem ``load_grants`` reports
-    (in its order): ``load_grants`` filtered, without building the other grants (``who-can``).
-
-    ``listing`` is ``grants_paths(source, config)`` when the caller has it already.
+                   ) -> tuple[list[Grant], list[LoadProblem], list[GrantsFile]]:
+    """The direct grants of ``permission`` in every grants file, every problem ``load_grants`` reports
+    (in its order), and the files with role entries whole (``bulk.grants_of_many``: the caller
+    expands them with the roles): ``load_grants`` filtered, without building the other grants
+    (``who-can``).  ``listing`` is ``grants_paths(source, config)`` when the caller has it already.
     """
     paths, refused = listing if listing is not None else grants_paths(source, config)
     problems = conversion_problems(source, config, refused)
     problems += [LoadProblem(p, 1, 1, why) for p, why in refused]
-    grants, file_problems = grants_of_many(source, paths, config.max_file_bytes, permission, tuning)
-    return grants, problems + file_problems
+    grants, file_problems, with_roles = grants_of_many(source, paths, config.max_file_bytes, permission, tuning)
+    return grants, problems + file_problems, with_roles
 
 
 def fs_source(root: str) -> FsSource:
@@ -357,6 +385,7 @@ def load_frame(source: Source, config: Config) -> Workspace:
     """
     catalog = load_catalog(source, config)
     people = load_people(source, config)
+    roles = load_roles(source, config)
     policies, settings, settings_locs = load_policy_files(source, config)
     waivers = load_waivers(source, config)
     baseline = load_baseline(source, config)
@@ -380,4 +409,6 @@ def load_frame(source: Source, config: Config) -> Workspace:
         campaigns=campaigns,
         review_problems=review_problems,
         reviews_path=config.reviews,
+        roles=roles,
+        roles_path=config.roles,
     )

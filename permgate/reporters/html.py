@@ -77,7 +77,10 @@ def _data(report: HtmlReport) -> str:
             people.setdefault(g.employee, [person.name if person else None])
             perm = ws.catalog.get(g.permission)
             perms.setdefault(g.permission, perm.name if perm else "")
-            out.append([fi, g.line, g.employee, g.permission, g.granted_by, g.granted_on, g.expires])
+            entry: list[object] = [fi, g.line, g.employee, g.permission, g.granted_by, g.granted_on, g.expires]
+            if g.role is not None:  # access through a role: the panel marks it
+                entry.append(g.role)
+            out.append(entry)
     doc = {
         "rows": list(m.rows),
         "columns": list(m.columns),
@@ -284,7 +287,8 @@ _JS = """
       a.textContent = file[0] + ':' + g[1]; where.appendChild(a); tr.appendChild(where);
       var name = (D.people[g[2]] || [null])[0];
       tr.appendChild(td(g[2] + (name ? ' ' + name : '')));
-      tr.appendChild(td(g[3] + (D.permissions[g[3]] ? ' ' + D.permissions[g[3]] : '')));
+      tr.appendChild(td(g[3] + (D.permissions[g[3]] ? ' ' + D.permissions[g[3]] : '') +
+        (g[7] ? ' (via role ' + g[7] + ')' : ''), g[7] ? 'via-role' : ''));
       tr.appendChild(td(g[4])); tr.appendChild(td(g[5])); tr.appendChild(td(g[6] || 'never'));
       body.appendChild(tr);
     });

@@ -22,15 +22,15 @@ VERSION = 1
 # from the fields; used only while ``to_dict`` has exactly these keys (checked below).
 _FINDING = ('{\n      "baselined": %s,\n      "column": %d,\n      "employee": %s,\n      "line": %d,\n'
             '      "message": %s,\n'
-            '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "rule": %s,\n'
+            '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "role": %s,\n      "rule": %s,\n'
             '      "severity": %s,\n      "waived": %s\n    }')
 _RELATED = ('        {\n          "column": %d,\n          "line": %d,\n          "message": %s,\n'
             '          "path": %s\n        }')
 _WAIVED = ('{\n        "approved_by": %s,\n        "column": %d,\n        "expires": %s,\n        "line": %d,\n'
            '        "path": %s,\n        "reason": %s,\n        "ticket": %s\n      }')
 _BASELINED = '{\n        "line": %d,\n        "path": %s\n      }'
-_KEYS = (("baselined", "column", "employee", "line", "message", "path", "permission", "related", "rule", "severity",
-          "waived"),
+_KEYS = (("baselined", "column", "employee", "line", "message", "path", "permission", "related", "role", "rule",
+          "severity", "waived"),
          ("column", "line", "message", "path"),
          ("approved_by", "column", "expires", "line", "path", "reason", "ticket"))
 
@@ -78,8 +78,8 @@ def _templated(f: Finding) -> str:
     b = f.baselined
     baselined = "null" if b is None else _BASELINED % (_number(b.line), _text(b.path))
     return _FINDING % (baselined, _number(f.column), _text(f.employee), _number(f.line), encode_basestring(f.message),
-                       encode_basestring(f.path), _text(f.permission), related, encode_basestring(f.rule),
-                       encode_basestring(f.severity), waived)
+                       encode_basestring(f.path), _text(f.permission), related, _text(f.role),
+                       encode_basestring(f.rule), encode_basestring(f.severity), waived)
 
 
 def _finding(f: Finding) -> str:

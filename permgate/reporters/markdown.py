@@ -43,8 +43,8 @@ def _code(text: str) -> str:
     return f"<code>{_escaped(text)}</code>"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def render(report: Report) -> str:
@@ -68,6 +68,13 @@ def render(report: Report) -> str:
         else:
             out.append(f"{compared}{_plural(existed, 'finding')} already existed there and "
                        f"{'is' if existed == 1 else 'are'} not listed.")
+        access = report.extra_summary.get("impact")
+        if isinstance(access, dict) and (access["gained"] or access["lost"]):
+            out += ["", f"Access impact: {_plural(access['employees_gaining'], 'person', 'people')} gain "
+                        f"{_plural(access['gained'], 'permission grant')}, "
+                        f"{_plural(access['employees_losing'], 'person', 'people')} lose "
+                        f"{_plural(access['lost'], 'permission grant')} (`permgate impact --base "
+                        f"{report.base_ref}` lists them)."]
     if report.baselined:
         out += ["", f"{_plural(report.baselined, 'finding')} accepted by the baseline "
                     f"{'is' if report.baselined == 1 else 'are'} not listed."]

@@ -114,7 +114,8 @@ def render(report: Report) -> str:
             "message": {"text": f.message},
             "locations": [_location(report, f.path, f.line, f.column, _LOCATION_PAD)],
             "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
-            "properties": {"employee": f.employee, "permission": f.permission},
+            "properties": {"employee": f.employee, "permission": f.permission,
+                           **({"role": f.role} if f.role is not None else {})},
         }
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]

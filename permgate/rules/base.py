@@ -73,9 +73,11 @@ class Context:
 #: - ``waivers``: reported by the engine's waiver step after every other rule (``check`` yields nothing).
 #: - ``reviews``: judges the access reviews (``Workspace.reviews``, read with the frame: catalog,
 #:   people, policies); depends on no grants file, so the split check runs it once, on the frame.
+#: - ``frame``: judges what is read with the frame and no grants file (``roles.yaml`` against the
+#:   catalog and the policies: the role rules); the split check runs it once, on the frame.
 #: - ``reconcile``: compares the workspace with the system of record (reads ``Context.actual``);
 #:   silent without it, so only ``permgate reconcile`` runs them.
-SCOPES = ("employee", "change", "waivers", "reconcile", "reviews")
+SCOPES = ("employee", "change", "waivers", "reconcile", "reviews", "frame")
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,8 @@ def _loaded_to_json(loaded: Loaded) -> dict[str, Any]:
             "loc": [gf.employee_loc.line, gf.employee_loc.column],
             "grants": [[g.permission, g.granted_by, g.granted_on, g.reason, g.expires, g.line, g.column]
                        for g in gf.grants],
+            "roles": [[g.role, g.granted_by, g.granted_on, g.reason, g.expires, g.line, g.column]
+                      for g in gf.role_grants],
         },
         "problems": [[p.line, p.column, p.message, p.employee] for p in problems],
     }
@@ -289,7 +291,11 @@ def _loaded_from_json(rel: str, value: dict[str, Any]) -> Loaded:
             Grant(employee, _str(p), _str(b), _str(o), _str(r), _opt(e), rel, _int(ln), _int(col))
             for p, b, o, r, e, ln, col in f["grants"]
         )
-        gf = GrantsFile(rel, employee, Loc(rel, _int(f["loc"][0]), _int(f["loc"][1])), grants)
+        role_grants = tuple(
+            Grant(employee, "", _str(b), _str(o), _str(r), _opt(e), rel, _int(ln), _int(col), _str(role))
+            for role, b, o, r, e, ln, col in f["roles"]
+        )
+        gf = GrantsFile(rel, employee, Loc(rel, _int(f["loc"][0]), _int(f["loc"][1])), grants, role_grants)
     problems = [LoadProblem(rel, _int(ln), _int(col), _str(msg), _opt(emp)) for ln, col, msg, emp in value["problems"]]
     return gf, problems
 

@@ -326,7 +326,7 @@ CHANGE_RULES = [r for r in BUILTIN_RULES if r.doc.bad.base is not None]
 def test_the_change_rules_are_registered() -> None:
     assert {r.id for r in CHANGE_RULES} == {"policy-change", "policy-changed-with-grants",
                                             "grant-depends-on-directory-change", "grant-depends-on-gate-change",
-                                            "baseline-change", "review-change"}
+                                            "baseline-change", "review-change", "role-change", "mass-change"}
 
 
 @pytest.mark.parametrize("rule", CHANGE_RULES, ids=lambda r: r.id)

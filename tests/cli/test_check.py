@@ -41,7 +41,7 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     assert doc["version"] == 1
     assert set(doc) == {"version", "findings", "summary"}
     assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
-                                       "employee", "permission", "related", "waived", "baselined"}
+                                       "employee", "permission", "related", "waived", "baselined", "role"}
     one = {"errors": 1, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
     assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0,
                               "baselined": 0, "by_rule": {"distribution-to-retail-sales": one,

@@ -28,7 +28,7 @@ def copy_top_level(tmp_path: Path) -> Path:
     """The project's own clean grants repository, without the rest of the project."""
     root = tmp_path / "grants"
     root.mkdir()
-    for name in ("catalog.yaml", "people.yaml", "permgate.yaml"):
+    for name in ("catalog.yaml", "people.yaml", "roles.yaml", "permgate.yaml"):
         if (PROJECT / name).exists():
             shutil.copy(PROJECT / name, root / name)
     for folder in ("assignments", "policies"):

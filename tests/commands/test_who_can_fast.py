@@ -16,7 +16,7 @@ from permgate.config import load_config
 from permgate.errors import PermgateError
 from permgate.load import bulk
 from permgate.load.source import FsSource
-from permgate.load.workspace import load_catalog
+from permgate.load.workspace import load_catalog, load_workspace
 from tests.anomaly_org import build
 from tests.conftest import gen_org
 
@@ -100,10 +100,16 @@ def test_fast_who_can_equals_the_plain_path_for_permissions_by_id_and_by_name(
     monkeypatch.setattr(bulk, "PARALLEL_MIN_FILES", 50)  # the workers, with several chunks
     source = FsSource(str(root))
     catalog = load_catalog(source, load_config(source))
-    for pid, perm in sorted(catalog.items())[::9]:
+    through_roles = sorted({g.permission for g in load_workspace(source).iter_grants() if g.role is not None})
+    assert through_roles  # the anomaly organisation grants some permissions through role entries
+    for pid, perm in sorted(catalog.items())[::9] + [(p, catalog[p]) for p in through_roles if p in catalog]:
         for arg in (pid, perm.name):
-            fast, plain = _both(WhoCanSettings(permission=arg, root=str(root), format="json"))
-            assert fast == plain, arg
+            for fmt in ("json", "text"):
+                fast, plain = _both(WhoCanSettings(permission=arg, root=str(root), format=fmt))
+                assert fast == plain, arg
+    for pid in through_roles:
+        fast, _ = _both(WhoCanSettings(permission=pid, root=str(root), format="text"))
+        assert isinstance(fast, Outcome) and ", through role " in fast.stdout
     fast, plain = _both(WhoCanSettings(permission="P-nobody", root=str(root)))
     assert fast == plain
 

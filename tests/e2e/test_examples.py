@@ -27,3 +27,14 @@ def test_incident_replay_flags_the_five_holders_of_the_leftover_item() -> None:
         "E000007": "E000007 on 2022-07-01",
     }
     assert ("self-grant", "assignments/retail-sales/E000007.yaml", 241) in pairs(doc, "self-grant")
+
+
+def test_incident_role_twin_refuses_the_role_and_flags_the_five_at_their_role_line() -> None:
+    """examples/incident-2023-roles: the registration screen as a role that includes item 83."""
+    code, doc = check_json(PROJECT / "examples" / "incident-2023-roles", "--today", "2023-03-16")
+    assert code == 1
+    assert pairs(doc, "role-crosses-boundary") == {("role-crosses-boundary", "roles.yaml", 68)}
+    assert pairs(doc, "distribution-to-retail-sales") == {
+        ("distribution-to-retail-sales", f"assignments/retail-sales/{e}.yaml", 5) for e in HOLDERS}
+    assert {f["role"] for f in doc["findings"] if f["rule"] == "distribution-to-retail-sales"} == {
+        "transfer-in-standard"}

@@ -14,7 +14,7 @@ DOC = (PROJECT / "docs" / "managers.md").read_text("utf-8")
 def test_walkthrough(tmp_path: Path) -> None:
     root = tmp_path / "grants"
     root.mkdir()
-    for name in ("catalog.yaml", "people.yaml"):
+    for name in ("catalog.yaml", "people.yaml", "roles.yaml"):
         shutil.copy(PROJECT / name, root / name)
     for folder in ("assignments", "policies"):
         shutil.copytree(PROJECT / folder, root / folder)

@@ -90,6 +90,8 @@ def test_every_employee_scope_rule_fires_on_the_organisation(org: tuple[Workspac
     assert ("invalid-file", p.syntax, 2) in found
     assert ("invalid-file", p.d_bad, 6) in found
     assert ("distribution-to-retail-sales", p.d_bad, 8) in found
+    assert ("unknown-role", p.d_bad, 12) in found
+    assert ("distribution-to-retail-sales", p.c_second, 8) in found  # through the role's include
 
 
 def test_the_employee_rules_are_the_split_ones() -> None:

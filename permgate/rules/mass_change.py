@@ -1,0 +1,75 @@
+"""mass-change: in ``--base`` mode, a change that gives more than ``max_new_holders`` people new access.
+
+Off unless ``settings: mass-change: max_new_holders: N`` is set.  New access is effective access
+(direct grants and roles expanded) held at the head and not at the base (``analysis/impact.py``
+lists it: ``permgate impact``).  Every such person's files are re-judged by an incremental run
+(their grants file changed, or a role they hold did), so both paths count the same people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from permgate.findings import Violation
+from permgate.model import Workspace
+from permgate.rules.base import Context, Example, Rule, RuleDoc, settings_of
+
+
+def _held(ws: Workspace) -> set[tuple[str, str]]:
+    return {(g.employee, g.permission) for g in ws.iter_grants()}
+
+
+def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
+    limit = settings_of(ws, "mass-change").get("max_new_holders")
+    if ctx.base is None or ctx.change is None or limit is None:
+        return
+    gained = _held(ws) - _held(ctx.base)
+    people = sorted({e for e, _ in gained})
+    if len(people) <= int(limit):
+        return
+    loc = ws.settings_locs["mass-change"]
+    shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+    yield Violation(loc.path, loc.line, loc.column,
+                    f"this change gives {len(people)} people new access ({len(gained)} permission grants: {shown}), "
+                    f"more than max_new_holders {limit}; `permgate impact --base {ctx.change.base_ref}` lists them")
+
+
+_SETTINGS = "---\nsettings:\n  mass-change:\n    max_new_holders: 0\n"
+_GRANT = """\
+---
+employee: E000002
+grants:
+  - permission: P001
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "billing desk onboarding, ticket ACC-00101"
+  - permission: P003
+    granted_by: E000001
+    granted_on: 2026-01-05
+    reason: "HR cover, ticket ACC-00109"
+"""
+
+RULE = Rule(
+    scope="change",
+    id="mass-change",
+    summary="A change gives more people new access than settings: mass-change: max_new_holders allows",
+    default_severity="error",
+    check=check,
+    settings={"max_new_holders": "in --base mode: most people one change may give new effective access "
+                                 "(default: no limit)"},
+    doc=RuleDoc(
+        flags="In `--base` mode, with `settings: mass-change: max_new_holders: N`, a change after which more "
+              "than N people hold a permission (directly or through a role) that they did not hold at the "
+              "base. The finding is at the setting's line and names how many people and who.",
+        why="One line in a role can give access to thousands of people; a change of that reach deserves a "
+            "decision of its own, not a routine review.",
+        fix="Split the change, or have it approved and waived (the rule is waivable), or raise the limit "
+            "in a change of its own.",
+        bad=Example(base={"policies/mass.yaml": _SETTINGS},
+                    files={"policies/mass.yaml": _SETTINGS, "assignments/retail-sales/E000002.yaml": _GRANT},
+                    expect=(("policies/mass.yaml", 3),)),
+        good=Example(base={"policies/mass.yaml": _SETTINGS.replace(": 0", ": 1")},
+                     files={"policies/mass.yaml": _SETTINGS.replace(": 0", ": 1"),
+                            "assignments/retail-sales/E000002.yaml": _GRANT}),
+    ),
+)
