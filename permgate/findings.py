@@ -88,6 +88,9 @@ class Finding:
     baselined: Baselined | None = None
     #: the role (``roles.yaml``) through which the grant gives ``permission``; None: a direct grant
     role: str | None = None
+    #: the other findings on the same grant that this one is reported with (``engine/grouping.py``):
+    #: active, never more severe than this one, in their sorted order; empty for most findings
+    companions: tuple[Finding, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -113,7 +116,18 @@ class Finding:
             "related": [r.to_dict() for r in self.related],
             "waived": self.waived.to_dict() if self.waived else None,
             "baselined": self.baselined.to_dict() if self.baselined else None,
+            "companions": [c.to_dict() for c in self.companions],
         }
+
+    def also(self) -> str:
+        """`` (also: RULE, ...)`` naming the companions' rules, or "" (the text formats' suffix)."""
+        if not self.companions:
+            return ""
+        return " (also: " + ", ".join(c.rule for c in self.companions) + ")"
+
+    def with_companions(self) -> tuple[Finding, ...]:
+        """This finding, then each companion: every finding a grouped report holds."""
+        return (self, *self.companions) if self.companions else (self,)
 
 
 def at_or_above(severity: str, threshold: str) -> bool:

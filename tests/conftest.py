@@ -68,9 +68,15 @@ def check_json(root: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     return result.exit_code, json.loads(result.stdout)
 
 
+def every_finding(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every finding of a JSON report, each followed by its companions (the other rules' findings
+    on a grant listed with its boundary finding: permgate/engine/grouping.py)."""
+    return [f for top in doc["findings"] for f in (top, *top.get("companions", ()))]
+
+
 def pairs(doc: dict[str, Any], rule: str | None = None) -> set[tuple[str, str, int]]:
-    """(rule, path, line) of every finding, optionally of one rule only."""
-    return {(f["rule"], f["path"], f["line"]) for f in doc["findings"] if rule is None or f["rule"] == rule}
+    """(rule, path, line) of every finding (companions included), optionally of one rule only."""
+    return {(f["rule"], f["path"], f["line"]) for f in every_finding(doc) if rule is None or f["rule"] == rule}
 
 
 def gen_org(out: Path, employees: int, seed: int, violations: int | None = None) -> dict[str, Any]:
@@ -87,7 +93,7 @@ def gen_org(out: Path, employees: int, seed: int, violations: int | None = None)
 
 
 
-__all__ = ["BASE", "PROJECT", "SHARED", "check_json", "gen_org", "pairs", "run_cli", "write_repo"]
+__all__ = ["BASE", "PROJECT", "SHARED", "check_json", "every_finding", "gen_org", "pairs", "run_cli", "write_repo"]
 _ = os
 
 

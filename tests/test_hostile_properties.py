@@ -14,6 +14,7 @@ derandomized, no example database) keeps the suite fast and reproducible;
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -161,7 +162,7 @@ def test_findings_do_not_depend_on_file_order_or_folder_layout(
         got = findings(root)
 
     def back(f: dict[str, Any]) -> dict[str, Any]:
-        f = dict(f)
+        f = dict(f, companions=[back(c) for c in f["companions"]])
         for new, old in moved.items():
             f["message"] = f["message"].replace(f"{new}:", f"{old}:")
             f["related"] = [{**r, "path": moved.get(r["path"], r["path"])} for r in f["related"]]
@@ -187,10 +188,14 @@ finding = st.builds(
     permission=st.none() | any_text,
     related=st.lists(related, max_size=3).map(tuple),
 )
+# a finding listed with companions (permgate/engine/grouping.py): the JSON nests them
+finding = finding | st.builds(lambda head, others: dataclasses.replace(head, companions=tuple(others)),
+                              finding, st.lists(finding, min_size=1, max_size=2))
 
 
 def from_dict(d: dict[str, Any]) -> Finding:
-    return Finding(**{**d, "related": tuple(Related(**r) for r in d["related"])})
+    return Finding(**{**d, "related": tuple(Related(**r) for r in d["related"]),
+                      "companions": tuple(from_dict(c) for c in d["companions"])})
 
 
 @given(st.lists(finding, max_size=6))

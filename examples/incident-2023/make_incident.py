@@ -591,7 +591,12 @@ grant, no retired item held, no grant dated before the grantee's
 `division_since` (`stale-after-transfer`), every reason names a ticket
 (`missing-justification`), no grant has expired, every file sits in its
 holder's division folder (`misplaced-file`). With `--today 2023-03-16`:
-{len(dist_locs) * 4 + len(self_lines) + len(reg_locs)} errors (5 + {len(self_lines)} + 5 + 5 + 5 + 5).
+{len(dist_locs) * 4 + len(self_lines) + len(reg_locs)} findings (5 + {len(self_lines)} + 5 + 5 + 5 + 5), reported as
+{len(dist_locs) * 2 + len(self_lines) - 1 + len(reg_locs)} errors: on each {p083} line the boundary finding (1) is listed once and
+names the other rules that flag the same grant as its companions,
+`(also: expiry-required, granter-authority)`, and for holder 5 `self-grant`
+too (docs/output-formats.md, "Companions"). Removing the grant answers
+them all.
 
 `policies/tests/incident.yaml` holds test cases for the policies, run by
 `permgate test --root examples/incident-2023`.

@@ -7,7 +7,9 @@ creates a new git repository in OUT (which must not exist) whose history leads,
 commit by commit, to the snapshot beside this script (the state on 2023-03-16),
 then removes item 83 on 2023-03-17:
 
-- the first commit (2020-04-01) adds catalog.yaml, people.yaml and policies/;
+- the first commit (2020-04-01) adds catalog.yaml, people.yaml and every file of policies/
+  (the boundary rule, the delegates that let the three division heads, who have no manager,
+  register each other, and the policy tests);
 - each registration is one commit, dated the ``granted_on`` of its grants and
   authored by the granter (one commit per granting day and granter: 2021-07-01
   for E000010 and E000012, 2022-07-01 for E000007, E000009 and E000011, ...);
@@ -56,6 +58,16 @@ def entry_field(entry: str, key: str) -> str:
     if m is None:
         raise SystemExit(f"replay_history: entry without {key}:\n{entry}")
     return m.group(1)
+
+
+def policy_files() -> list[str]:
+    """Every file under policies/ (rules, the granter-authority delegates of the division heads,
+    the policy tests), sorted: the replay is judged by the snapshot's own policies."""
+    out = []
+    for folder, dirs, names in os.walk(os.path.join(HERE, "policies")):
+        dirs.sort()
+        out += [os.path.relpath(os.path.join(folder, n), HERE).replace(os.sep, "/") for n in sorted(names)]
+    return sorted(out)
 
 
 def people_names() -> dict[str, str]:
@@ -138,7 +150,7 @@ def replay(out: str, subdir: str = "") -> list[tuple[str, str, str]]:
         day, granter = key
         applied.add(key)
         if first:
-            for rel in ("catalog.yaml", "people.yaml", "policies/unbundling.yaml"):
+            for rel in ("catalog.yaml", "people.yaml", *policy_files()):
                 write(root, rel, read(rel))
         for rel in groups[key]:
             header, entries = files[rel]

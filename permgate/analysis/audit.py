@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from permgate.analysis.people_history import PeopleWalk, people_blob, read_versions
 from permgate.config import Config, load_config
@@ -52,8 +52,8 @@ from permgate.git.repo import Commit, GitSource, Repo
 from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.source import MemorySource
-from permgate.load.workspace import load_catalog, load_people, load_policies, load_roles
-from permgate.model import GrantsFile, Permission, Person, PolicyRule, Role, Workspace, changed_roles
+from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_roles
+from permgate.model import GrantsFile, Loc, Permission, Person, PolicyRule, Role, Workspace, changed_roles
 from permgate.rules import BUILTIN_BY_ID, POLICY_KINDS, Context
 
 #: what a commit changed that opened or closed an exposure (docs/output-formats.md).  This walk
@@ -115,6 +115,9 @@ class Judge:
     catalog: Mapping[str, Permission]
     people: Mapping[str, Person]
     policies: tuple[PolicyRule, ...]
+    #: the policy files' ``settings:`` (``granter-authority`` delegates...), as ``check`` applies them
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    settings_locs: Mapping[str, Loc] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,11 @@ def load_judge(repo: Repo, rev: str) -> Judge:
     """The catalog, people and policies of ``rev``: the rules every commit is judged by."""
     source = GitSource(repo, rev)
     config = load_config(source)
-    judge = Judge(config, load_catalog(source, config), load_people(source, config), load_policies(source, config))
-    # validates severity overrides and policy kinds, as `check` does
+    policies, settings, settings_locs = load_policy_files(source, config)
+    judge = Judge(config, load_catalog(source, config), load_people(source, config), policies, settings, settings_locs)
+    # validates severity overrides, policy kinds and settings, as `check` does
     evaluate(Workspace(source.label, config.catalog, config.people, judge.catalog, judge.people, (),
-                       judge.policies), config, dt.date.today())
+                       judge.policies, settings=settings, settings_locs=settings_locs), config, dt.date.today())
     return judge
 
 
@@ -219,7 +223,8 @@ def _evaluate(judge: Judge, rules: tuple[str, ...], grants_files: Iterable[Grant
     ``people`` the directory of the time and ``roles`` the roles of the time (role entries expand
     by them: ``Workspace``)."""
     ws = Workspace("", judge.config.catalog, judge.config.people, judge.catalog, people, tuple(grants_files),
-                   judge.policies, roles=roles or {}, roles_path=judge.config.roles)
+                   judge.policies, roles=roles or {}, roles_path=judge.config.roles,
+                   settings=judge.settings, settings_locs=judge.settings_locs)
     gfs = ws.files
     ctx = Context(today=today, policies=judge.policies)
     grant_at = {(g.path, g.line): g for gf in gfs for g in gf.grants}

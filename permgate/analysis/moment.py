@@ -44,7 +44,8 @@ def workspace_at(repo: Repo, rev: str, moment: str) -> Workspace:
     config = load_config(source)
     frame = load_frame(source, config)
     grants_files, problems = load_grants(GitSource(repo, moment), config)
-    judge = fill_from_history(repo, rev, Judge(config, frame.catalog, frame.people, frame.policies),
+    judge = fill_from_history(repo, rev, Judge(config, frame.catalog, frame.people, frame.policies, frame.settings,
+                                                     frame.settings_locs),
                               {gf.employee for gf in grants_files}, set())
     walk = PeopleWalk(dict(judge.people))
     commits = repo.history(moment, under=config.people)

@@ -9,7 +9,9 @@ and need not be computed::
 
     git diff REF HEAD (Repo.changes) -> changed grants files, parsed at both revisions -> employees A
         + people whose entry differs, everyone below a changed manager link, holders of grants
-          by changed people or of changed permissions (git grep), employees of their waivers
+          by changed people or of changed permissions (git grep), holders of every role whose
+          effective permissions changed or that gives a changed permission (git grep of the role
+          id: ``model.changed_roles``), employees of their waivers
     index of the base's assignments/ (employee -> files declaring them), cached by tree id
         -> every file of every employee of A, at both revisions (the employee closure)
     catalog, people, policies, waivers: parsed once when unchanged (people from the cache)
@@ -109,7 +111,7 @@ def _decline_layout(config: Config) -> str | None:
     assignments = config.assignments
     if assignments.strip("/") in ("", "."):
         return "assignments is the root"
-    others = [config.catalog, config.people, config.policies, config.waivers_path, CONFIG_NAME]
+    others = [config.catalog, config.people, config.policies, config.waivers_path, CONFIG_NAME, config.roles]
     if any(o is not None and (under(o, assignments) or under(assignments, o)) for o in others):
         return "assignments overlaps another configured path"
     return None

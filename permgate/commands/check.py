@@ -229,12 +229,14 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
 def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
            differs: int | None = None) -> Outcome:
     from permgate.engine import evaluation as engine
+    from permgate.engine.grouping import group
     from permgate.reporters import Report
 
     found = collect(settings, today, tuning)
     rules = tuple(engine.rule_catalogue(found.frame, found.config))
     report = Report(
-        findings=select(found.findings, rules, settings),
+        # grouped last: after waivers, baseline and selection (permgate/engine/grouping.py)
+        findings=tuple(group(select(found.findings, rules, settings), rules)),
         rules=rules,
         files=found.files,
         grants=found.grants,
@@ -247,6 +249,7 @@ def _check(settings: CheckSettings, today: dt.date, prefix: str, tuning: Tuning,
 
 def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outcome:
     from permgate.change.basemode import check_against_base
+    from permgate.engine.grouping import group
     from permgate.reporters import Report
 
     cache = caching.Cache(settings.cache_dir or caching.default_dir()) if settings.use_cache else None
@@ -260,13 +263,14 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     access = impact.summary(impact.changes(result.head, result.base))
     extra["impact"] = {k: access[k] for k in ("gained", "lost", "employees_gaining", "employees_losing")}
     report = Report(
-        findings=select(result.new, result.rules, settings),
+        # grouped after the split into new and pre-existing: a new finding never joins an old one
+        findings=tuple(group(select(result.new, result.rules, settings), result.rules)),
         rules=result.rules,
         files=_file_count(result.head),
         grants=sum(len(f.grants) for f in result.head.files),
         color=settings.color,
         extra_summary=extra,
-        preexisting=select(result.preexisting, result.rules, settings),
+        preexisting=tuple(group(select(result.preexisting, result.rules, settings), result.rules)),
         base_ref=ref,
         base_commit=result.change.base_commit,
         path_prefix=result.prefix,

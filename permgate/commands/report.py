@@ -12,7 +12,8 @@ from permgate.analysis.matrix import access_matrix
 from permgate.commands import EXIT_CLEAN, Outcome
 from permgate.config import load_config
 from permgate.edit.atomic import write_atomic
-from permgate.engine.evaluation import evaluate
+from permgate.engine.evaluation import evaluate, rule_catalogue
+from permgate.engine.grouping import boundary_first, group
 from permgate.errors import GitError
 from permgate.git.repo import Repo
 from permgate.load.workspace import load_workspace
@@ -48,7 +49,9 @@ def run_report(settings: ReportSettings) -> Outcome:
     config = load_config(settings.root)
     ws = load_workspace(settings.root, config)
     today = settings.today or dt.date.today()
-    findings = tuple(evaluate(ws, config, today))
+    rules = rule_catalogue(ws, config)
+    # one finding per grant that crosses the boundary, and those first: what the page is about
+    findings = tuple(boundary_first(group(evaluate(ws, config, today), rules), rules))
     if settings.history:
         result, note = _history(settings.root, today)
     else:

@@ -96,6 +96,7 @@ def _unpack(packed: list[PackedFinding], shared: Shared) -> list[Finding]:
     columns.append(repeat(None, count))  # waived: the waiver step comes later
     columns.append(repeat(None, count))  # baselined: so does the baseline step
     columns.append(role)
+    columns.append(repeat((), count))  # companions: grouped for the report, after all of these
     findings = list(map(object.__new__, repeat(Finding, count)))
     for setter, column in zip(_SETTERS, columns, strict=True):
         deque(map(setter, findings, column), maxlen=0)

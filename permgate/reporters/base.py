@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,26 +42,46 @@ class Report:
     def baselined(self) -> int:
         return sum(1 for f in self.findings if f.baselined is not None)
 
-    def by_rule(self) -> dict[str, dict[str, int]]:
-        """``{rule: {"errors", "warnings", "notes", "waived", "baselined"}}`` for every rule with a
-        finding in the report: active findings by severity, waived and baselined counted apart."""
-        out: dict[str, dict[str, int]] = {}
+    @property
+    def companions(self) -> int:
+        """Findings listed as companions of another finding on the same grant (``engine/grouping.py``)."""
+        return sum(len(f.companions) for f in self.findings)
+
+    def every_finding(self) -> Iterator[Finding]:
+        """Each finding of the report, companions included, in order."""
         for f in self.findings:
+            if f.companions:
+                yield from f.with_companions()
+            else:
+                yield f
+
+    def by_rule(self) -> dict[str, dict[str, int]]:
+        """``{rule: {"errors", "warnings", "notes", "waived", "baselined", "companions"}}`` for every rule
+        with a finding in the report: its findings wherever listed (companions too) by severity, waived
+        and baselined counted apart; ``companions``: how many of its active ones are listed as another
+        finding's companions."""
+        out: dict[str, dict[str, int]] = {}
+        for f in self.every_finding():
             counts = out.get(f.rule)
             if counts is None:
-                counts = out[f.rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
+                counts = out[f.rule] = {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0,
+                                        "companions": 0}
             if f.waived is not None:
                 counts["waived"] += 1
             elif f.baselined is not None:
                 counts["baselined"] += 1
             else:
                 counts[_PLURAL[f.severity]] += 1
+            for c in f.companions:
+                out.setdefault(c.rule, {"errors": 0, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0,
+                                        "companions": 0})["companions"] += 1
         return {rule: out[rule] for rule in sorted(out)}
 
     def statistics(self) -> list[tuple[int, str, str]]:
-        """``(count, rule, what)`` per rule and severity (``waived``, ``baselined`` apart), most first."""
+        """``(count, rule, what)`` per rule and severity (``waived``, ``baselined`` apart), most first;
+        companions are counted with their rule, as in ``by_rule``."""
         c = Counter((f.rule, f.severity if f.active else ("waived" if f.waived is not None else "baselined"))
-                    for f in self.findings)
+                    for f in self.every_finding())
         return sorted(((n, rule, what) for (rule, what), n in c.items()), key=lambda t: (-t[0], t[1], t[2]))
 
     def summary(self) -> dict[str, Any]:
@@ -74,6 +95,7 @@ class Report:
             "grants": self.grants,
             "waived": self.waived,
             "baselined": self.baselined,
+            "companions": self.companions,
             "by_rule": self.by_rule(),
         }
         if self.base_ref is not None:

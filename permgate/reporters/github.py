@@ -4,9 +4,12 @@
     ::error file=assignments/retail-sales/E100020.yaml,line=12,col=5,title=distribution-to-retail-sales::P083 ...
     ::endgroup::
 
-Grouped per file, in the findings' order.  Escaping follows the runner's own rules
-(actions/toolkit ``command.ts``): in the message ``%``, CR and LF; in properties also
-``:`` and ``,``.  Paths are relative to the git repository's top level.
+Grouped per file, in the findings' order.  A finding with companions (other rules' findings on
+the same grant, ``permgate.engine.grouping``) is one annotation, titled with its own rule, whose
+message ends with a line for each of them (``also error[granter-authority]: ...``).
+Escaping follows the runner's own rules (actions/toolkit ``command.ts``): in the message
+``%``, CR and LF; in properties also ``:`` and ``,``.  Paths are relative to the git
+repository's top level.
 
 GitHub keeps at most 50 annotations of a job (and shows 10 of each kind per step), so at most
 ``MAX_ANNOTATIONS`` are written: errors first, then warnings, then notes, each in the
@@ -67,9 +70,12 @@ def render(report: Report) -> str:
             position += 1
             if position - 1 not in chosen:  # past the cap: a log line that cannot start with "::"
                 state = f"waived {f.severity}" if f.waived is not None else f.severity
-                lines.append(f"- {one_line(file)}:{f.line}:{f.column}: {state}[{f.rule}] {one_line(f.message)}")
+                lines.append(f"- {one_line(file)}:{f.line}:{f.column}: {state}[{f.rule}] "
+                             f"{one_line(f.message + f.also())}")
                 continue
             command, title, message = _COMMAND[f.severity], f.rule, f.message
+            if f.companions:  # the other rules on this grant, each with its own words
+                message += "".join(f"\nalso {c.severity}[{c.rule}]: {c.message}" for c in f.companions)
             if f.waived is not None:  # shown, but never as an error or warning
                 w = f.waived
                 command, title = "notice", f"{f.rule} (waived)"

@@ -130,7 +130,7 @@ def _findings_html(report: HtmlReport) -> str:
         loc = f"{f.path}:{f.line}"
         rows.append(f'<tr class="sev-{_e(f.severity)}"><td><span class="badge {_e(f.severity)}">{_e(f.severity)}'
                     f'</span></td><td><a class="loc" href="{_e(_href(report.link_base, f.path, f.line))}">{_e(loc)}'
-                    f'</a></td><td class="rule">{_e(f.rule)}</td><td>{_e(f.message)}</td></tr>')
+                    f'</a></td><td class="rule">{_e(f.rule)}</td><td>{_e(f.message + f.also())}</td></tr>')
     more = len(report.findings) - MAX_FINDINGS
     note = f'<p class="note">{more} more findings: run <code>permgate check</code>.</p>' if more > 0 else ""
     return (f'<div class="scroll"><table class="list findings"><thead><tr><th>severity</th><th>where</th><th>rule</th>'

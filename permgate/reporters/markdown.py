@@ -7,6 +7,10 @@ Every value from the repository is HTML-escaped (and ``|`` in table cells), so a
 file cannot inject markup into the comment; a backtick span becomes ``<code>`` so that its
 escaped characters show as themselves (inside backticks ``&quot;`` would show literally).
 
+A finding with companions (other rules' findings on the same grant, ``permgate.engine.grouping``)
+is one row, its message ending with ``(also: RULE, ...)``; the table per rule counts them with
+their rule.
+
 GitHub drops a job summary over 1 MiB whole, so the table stops before ``MAX_BYTES``: the rest
 is counted per rule under it, with a note of how many rows were left out.
 """
@@ -84,6 +88,9 @@ def render(report: Report) -> str:
         for rid, n in by_rule.items():
             out.append(f"| {_code(rid)} | {n['errors']} | {n['warnings']} | {n['notes']} | {n['waived']} "
                        f"| {n['baselined']} |")
+        if report.companions:
+            out += ["", f"{_plural(report.companions, 'finding')} of these {'is' if report.companions == 1 else 'are'}"
+                        " listed with the boundary finding on the same grant, as its companions (<code>also</code>)."]
     listed = [f for f in report.findings if f.baselined is None]
     if listed:
         out += ["", "| Severity | Rule | Location | Message |", "|---|---|---|---|"]
@@ -92,7 +99,7 @@ def render(report: Report) -> str:
         for f in listed:
             where = f"{report.path_prefix}{f.path}:{f.line}"
             severity = f.severity if f.waived is None else f"waived {f.severity}"
-            message = f.message if f.waived is None else (
+            message = f.message + f.also() if f.waived is None else (
                 f"{f.message} (waived by {f.waived.approved_by} until {f.waived.expires}, ticket {f.waived.ticket})")
             row = f"| {severity} | {_code(f.rule)} | {_code(where)} | {_cell(message)} |"
             size += len(row.encode("utf-8")) + 1
@@ -100,7 +107,7 @@ def render(report: Report) -> str:
                 break
             out.append(row)
             shown += 1
-        left = listed[shown:]
+        left = [every for f in listed[shown:] for every in f.with_companions()]
         if left:
             out += ["", f"**{_plural(len(left), 'more finding')} not listed**: a job summary over 1 MiB is "
                     "dropped whole. Every finding is in the text, JSON and SARIF reports. Not listed, by rule:", "",
@@ -114,9 +121,10 @@ def render(report: Report) -> str:
         fired = []
         seen: set[str] = set()
         for f in listed:
-            if f.rule not in seen:
-                seen.add(f.rule)
-                fired.append(f.rule)
+            for rid in (f.rule, *(c.rule for c in f.companions)):
+                if rid not in seen:
+                    seen.add(rid)
+                    fired.append(rid)
         infos = {i.id: i for i in report.rules}
         out += ["", "### Rules"]
         for rid in fired:

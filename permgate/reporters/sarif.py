@@ -9,6 +9,10 @@ repository may be a folder in it), percent-encoded as URI references.
 Code scanning takes at most 25,000 results a run: past ``MAX_RESULTS`` the most severe are
 kept (errors, then warnings, then notes, then waived, each in the findings' order) and a
 tool notification plus ``properties.omitted`` say how many of each rule were left out.
+
+A finding with companions (other rules' findings on the same grant, ``permgate.engine.grouping``)
+is one result: its message ends with ``(also: RULE, ...)`` and ``properties.companions`` holds
+each companion's ``ruleId``, ``level`` and ``message``.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def render(report: Report) -> str:
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": _LEVEL[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": f.message + f.also()},
             "locations": [_location(report, f.path, f.line, f.column, _LOCATION_PAD)],
             "partialFingerprints": {"permgateFinding/v1": _fingerprint(f)},
             "properties": {"employee": f.employee, "permission": f.permission,
@@ -119,6 +123,9 @@ def render(report: Report) -> str:
         }
         if f.rule in index:
             result["ruleIndex"] = index[f.rule]
+        if f.companions:  # the other rules' findings on this grant (permgate/engine/grouping.py)
+            result["properties"]["companions"] = [
+                {"ruleId": c.rule, "level": _LEVEL[c.severity], "message": c.message} for c in f.companions]
         if f.related:
             result["relatedLocations"] = [
                 {"id": i, **_location(report, r.path, r.line, r.column, _LOCATION_PAD), "message": {"text": r.message}}

@@ -1,4 +1,7 @@
-"""``--format text``: ``path:line:col: severity[rule] message``, then a summary line."""
+"""``--format text``: ``path:line:col: severity[rule] message``, then a summary line.
+
+A finding with companions (other rules' findings on the same grant, ``permgate.engine.grouping``)
+ends with `` (also: RULE, ...)``."""
 
 from __future__ import annotations
 
@@ -55,8 +58,8 @@ def _fast(report: Report) -> str | None:
     (``one_line`` would escape it; ``render`` then does it part by part)."""
     if report.color or any(f.waived is not None for f in report.findings):
         return None
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}" for f in report.findings
-             if f.baselined is None]
+    lines = [f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}{f.also() if f.companions else ''}"
+             for f in report.findings if f.baselined is None]
     lines.append(summary_line(report))
     text = "\n".join(lines) + "\n"
     # exactly one line break per line, and no other control character: every part is printable
@@ -84,6 +87,6 @@ def render(report: Report) -> str:
             lines.append(f"{where} waived {sev} {one_line(f.message)} (waived by {w.approved_by} until {w.expires}, "
                          f"ticket {w.ticket}, {w.path}:{w.line})")
             continue
-        lines.append(f"{where} {sev} {one_line(f.message)}")
+        lines.append(f"{where} {sev} {one_line(f.message + f.also())}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

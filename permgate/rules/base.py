@@ -112,6 +112,10 @@ class PolicyKind:
     validate: Callable[[Workspace, PolicyRule], str | None] | None = None
     #: what the findings depend on: one of ``SCOPES``
     scope: str = "employee"
+    #: a finding of this kind says the grant must not exist at all, so removing the grant is the
+    #: only fix: the report names the other rules' findings on the same grant as its companions
+    #: instead of listing them again (``permgate.engine.grouping``)
+    removes_grant: bool = False
 
 
 def grants_of_permissions(ws: Workspace, permissions: Container[str]) -> Iterator[Grant]:

@@ -68,6 +68,7 @@ KIND = PolicyKind(
     name=NAME,
     summary="Permissions owned by some divisions must not be granted to people in others",
     check=check,
+    removes_grant=True,
     params={
         "owner_divisions": "divisions whose permissions are protected",
         "grantee_divisions": "divisions whose people must not hold them",

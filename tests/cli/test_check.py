@@ -28,11 +28,18 @@ def test_text_format_lines_and_summary(make_repo: Callable[..., Path]) -> None:
     result = run_cli("check", "--root", str(make_repo({F: BAD})))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
+    # one grant crossing the boundary: one line, naming the other rules that flag it
     assert lines[0].startswith(f"{F}:4:5: error[distribution-to-retail-sales] P002 supply-points.read is owned")
-    assert lines[1].startswith(f"{F}:4:5: error[granter-authority] P002 supply-points.read is owned by distribution")
-    assert lines[2] == (f"{F}:4:5: error[self-grant] E000002 Ben Baker granted P002 supply-points.read "
+    assert lines[0].endswith("; granted by E000002 on 2022-07-01 (also: granter-authority, self-grant)")
+    assert lines[1] == "1 error, 0 warnings, 0 notes in 1 grants file (1 grant)"
+    assert len(lines) == 2
+    # each rule on its own, as before
+    lines = run_cli("check", "--root", str(make_repo({F: BAD})), "--ignore", "distribution-to-retail-sales"
+                    ).stdout.splitlines()
+    assert lines[0].startswith(f"{F}:4:5: error[granter-authority] P002 supply-points.read is owned by distribution")
+    assert lines[1] == (f"{F}:4:5: error[self-grant] E000002 Ben Baker granted P002 supply-points.read "
                         "to themself on 2022-07-01")
-    assert lines[3] == "3 errors, 0 warnings, 0 notes in 1 grants file (1 grant)"
+    assert lines[2] == "2 errors, 0 warnings, 0 notes in 1 grants file (1 grant)"
 
 
 def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) -> None:
@@ -40,12 +47,19 @@ def test_json_format_is_the_documented_contract(make_repo: Callable[..., Path]) 
     doc = json.loads(result.stdout)
     assert doc["version"] == 1
     assert set(doc) == {"version", "findings", "summary"}
-    assert set(doc["findings"][0]) == {"rule", "severity", "message", "path", "line", "column",
-                                       "employee", "permission", "related", "waived", "baselined", "role"}
-    one = {"errors": 1, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0}
-    assert doc["summary"] == {"errors": 3, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0,
-                              "baselined": 0, "by_rule": {"distribution-to-retail-sales": one,
-                                                          "granter-authority": one, "self-grant": one}}
+    keys = {"rule", "severity", "message", "path", "line", "column", "employee", "permission", "related", "waived",
+            "baselined", "companions", "role"}
+    [top] = doc["findings"]
+    assert set(top) == keys
+    # the other rules' findings on the same grant, each of the same shape (issue 18: one cause, one finding)
+    assert [(c["rule"], c["line"]) for c in top["companions"]] == [("granter-authority", 4), ("self-grant", 4)]
+    assert all(set(c) == keys and c["companions"] == [] for c in top["companions"])
+    one = {"errors": 1, "warnings": 0, "notes": 0, "waived": 0, "baselined": 0, "companions": 0}
+    assert doc["summary"] == {"errors": 1, "warnings": 0, "notes": 0, "files": 1, "grants": 1, "waived": 0,
+                              "baselined": 0, "companions": 2,
+                              "by_rule": {"distribution-to-retail-sales": one,
+                                          "granter-authority": {**one, "companions": 1},
+                                          "self-grant": {**one, "companions": 1}}}
 
 
 def test_clean_repo_exits_zero(make_repo: Callable[..., Path]) -> None:
@@ -100,7 +114,8 @@ def test_python_dash_m_returns_the_exit_code(make_repo: Callable[..., Path]) -> 
     proc = subprocess.run([sys.executable, "-m", "permgate", "check", "--root", root],
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 1
-    assert "error[self-grant]" in proc.stdout
+    assert "error[distribution-to-retail-sales]" in proc.stdout
+    assert "(also: granter-authority, self-grant)" in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "permgate", "check", "--root", root, "--fail-on", "bogus"],
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 2

@@ -180,3 +180,23 @@ def test_without_git_the_page_says_why_there_is_no_timeline(tmp_path: Path) -> N
     text = page.read_text("utf-8")
     assert "No exposure timeline: " in text and "not inside a git repository" in text
     assert 'data-row="retail-sales" data-column="distribution"' in text
+
+
+def test_the_replay_report_opens_with_the_boundary_findings_not_false_authority_errors(
+        incident_report: tuple[Path, Path]) -> None:
+    """The replay carries the snapshot's policies (the delegates that let the three division heads,
+    who have no manager, register each other): its report opens with the five retail-sales holders
+    of P083, each one finding naming its companions, and has no granter-authority row at all."""
+    page, _ = incident_report
+    text = page.read_text("utf-8")
+    section = text.split('<section id="findings">', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr class="sev-(\w+)"><td>.*?<a class="loc"[^>]*>([^<]+)</a></td>'
+                      r'<td class="rule">([^<]+)</td><td>([^<]*)</td></tr>', section)
+    holders = ("E000007", "E000009", "E000010", "E000011", "E000012")
+    assert [(sev, where, rule) for sev, where, rule, _ in rows[:5]] == [
+        ("error", f"assignments/retail-sales/{e}.yaml:241", "distribution-to-retail-sales") for e in holders]
+    for _, _, _, message in rows[:5]:
+        assert message.startswith("P083 small-business-liaison.read is owned by distribution")
+        assert "granter-authority" in message.rsplit("(also: ", 1)[1]
+    assert not [r for r in rows if r[2] == "granter-authority"]
+    assert not [r for r in rows if re.search(r"/E00000[123]\.yaml:", r[1])]  # nothing about the division heads

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import run_cli
+from tests.conftest import every_finding, run_cli
 from tests.test_waivers import SELF_GRANT, W, waiver
 
 F = "assignments/retail-sales/E000002.yaml"
@@ -26,14 +26,16 @@ BAD3 = BAD.replace("E000002", "E000003")
 
 
 def _expected(doc: dict[str, Any]) -> Counter[tuple[str, str]]:
-    """(rule, severity, or waived/baselined) of each finding the JSON lists."""
+    """(rule, severity, or waived/baselined) of each finding the JSON lists, companions included."""
     return Counter((f["rule"], "waived" if f["waived"] else "baselined" if f["baselined"] else f["severity"])
-                   for f in doc["findings"])
+                   for f in every_finding(doc))
 
 
 def _statistics(stdout_tail: str) -> Counter[tuple[str, str]]:
     out: Counter[tuple[str, str]] = Counter()
     for line in stdout_tail.splitlines():
+        if line.startswith("("):  # the closing note on companions
+            continue
         count, rule, what = line.split()
         out[(rule, what.strip("[]"))] = int(count)
     return out
@@ -50,18 +52,27 @@ def test_statistics_count_the_findings_listed(make_repo: Callable[..., Path]) ->
     _, _, stats = text.stdout.partition(" grants files (")
     stats = stats.split("\n", 1)[1]
     assert _statistics(stats) == expected
-    rows = [line.split() for line in stats.splitlines()]
+    rows = [line.split() for line in stats.splitlines() if not line.startswith("(")]
+    assert stats.splitlines()[-1] == ("(1 of these is a companion: listed as `(also: RULE)` with the boundary "
+                                      "finding on the same grant)")
     assert [int(r[0]) for r in rows] == sorted((int(r[0]) for r in rows), reverse=True)
     # the text report itself is unchanged by --statistics
     plain = run_cli("check", "--root", str(root), "--today", "2026-06-01").stdout
     assert text.stdout.startswith(plain)
     # JSON: the same counts, always, per rule
     by_rule = doc["summary"]["by_rule"]
-    assert by_rule["self-grant"] == {"errors": 1, "warnings": 0, "notes": 0, "waived": 1, "baselined": 0}
+    assert by_rule["self-grant"] == {"errors": 1, "warnings": 0, "notes": 0, "waived": 1, "baselined": 0,
+                                     "companions": 0}
     assert by_rule["distribution-to-retail-sales"]["errors"] == \
         sum(1 for f in doc["findings"] if f["rule"] == "distribution-to-retail-sales" and not f["waived"])
-    assert {r: sum(n.values()) for r, n in by_rule.items()} == \
-        dict(Counter(f["rule"] for f in doc["findings"]))
+    assert _totals(by_rule) == dict(Counter(f["rule"] for f in every_finding(doc)))
+    assert {r: n["companions"] for r, n in by_rule.items()} == {
+        r: sum(1 for top in doc["findings"] for c in top["companions"] if c["rule"] == r) for r in by_rule}
+
+
+def _totals(by_rule: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Findings of each rule: by severity, waived and baselined (``companions`` counts some of them again)."""
+    return {r: sum(v for k, v in n.items() if k != "companions") for r, n in by_rule.items()}
 
 
 def test_statistics_of_a_machine_format_go_to_stderr(make_repo: Callable[..., Path]) -> None:
@@ -97,5 +108,4 @@ def test_statistics_in_base_mode_count_the_new_findings(tmp_path: Path) -> None:
     stats = result.stdout.split(" not evaluated\n", 1)[1] if " not evaluated\n" in result.stdout \
         else result.stdout.split(" not shown\n", 1)[1]
     assert _statistics(stats) == _expected(doc)
-    assert {r: sum(n.values()) for r, n in doc["summary"]["by_rule"].items()} == \
-        dict(Counter(f["rule"] for f in doc["findings"]))
+    assert _totals(doc["summary"]["by_rule"]) == dict(Counter(f["rule"] for f in every_finding(doc)))

@@ -61,6 +61,8 @@ def _judge(tmp_path: Path, change: dict[str, str], base: dict[str, str] | None =
     full = check_against_base(str(root), "main", TODAY, incremental=False)
     fast = check_against_base(str(root), "main", TODAY)
     assert [f.to_dict() for f in fast.new] == [f.to_dict() for f in full.new], fast.declined
+    if not {"permgate.yaml", "catalog.yaml"} & set(change):  # a roles change is judged incrementally
+        assert fast.scope is not None, fast.declined
     return full
 
 
@@ -206,3 +208,18 @@ def test_impact_lists_every_holder_as_gained_through_the_role(tmp_path: Path) ->
     assert doc["summary"]["by_permission"]["P002"] == {"gained": 4, "lost": 0}
     text = run_cli("impact", "--root", str(root), "--base", "main").stdout
     assert "gained P002 E000005 (retail-sales) via role:desk-standard" in text
+
+
+def test_a_permission_made_sensitive_reaches_holders_through_a_role(tmp_path: Path) -> None:
+    """P003, given only through desk-base, becomes sensitive: every holder's grant without an expiry is
+    now flagged, though their files never spell P003 (a catalog mark is part of the gate: full path)."""
+    root = tmp_path / "repo"
+    init_repo(root, _org())
+    catalog = BASE["catalog.yaml"].replace("  description: Read access to HR systems\n",
+                                           "  description: Read access to HR systems\n  sensitive: true\n")
+    write_files(root, {"catalog.yaml": catalog})
+    commit_change(root)
+    full = check_against_base(str(root), "main", TODAY, incremental=False)
+    fast = check_against_base(str(root), "main", TODAY)
+    assert [f.to_dict() for f in fast.new] == [f.to_dict() for f in full.new]
+    assert _new(fast, "expiry-required") == HOLDER_LINES

@@ -58,8 +58,9 @@ def test_base_mode_says_what_was_compared_and_counts_preexisting(tmp_path: Path)
     assert lines[0] == "## permgate: failed"
     assert lines[2] == "**1 error, 0 warnings, 0 notes** new in 1 grants file (4 grants)."
     assert lines[4].startswith("Compared with <code>main</code> (<code>")
-    assert lines[4].endswith("</code>): of the 1 employee the change touches (re-evaluated), 2 findings already "
-                             "existed there and are not listed; the findings of the other employees were not "
+    # the base's P002 grant: the boundary finding with granter-authority as its companion, one finding
+    assert lines[4].endswith("</code>): of the 1 employee the change touches (re-evaluated), 1 finding already "
+                             "existed there and is not listed; the findings of the other employees were not "
                              "evaluated (they can only be pre-existing).")
     assert "| error | <code>duplicate-grant</code> | <code>assignments/retail-sales/E000002.yaml:16</code> |" in \
         result.stdout

@@ -69,6 +69,12 @@ def test_valid_with_results_at_grant_lines_and_related_locations(make_repo: Call
                for x in r["relatedLocations"]]
     assert related == [("catalog.yaml", 8), ("people.yaml", 8), ("policies/unbundling.yaml", 3)]
     assert [x["id"] for x in r["relatedLocations"]] == [1, 2, 3]
+    # granter-authority flags the same grant: one result, naming it (docs/output-formats.md, "Companions")
+    assert "granter-authority" not in results
+    [companion] = r["properties"].pop("companions")
+    assert (companion["ruleId"], companion["level"]) == ("granter-authority", "error")
+    assert companion["message"].startswith("P002 supply-points.read is owned by distribution")
+    assert r["message"]["text"].endswith(" (also: granter-authority)")
     assert r["properties"] == {"employee": "E000002", "permission": "P002"}
     rules = run["tool"]["driver"]["rules"]
     assert rules[r["ruleIndex"]]["id"] == "distribution-to-retail-sales"

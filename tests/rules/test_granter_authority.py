@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import check_json, pairs, run_cli
+from tests.conftest import check_json, every_finding, pairs, run_cli
 from tests.rules.helpers import grants, people, settings
 
 RULE = "granter-authority"
@@ -99,7 +99,7 @@ def test_the_chain_and_the_owner_problems_are_worded_with_their_related_location
              e1: grants("E1", ("P001", "E2", "2026-01-05"))}
     _, doc = check_json(make_repo({"people.yaml": PEOPLE, **files}), "--today", "2026-06-01")
     got = {(f["path"], f["line"]): (f["message"], [(r["path"], r["line"], r["message"]) for r in f["related"]])
-           for f in doc["findings"] if f["rule"] == RULE}
+           for f in every_finding(doc) if f["rule"] == RULE}
     reports = ("people.yaml", 11, "E3 Person E3 reports to E2")
     owned = ("catalog.yaml", 8, "P002 supply-points.read is owned by distribution")
     policy = ("policies/unbundling.yaml", 3, "rule distribution-to-retail-sales: Distribution-owned permissions "

@@ -12,7 +12,9 @@ TODAY = ("--today", "2026-06-01")
 
 
 def _by_rule(doc: dict, rule: str) -> list[dict]:
-    return [f for f in doc["findings"] if f["rule"] == rule]
+    # companions (issue 18: the other rules' findings on a grant crossing the boundary) count too
+    every = [g for f in doc["findings"] for g in (f, *f["companions"])]
+    return [f for f in every if f["rule"] == rule]
 
 
 def test_forbidden_permission_reached_through_an_include_is_flagged_at_the_role_grant(
