@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from permgate.change.incremental import check_scoped
 from permgate.change.judge import BaseOutcome, judge
-from permgate.config import Config, load_config
+from permgate.config import CONFIG_NAME, Config, load_config
 from permgate.errors import ConfigError, UsageError
 from permgate.git.repo import GitSource, Repo
 from permgate.load.source import Source
@@ -130,8 +130,8 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
         raise UsageError(f"--base {ref} and --head {head} are the same commit ({commit[:12]}): there is no "
                          f"change to judge, and --base reads commits, not the uncommitted changes under "
                          f"{root}; in a pre-commit hook use the baseline (docs/ci.md)")
-    head_source = GitSource(repo, head_commit, label=root)
-    head_config = load_config(head_source)
+    # only permgate.yaml is read here: the head's whole tree is listed when the full path needs it
+    head_config = load_config(GitSource(repo, head_commit, label=root, tree=repo.entries(head_commit, [CONFIG_NAME])))
     changes = tuple(repo.changes(commit, head_commit))
     declined: str | None = "not asked for"
     if incremental:
@@ -139,6 +139,7 @@ def check_against_base(root: str, ref: str, today: dt.date, cache: caching.Cache
         if isinstance(scoped, BaseOutcome):
             return scoped
         declined = scoped
+    head_source = GitSource(repo, head_commit, label=root)
     base_source = GitSource(repo, commit, label=ref)
     base_config = _at_base(ref, lambda: load_config(base_source))
     base_ws, base_empty = load_base(base_source, base_config, ref)

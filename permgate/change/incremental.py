@@ -50,9 +50,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 
-from permgate.change.base_index import FILE_MODES, caching_tuning, declared, employee_index
+from permgate.change.base_index import FILE_MODES, BaseIndex, caching_tuning, declared, employee_index, is_cached
 from permgate.change.changeset import ChangeSet, under
 from permgate.change.judge import BaseOutcome, Scope, judge
 from permgate.change.people_cache import shared_people
@@ -66,6 +67,7 @@ from permgate.load.workspace import load_catalog, load_people, load_policy_files
 from permgate.model import Change, GrantsFile, LoadProblem, Permission, Person, Workspace, changed_roles
 from permgate.rules.policy_change import same_permission
 from permgate.runtime import cache as caching
+from permgate.runtime import parallel
 
 #: what the walk of the assignments folder says of a file that is not YAML (both sides word it so)
 NOT_GRANTS = "not a grants file: only .yaml and .yml files belong here"
@@ -141,11 +143,51 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     if repo.tree_id(head_commit, config.reviews) is not None:
         # not-recertified reads every closed campaign: the full path loads them with the frame
         return f"{config.reviews} holds access reviews"
-    base_index = employee_index(repo, commit, config, cache, caching_tuning(cache), root, set(probe.paths()))
-    if base_index is None:
-        return f"{config.assignments} is not a folder at {ref}"
-    if base_index.odd:
-        return f"{base_index.odd[0]} is a symlink or submodule at {ref}"
+    # building the index reads every base file: in a child (over the cores) while this process reads
+    # the rest; its declines and errors still come first (``_Index.first``)
+    build = functools.partial(employee_index, repo, commit, config, cache, caching_tuning(cache), root,
+                              set(probe.paths()))
+    index = _Index(parallel.Ahead(build, fork=not is_cached(repo, commit, config, cache)), config, ref)
+    try:
+        return _check_scoped(repo, commit, ref, root, config, changes, today, cache, head_commit, probe, index)
+    except BaseException as err:
+        if isinstance(err, Exception):
+            index.first("")  # the plain order: an error building the index shows before this one
+        index.discard()
+        raise
+
+
+class _Index:
+    """The base index, built in a child: ``first(why)`` gives the index's own reason to decline (or
+    raises its error) before ``why``, so the run declines and fails as when the index came first."""
+
+    def __init__(self, ahead: parallel.Ahead[BaseIndex | None], config: Config, ref: str) -> None:
+        self.ahead, self.config, self.ref = ahead, config, ref
+        self.value: BaseIndex | None = None
+        self.done = False
+
+    def get(self) -> BaseIndex | None:
+        if not self.done:
+            self.value, self.done = self.ahead.result(), True
+        return self.value
+
+    def first(self, why: str) -> str:
+        value = self.get()
+        if value is None:
+            return f"{self.config.assignments} is not a folder at {self.ref}"
+        if value.odd:
+            return f"{value.odd[0]} is a symlink or submodule at {self.ref}"
+        return why
+
+    def discard(self) -> None:
+        if not self.done:
+            self.ahead.discard()
+            self.done = True
+
+
+def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, changes: tuple[Change, ...],
+                  today: dt.date, cache: caching.Cache | None, head_commit: str, probe: ChangeSet,
+                  index: _Index) -> BaseOutcome | str:
     assignments = config.assignments
     kinds = {p: _kind(p, assignments) for p in probe.paths() if under(p, assignments)}
     base_changed = sorted({c.old for c in changes if c.old is not None and kinds.get(c.old) == "grants"})
@@ -161,12 +203,12 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     # symlinks and submodules are refused by their mode, with the full path's wording
     odd = sorted(p for p, (mode, _sha) in [*base_entries.items(), *head_entries.items()] if mode not in FILE_MODES)
     if odd:
-        return f"{odd[0]} is a symlink or submodule"
+        return index.first(f"{odd[0]} is a symlink or submodule")
     if any(p not in base_entries for p in [config.catalog, config.people, *base_changed]):
-        return f"a file is missing at {ref}"
+        return index.first(f"a file is missing at {ref}")
     if any(p not in head_entries for p in [config.catalog, config.people, *head_changed]) \
             or not any(under(p, config.policies) for p in head_entries):
-        return "a file is missing at the head"
+        return index.first("a file is missing at the head")
     paths = probe.paths()
     base_source = GitSource(repo, commit, ref, base_entries)
     head = GitSource(repo, head_commit, root, head_entries)
@@ -184,9 +226,9 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
         else:
             head_people = base_people = shared_people(head, config, base_entries[config.people][1], cache)
     except ConfigError as err:
-        return f"the full path reports {err.path}:{err.line}"
+        return index.first(f"the full path reports {err.path}:{err.line}")
     if not policies:
-        return "no policy rules"
+        return index.first("no policy rules")
     frame = Workspace(
         root=head.label, catalog_path=config.catalog, people_path=config.people, catalog=head_catalog,
         people=head_people, files=(), policies=policies, assignments_path=config.assignments,
@@ -195,7 +237,7 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     )
     why = _decline_catalog(head_catalog, base_catalog)
     if why:
-        return why
+        return index.first(why)
     # permissions and people whose entry differs: their holders, grantees and granters are re-judged
     perms = sorted(pid for pid in head_catalog if not _same_entry(head_catalog[pid], base_catalog[pid]))
     people = _changed_people(head_people, base_people) if head_people is not base_people else set()
@@ -216,33 +258,37 @@ def check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, c
     needles = [*perms, *people, *roles]
     if needles:
         if any("\n" in n or not n for n in needles):
-            return "an id git grep cannot look for"
+            return index.first("an id git grep cannot look for")
         # a file can hold an id only by spelling it, or through a double-quoted escape (a backslash);
         # unchanged files are the same blobs at the head, changed ones are loaded anyway
         holders = sorted(p for p in set(repo.grep_files(commit, [*needles, "\\"], assignments))
                          if p not in base_loaded and _kind(p, assignments) == "grants")
         if holders and not _add_at(repo, commit, ref, holders, max_bytes, base_loaded):
-            return "git grep and ls-tree disagree"
+            return index.first("git grep and ls-tree disagree")
     for loaded in (*base_loaded.values(), *head_loaded.values()):
         employees |= declared(loaded)
     base_loaded.update((p, (None, [LoadProblem(p, 1, 1, NOT_GRANTS)])) for p in base_refused)
     head_loaded.update((p, (None, [LoadProblem(p, 1, 1, NOT_GRANTS)])) for p in head_refused)
 
+    why = index.first("")
+    base_index = index.get()
+    if why or base_index is None:
+        return why
     closure: set[str] = set()
     for e in employees:
         files_of_e = base_index.files_of(e)
         if files_of_e is None:
-            return "the base index does not check out"
+            return index.first("the base index does not check out")
         closure.update(files_of_e)
     base_more = sorted(closure - set(base_loaded))
     head_more = sorted(closure - changed)
     if base_more and not _add_at(repo, commit, ref, base_more, max_bytes, base_loaded):
-        return "the base index does not match the base"
+        return index.first("the base index does not match the base")
     # unchanged between the two commits: the same blob id at both, so the same load
     head_loaded.update((p, base_loaded[p]) for p in head_more if p in base_loaded)
     head_rest = [p for p in head_more if p not in base_loaded]
     if head_rest and not _add_at(repo, head_commit, head.label, head_rest, max_bytes, head_loaded):
-        return "the base index does not match the head"
+        return index.first("the base index does not match the head")
 
     frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
     base_files = sorted(base_loaded)

@@ -8,6 +8,7 @@ with what git said; nothing here guesses.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -184,16 +185,13 @@ class Repo:
 
     def _blobs_listed(self, listing: str) -> dict[str, tuple[str, str]]:
         """path -> (mode, blob id) of the files and submodules in a ``git ls-tree -r -z`` listing."""
-        out: dict[str, tuple[str, str]] = {}
-        for entry in listing.split("\0"):
-            if not entry:
-                continue
-            meta, path = entry.split("\t", 1)
-            mode, kind, sha = meta.split()
-            rel = self._inside(path)
-            if rel is not None and kind in ("blob", "commit"):
-                out[rel] = (mode, sha)
-        return out
+        entries = _LS_TREE.findall(listing)
+        if sum(len(e[0]) for e in entries) != len(listing):  # pragma: no cover - git wrote something else
+            raise GitError("git ls-tree wrote a listing permgate cannot read")
+        prefix = self.prefix
+        cut = len(prefix)
+        return {path[cut:]: (mode, sha) for _, mode, kind, sha, path in entries
+                if kind != "tree" and path.startswith(prefix)}
 
     def tree_id(self, rev: str, rel: str) -> str | None:
         """The git id of the folder ``rel`` (not the root) at ``rev``, or None when it is not a folder there."""
@@ -316,6 +314,10 @@ class Pending:
             self.proc.communicate()
 
 
+#: one entry of ``git ls-tree -z`` (mode, kind, id, path), the whole entry first: the entries must
+#: account for the whole listing
+_LS_TREE = re.compile(r"(([0-7]{6}) (blob|commit|tree) ([0-9a-f]{40,64})\t([^\0]*)\0)")
+
 #: blobs larger than this are not read ahead (a grants file is a few kilobytes)
 PREFETCH_MAX_BYTES = 1024 * 1024
 
@@ -330,11 +332,12 @@ class GitSource:
         self.rev = repo.resolve(rev)
         self.label = label or rev
         self._tree = repo.tree(self.rev) if tree is None else tree
+        # every folder above a listed path: the parents, then their own parents (few)
         self._dirs: set[str] = {""}
-        for path in self._tree:
-            parts = path.split("/")
-            for n in range(1, len(parts)):
-                self._dirs.add("/".join(parts[:n]))
+        for folder in {path.rpartition("/")[0] for path in self._tree}:
+            while folder not in self._dirs:
+                self._dirs.add(folder)
+                folder = folder.rpartition("/")[0]
         self._cache: dict[str, bytes] = {}
         self._sizes: dict[str, int] = {}
 

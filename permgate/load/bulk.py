@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from permgate.errors import LoadError
-from permgate.load import canonical, files
+from permgate.load import canonical, files, quick
 from permgate.load.grants import Loaded, load_grants_text
 from permgate.load.source import FsSource, Source
 from permgate.load.yamldoc import decode
@@ -82,6 +82,24 @@ Packed = tuple[Any, ...]
 def _load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning) -> Loaded:
     try:
         data = _read(source, rel, max_bytes)
+    except LoadError as err:
+        return None, [LoadProblem(rel, err.line, err.column, err.detail)]
+    return _load_data(data, rel, tuning)
+
+
+def read_one(source: Source, rel: str, max_bytes: int) -> bytes:
+    """The bytes of ``rel`` as ``load_many`` reads them; ``LoadError`` when it cannot."""
+    return _read(source, rel, max_bytes)
+
+
+def load_data(data: bytes, rel: str, tuning: Tuning | None = None) -> Loaded:
+    """A file whose bytes ``read_one`` gave, loaded as ``load_many`` loads it."""
+    return _load_data(data, rel, tuning or Tuning())
+
+
+def _load_data(data: bytes, rel: str, tuning: Tuning) -> Loaded:
+    """``_load_one`` of a file whose bytes are read."""
+    try:
         text = decode(data, rel)
     except LoadError as err:
         return None, [LoadProblem(rel, err.line, err.column, err.detail)]
@@ -174,6 +192,134 @@ def _parallel(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, j
         out.extend(map(_unpack, packed_chunk))
         if tuning.progress is not None:
             tuning.progress(len(out), total)
+
+
+# One result per file of ``grants_of_many``: the grants of the permission as plain tuples, the
+# file's problems, and the whole file when it has role entries (expanded by the caller, who has
+# the roles; its grants are not among the tuples).
+Holdings = tuple[list[tuple[Any, ...]], list[LoadProblem], GrantsFile | None]
+
+
+def _holdings_one(source: Source, rel: str, max_bytes: int, tuning: Tuning, permission: str,
+                  entry: bytes) -> Holdings:
+    """The grants of ``permission`` in ``rel`` and the file's problems, as ``_load_one`` finds them:
+    from the bytes (``load.quick``) when they are a recognised file, else by loading it."""
+    try:
+        data = _read(source, rel, max_bytes)
+    except LoadError as err:
+        return [], [LoadProblem(rel, err.line, err.column, err.detail)], None
+    if tuning.fast:
+        hits = quick.grants_of(data, rel, entry)
+        if hits is not None:
+            return [tuple(g) for g in hits], [], None
+    gf, problems = _load_data(data, rel, tuning)
+    if gf is not None and gf.role_grants:
+        return [], problems, gf
+    return ([tuple(g) for g in gf.grants if g.permission == permission] if gf is not None else []), problems, None
+
+
+def _holdings_span(source: Source, rels: list[str], max_bytes: int, tuning: Tuning, permission: str,
+                   start: int, end: int) -> list[Holdings]:
+    entry = quick.entry_line(permission)
+    return [_holdings_one(source, rel, max_bytes, tuning, permission, entry) for rel in rels[start:end]]
+
+
+def grants_of_many(source: Source, rels: list[str], max_bytes: int, permission: str,
+                   tuning: Tuning | None = None) -> tuple[list[Grant], list[LoadProblem], list[GrantsFile]]:
+    """The direct grants of ``permission`` in the files ``rels``, every file's problems, and the files
+    with role entries whole (their grants are not in the first list: the caller expands them with
+    the roles), in the order of ``rels``: what ``load_many`` gives, filtered, without building the
+    other grants.  Only these cross the workers' pipes."""
+    tuning = tuning or Tuning()
+    total = len(rels)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if total >= PARALLEL_MIN_FILES else 1
+    size = max(200, min(2000, total // (max(jobs, 1) * 8) or 1))
+    worker_tuning = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+    work = [functools.partial(_holdings_span, source, rels, max_bytes, worker_tuning, permission, i,
+                              min(i + size, total))
+            for i in range(0, total, size)]
+    grants: list[Grant] = []
+    problems: list[LoadProblem] = []
+    with_roles: list[GrantsFile] = []
+    with no_gc():
+        for _, chunk in parallel.imap(work, jobs if total >= 2 else 1, ordered=True, setup=gc.disable):
+            for rows, file_problems, whole in chunk:
+                grants.extend(map(_make_grant, rows))
+                problems.extend(file_problems)
+                if whole is not None:
+                    with_roles.append(whole)
+    return grants, problems, with_roles
+
+
+def _mentions_span(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,
+                   end: int) -> list[int]:
+    """The positions in ``rels[start:end]`` of the files that may hold one of ``needles``."""
+    if isinstance(source, FsSource) and _NOFOLLOW:
+        return _mentions_span_fs(source.root, rels, needles, max_bytes, start, end)
+    out = []
+    for i in range(start, end):
+        try:
+            data = _read(source, rels[i], max_bytes)
+        except LoadError:
+            out.append(i)  # unreadable: loading it says why
+            continue
+        if any(n in data for n in needles):
+            out.append(i)
+    return out
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _mentions_span_fs(root: str, rels: list[str], needles: tuple[bytes, ...], max_bytes: int, start: int,
+                      end: int) -> list[int]:
+    """``_mentions_span`` in the working tree, with one ``open`` and one ``read`` a file.
+
+    A file is left out only when the first ``max_bytes + 1`` bytes a plain ``read`` gives hold
+    no needle; anything the read cannot answer (a symlink, which the loader may follow; an
+    error) keeps the file, and the loader says what it is.  Leaving out a file that is not a
+    regular one (a FIFO reads empty here) or is over the size cap changes nothing: the loader
+    refuses it with a problem that names no employee, which the scoped read drops."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+    prefix = os.path.join(root, "")
+    want = max_bytes + 1
+    out = []
+    for i in range(start, end):
+        try:
+            fd = os.open(prefix + rels[i], flags)
+        except OSError:
+            out.append(i)
+            continue
+        try:
+            data = os.read(fd, want)
+        except OSError:
+            out.append(i)
+            continue
+        finally:
+            os.close(fd)
+        for n in needles:
+            if n in data:
+                out.append(i)
+                break
+    return out
+
+
+def mentioning(source: Source, rels: list[str], needles: tuple[bytes, ...], max_bytes: int,
+               tuning: Tuning | None = None) -> list[str]:
+    """The files of ``rels`` (in their order) that contain one of ``needles`` literally or cannot
+    be read: the only ones that can hold an id among ``needles`` when a backslash (a double-quoted
+    escape could spell an id without its letters) is one of them.  Read over the cores."""
+    tuning = tuning or Tuning()
+    total = len(rels)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = available_cores() if total >= PARALLEL_MIN_FILES else 1
+    size = max(500, min(5000, total // (max(jobs, 1) * 4) or 1))
+    work = [functools.partial(_mentions_span, source, rels, needles, max_bytes, i, min(i + size, total))
+            for i in range(0, total, size)]
+    return [rels[i] for _, chunk in parallel.imap(work, jobs, ordered=True) for i in chunk]
 
 
 def load_one(source: Source, rel: str, max_bytes: int, tuning: Tuning | None = None) -> Loaded:

@@ -8,6 +8,7 @@ the run: their problems become ``invalid-file`` findings.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Collection
 from typing import Any
@@ -17,12 +18,13 @@ from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.load import canonical, files
 from permgate.load.attributes import conversion_problems
 from permgate.load.baseline import load_baseline
-from permgate.load.bulk import Tuning, load_many
+from permgate.load.bulk import Tuning, grants_of_many, load_many, mentioning
 from permgate.load.reviews import load_reviews
 from permgate.load.schemas import validate
 from permgate.load.source import FsSource, Source, join
 from permgate.load.yamldoc import Document, decode, parse
-from permgate.model import GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Role, Waiver, Workspace
+from permgate.model import Grant, GrantsFile, LoadProblem, Loc, Permission, Person, PolicyRule, Role, Waiver, Workspace
+from permgate.runtime import parallel
 
 POLICY_BASE_KEYS = ("id", "kind", "severity", "summary", "description", "waivable")
 
@@ -243,16 +245,6 @@ def load_waivers(source: Source, config: Config) -> tuple[Waiver, ...]:
         for i, w in enumerate(doc.data["waivers"]))
 
 
-def _mentions(source: Source, rel: str, needles: tuple[bytes, ...], max_bytes: int) -> bool:
-    """Whether ``rel`` may hold one of the ids: it contains one literally, or a backslash
-    (a double-quoted escape could spell an id without its letters), or cannot be read."""
-    try:
-        data = source.read_bytes(rel, max_bytes)
-    except LoadError:
-        return True
-    return any(n in data for n in needles)
-
-
 def grants_paths(source: Source, config: Config) -> tuple[list[str], list[tuple[str, str]]]:
     """The grants files under the assignments folder (sorted), and (path, why) for entries refused."""
     rel_dir = config.assignments
@@ -310,7 +302,7 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
     problems = conversion_problems(source, config, refused)
     if employees is not None:
         needles = (b"\\", *(e.encode("utf-8") for e in employees))
-        paths = [p for p in paths if _mentions(source, p, needles, config.max_file_bytes)]
+        paths = mentioning(source, paths, needles, config.max_file_bytes, tuning)
         refused = []
         problems = []
     problems += [LoadProblem(p, 1, 1, why) for p, why in refused]
@@ -323,6 +315,21 @@ def load_grants(source: Source, config: Config, employees: Collection[str] | Non
         if gf is not None:
             loaded.append(gf)
     return loaded, problems
+
+
+def load_grants_of(source: Source, config: Config, permission: str, tuning: Tuning | None = None,
+                   listing: tuple[list[str], list[tuple[str, str]]] | None = None,
+                   ) -> tuple[list[Grant], list[LoadProblem], list[GrantsFile]]:
+    """The direct grants of ``permission`` in every grants file, every problem ``load_grants`` reports
+    (in its order), and the files with role entries whole (``bulk.grants_of_many``: the caller
+    expands them with the roles): ``load_grants`` filtered, without building the other grants
+    (``who-can``).  ``listing`` is ``grants_paths(source, config)`` when the caller has it already.
+    """
+    paths, refused = listing if listing is not None else grants_paths(source, config)
+    problems = conversion_problems(source, config, refused)
+    problems += [LoadProblem(p, 1, 1, why) for p, why in refused]
+    grants, file_problems, with_roles = grants_of_many(source, paths, config.max_file_bytes, permission, tuning)
+    return grants, problems + file_problems, with_roles
 
 
 def fs_source(root: str) -> FsSource:
@@ -341,9 +348,34 @@ def load_workspace(source: Source | str, config: Config | None = None,
     if isinstance(source, str):
         source = fs_source(source)
     config = config if config is not None else load_config(source)
-    frame = load_frame(source, config)
-    grants_files, problems = load_grants(source, config, employees, tuning)
+    if employees is not None and _large(source, config) and (tuning is None or tuning.jobs != 1):
+        # a scoped read reads every file to find the few it parses: started now in a child (which
+        # spreads the reading over the cores) while this process loads the frame; an error of the
+        # child's job shows here, after the frame's, as in the plain order
+        scoped = parallel.Ahead(functools.partial(load_grants, source, config, employees, tuning))
+        try:
+            frame = load_frame(source, config)
+            grants_files, problems = scoped.result()
+        except BaseException:
+            scoped.discard()
+            raise
+    else:
+        frame = load_frame(source, config)
+        grants_files, problems = load_grants(source, config, employees, tuning)
     return dataclasses.replace(frame, files=tuple(grants_files), problems=tuple(problems))
+
+
+#: a people directory at least this large (about 20,000 people) marks a repository worth a child
+LARGE_PEOPLE_BYTES = 2_000_000
+
+
+def _large(source: Source, config: Config) -> bool:
+    if not isinstance(source, FsSource):
+        return False
+    try:
+        return os.stat(os.path.join(source.root, config.people)).st_size >= LARGE_PEOPLE_BYTES
+    except OSError:
+        return False  # load_frame says what is wrong with it
 
 
 def load_frame(source: Source, config: Config) -> Workspace:

@@ -5,6 +5,12 @@ a policy forbids are highlighted; clicking a cell lists its grants with file:lin
 links), the findings with file:line links, and the exposure timeline from ``audit``.
 The page's data is one JSON block; all text is escaped, and the script builds the
 grant listings with ``textContent``, never ``innerHTML``.
+
+The page is capped with counts, so its size follows the caps, not the organisation: a
+cell lists its first ``CELL_LIMIT`` grants (in file order) and says how many more there
+are (``who-can`` lists them all), the findings table its first ``MAX_FINDINGS`` findings,
+the timeline its first ``MAX_EXPOSURES`` exposures (``check`` and ``audit`` list them all);
+every count on the page is the whole count.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from permgate.model import Workspace
 
 #: findings listed on the page at most (the rest are counted; `permgate check` lists all)
 MAX_FINDINGS = 5000
+#: grants a matrix cell carries at most (the page's script lists as many; `permgate who-can` lists all)
+CELL_LIMIT = 1000
+#: exposures drawn on the timeline at most (the rest are counted; `permgate audit` lists all)
+MAX_EXPOSURES = 2000
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ def _data(report: HtmlReport) -> str:
     grants: dict[str, list[list[object]]] = {}
     for (row, column), cell in sorted(m.cells.items()):
         out = grants.setdefault(_cell_id(m, row, column), [])
-        for g in cell:
+        for g in cell[:CELL_LIMIT]:
             fi = files.setdefault(g.path, len(files))
             person = ws.people.get(g.employee)
             people.setdefault(g.employee, [person.name if person else None])
@@ -156,7 +166,7 @@ def _timeline_html(report: HtmlReport) -> str:
             continue  # would collide with the first or last date
         ticks.append(f'<span class="tick" style="left:{pos(dt.date(year, 1, 1)):.2f}%">{year}</span>')
     rows = []
-    for e in result.exposures:
+    for e in result.exposures[:MAX_EXPOSURES]:
         person = result.judge.people.get(e.employee)
         perm = result.judge.catalog.get(e.permission or "")
         who = f"{e.employee} {person.name}" if person else e.employee
@@ -181,13 +191,15 @@ def _timeline_html(report: HtmlReport) -> str:
             f'<div class="tl-dates">{_e(e.introduced.date)} &#8594; {_e(until)}<br><b>{e.days} days</b> &middot; '
             f'<span class="rule">{_e(e.rule)}</span><br><small>granted by {_e(e.granted_by or "-")} on '
             f'{_e(e.granted_on or "-")}</small></div></div>')
+    hidden = len(result.exposures) - MAX_EXPOSURES
+    more = (f'<p class="note">{hidden} more exposures: run <code>permgate audit</code>.</p>' if hidden > 0 else "")
     return (f'{warnings}<p class="note">{len(result.exposures)} exposures in {result.commits} commits up to '
             f'<code>{_e(result.head[:12])}</code>, judged by that revision\'s catalog and policies and by the people '
             f'directory of each commit (as <code>permgate audit</code>).</p>'
             f'<div class="timeline"><div class="tl-axis"><div class="tl-label"></div><div class="tl-track">'
             f'<span class="tick first">{start.isoformat()}</span>{"".join(ticks)}'
             f'<span class="tick last">{end.isoformat()}</span></div><div class="tl-dates"></div></div>'
-            f'{"".join(rows)}</div>')
+            f'{"".join(rows)}</div>{more}')
 
 
 _CSS = """
@@ -254,7 +266,7 @@ footer{color:var(--muted);font-size:12px;text-align:center;padding:12px}
 _JS = """
 (function(){
   var D = JSON.parse(document.getElementById('report-data').textContent);
-  var LIMIT = 1000;
+  var LIMIT = CELL_LIMIT;
   var panel = document.getElementById('cell-panel');
   function td(text, cls){ var c = document.createElement('td'); if (cls) c.className = cls;
     c.textContent = text == null ? '' : text; return c; }
@@ -262,9 +274,10 @@ _JS = """
     document.querySelectorAll('td.cell.selected').forEach(function(c){ c.classList.remove('selected'); });
     cell.classList.add('selected');
     var rows = D.grants[cell.dataset.cell] || [];
+    var total = Number(cell.querySelector('.n').textContent);  // the page carries at most LIMIT of them
     var title = panel.querySelector('h3');
     title.textContent = cell.dataset.row + ' people holding ' + cell.dataset.column + ' permissions: ' +
-      rows.length + (rows.length === 1 ? ' grant' : ' grants') +
+      total + (total === 1 ? ' grant' : ' grants') +
       (cell.classList.contains('forbidden') ? ' (forbidden by policy)' : '');
     var body = panel.querySelector('tbody');
     body.textContent = '';
@@ -279,8 +292,8 @@ _JS = """
       tr.appendChild(td(g[4])); tr.appendChild(td(g[5])); tr.appendChild(td(g[6] || 'never'));
       body.appendChild(tr);
     });
-    panel.querySelector('.more').textContent = rows.length > LIMIT ?
-      (rows.length - LIMIT) + ' more: run permgate who-can PERMISSION for a full list.' : '';
+    panel.querySelector('.more').textContent = total > LIMIT ?
+      (total - LIMIT) + ' more: run permgate who-can PERMISSION for a full list.' : '';
     panel.hidden = false;
   }
   document.querySelectorAll('td.cell').forEach(function(cell){
@@ -291,7 +304,7 @@ _JS = """
   var first = document.querySelector('td.cell.breach');
   if (first) show(first);
 })();
-"""
+""".replace("CELL_LIMIT", str(CELL_LIMIT))
 
 
 def render_html(report: HtmlReport) -> str:

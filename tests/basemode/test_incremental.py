@@ -429,6 +429,26 @@ def test_symlink_at_the_base_declines(repo: tuple[Path, Org]) -> None:
     assert (scoped.declined or "").startswith("assignments/corporate/alias.yaml is a symlink or submodule at ")
 
 
+def test_the_base_index_declines_before_a_later_reason(repo: tuple[Path, Org]) -> None:
+    """The index is built in a child while the run reads on: its reason to decline (a symlink at the
+    base) still comes before one found later (a catalog that adds a permission), as when it came first."""
+    root, org = repo
+    a, b = org.of("corporate", 1), org.of("corporate", 2)
+    (root / "assignments" / "corporate" / "alias.yaml").symlink_to(f"{b}.yaml")
+    commit_all(root, "an alias")
+    catalog = (root / "catalog.yaml").read_text()
+    (root / "catalog.yaml").write_text(catalog + "- id: P999\n  name: new.read\n  owner_division: corporate\n"
+                                       "  description: A permission the change adds\n")
+    append(root, org.path(a), grant("P999", a))
+    scoped, _ = both(root)
+    assert (scoped.declined or "").startswith("assignments/corporate/alias.yaml is a symlink or submodule at ")
+    (root / "assignments" / "corporate" / "alias.yaml").unlink()
+    commit_all(root, "no alias")  # the same catalog change alone: its own reason
+    (root / "catalog.yaml").write_text((root / "catalog.yaml").read_text().replace("P999", "P998"))
+    scoped, _ = both(root, "HEAD")
+    assert scoped.declined == "the catalog adds or removes permissions"
+
+
 def _random_people_change(root: Path, org: Org, rng: random.Random) -> None:
     heads = sorted(e for e, m in org.manager.items() if m is None)
     divisions = ["corporate", "distribution", "retail-sales"]

@@ -385,7 +385,8 @@ def test_who_can_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: Path,
     reference = run_cli(*args)
     assert org[1].a_main in reference.stdout
     _many_workers(monkeypatch)
-    _killing(monkeypatch, bulk, "_load_span", tmp_path, _first_span)
+    # _holdings_span(source, rels, max_bytes, tuning, permission, start, end): the fast path's chunks
+    _killing(monkeypatch, bulk, "_holdings_span", tmp_path, lambda args: bool(args[5] == 0))
     got = run_cli(*args)
     assert _killed(tmp_path)
     assert (got.stdout, got.exit_code) == (reference.stdout, reference.exit_code)
