@@ -53,7 +53,7 @@ def people_changes(ws: Workspace, base: Workspace, ref: str) -> dict[str, tuple[
             out[pid] = (after.loc, words)
         elif after is not None and before is not None:
             diffs = [f"{name} {_fmt(getattr(before, name))} -> {_fmt(getattr(after, name))}"
-                     for name in ("name", "division", "function", "manager")
+                     for name in ("name", "division", "division_since", "function", "manager")
                      if getattr(before, name) != getattr(after, name)]
             if diffs:
                 out[pid] = (after.loc, f"{after.label} changes " + "; ".join(diffs))
@@ -179,8 +179,8 @@ RULE = Rule(
               "people directory of the base, and that passes only because the same change edits them: a "
               "permission added, removed, renamed (same name, new id) or given a second entry of the same "
               "name, its `owner_division`, `retired`, `sensitive` or `grants_access` changed; a person "
-              "added, removed, re-keyed (same name, new id), or their division, function or manager "
-              "changed. Reported at the grant, naming the catalog and people lines it rests on.",
+              "added, removed, re-keyed (same name, new id), or their division, `division_since`, function "
+              "or manager changed. Reported at the grant, naming the catalog and people lines it rests on.",
         why="The catalog and the people directory decide verdicts as much as the policies do. Dropping "
             "`sensitive` lifts the expiry requirement, giving the grantee a function lets them hold "
             "`grants_access` permissions, re-keying a person or a permission makes the rules see another "

@@ -61,3 +61,24 @@ def test_a_manager_given_to_the_grantee_s_manager_is_found_up_the_chain(tmp_path
         "main; it is allowed only because this change edits people.yaml:4")
     assert found["related"] == [{"path": "people.yaml", "line": 4, "column": 3,
                                  "message": "E000001 Ada Abbott changes manager (none) -> E000004"}]
+
+
+def test_a_transfer_date_moved_back_with_a_back_dated_grant_is_named(tmp_path: Path) -> None:
+    """E000002 moved into retail sales on 2026-01-01; the change adds a grant dated 2025-06-05
+    (before the move: stale-after-transfer at the base) and moves division_since back to 2025-01-01,
+    which alone would make the grant look current (found by mutation round 3, docs/testing.md)."""
+    moved = "  division: retail-sales\n  manager: E000001\n"
+    base_people = PEOPLE.replace(moved, moved + "  division_since: 2026-01-01\n")
+    root = tmp_path / "grants"
+    init_repo(root, {**build({}), "people.yaml": base_people})
+    added = ("  - permission: P003\n    granted_by: E000001\n    granted_on: 2025-06-05\n"
+             "    reason: \"desk cover, ticket ACC-00120\"\n")
+    write_files(root, {"people.yaml": base_people.replace("division_since: 2026-01-01", "division_since: 2025-01-01"),
+                       F2: BASE[F2] + added})
+    commit_change(root)
+    result = run_cli("check", "--root", str(root), "--base", "main", "--format", "json", "--today", "2026-02-01")
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == GATE]
+    assert [(f["path"], f["line"]) for f in found] == [(F2, 8)], result.output
+    assert "`stale-after-transfer`" in found[0]["message"]
+    assert found[0]["related"] == [{"path": "people.yaml", "line": 8, "column": 3,
+                                    "message": "E000002 Ben Baker changes division_since 2026-01-01 -> 2025-01-01"}]
