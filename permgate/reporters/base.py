@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,14 +61,6 @@ class Report:
     def companions(self) -> int:
         """Findings listed as companions of another finding on the same grant (``engine/grouping.py``)."""
         return sum(n for (_, state), n in self.tally().items() if state.startswith(COMPANION))
-
-    def every_finding(self) -> Iterator[Finding]:
-        """Each finding of the report, companions included, in order."""
-        for f in self.findings:
-            if f.companions:
-                yield from f.with_companions()
-            else:
-                yield f
 
     @property
     def waived(self) -> int:

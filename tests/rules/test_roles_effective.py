@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import check_json
+from tests.conftest import check_json, every_finding
 from tests.roles_org import FILES, ROLES_CLEAN, grants_file
 
 TODAY = ("--today", "2026-06-01")
@@ -13,8 +13,7 @@ TODAY = ("--today", "2026-06-01")
 
 def _by_rule(doc: dict, rule: str) -> list[dict]:
     # companions (issue 18: the other rules' findings on a grant crossing the boundary) count too
-    every = [g for f in doc["findings"] for g in (f, *f["companions"])]
-    return [f for f in every if f["rule"] == rule]
+    return [f for f in every_finding(doc) if f["rule"] == rule]
 
 
 def test_forbidden_permission_reached_through_an_include_is_flagged_at_the_role_grant(
