@@ -5,8 +5,9 @@ in their file.  Everything else in a reviewer file (the header, which grants are
 each item says about its grant) is what ``permgate review open`` wrote: a change that alters it
 could drop an unwelcome grant from the review, or move it to a friendlier reviewer, and the review
 would still look complete.  The record of a closed campaign (``campaign.yaml``) is not edited or
-deleted either: its date is when the campaign's ``keep`` decisions count from.  Opening a campaign (every file of a campaign the base does not have)
-is not flagged; ``policy-change`` and CODEOWNERS on ``reviews/`` govern who may do that.
+deleted either: its date is when the campaign's ``keep`` decisions count from.  Opening a campaign
+(every file of a campaign the base does not have) is not flagged; ``policy-change`` and CODEOWNERS
+on ``reviews/`` govern who may do that.
 """
 
 from __future__ import annotations
