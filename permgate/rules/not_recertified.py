@@ -8,25 +8,10 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, settings_of, what, who
+from permgate.rules.reviews_common import review_walk
 
 DEFAULT_MAX_DAYS = 365
 DEFAULT_SENSITIVE_MAX_DAYS = 90
-
-
-def last_kept(ws: Workspace) -> dict[tuple[str, str], str]:
-    """(employee, permission) -> the latest ``closed_on`` of a closed campaign that kept it."""
-    closed = {c.campaign: c.closed_on for c in ws.campaigns}
-    out: dict[tuple[str, str], str] = {}
-    for review in ws.reviews:
-        on = closed.get(review.campaign)
-        if on is None:
-            continue
-        for item in review.items:
-            if item.decision == "keep":
-                key = (item.employee, item.permission)
-                if out.get(key, "") < on:
-                    out[key] = on
-    return out
 
 
 def active(ws: Workspace) -> bool:
@@ -46,7 +31,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     since = (ctx.today - dt.timedelta(days=max_days)).isoformat()
     since_sensitive = (ctx.today - dt.timedelta(days=sensitive_days)).isoformat()
     sensitive = {pid for pid, p in ws.catalog.items() if p.sensitive}
-    kept = last_kept(ws)
+    kept = review_walk(ws).last_kept
     for g in ws.iter_grants():
         cut = since_sensitive if g.permission in sensitive else since
         if g.granted_on >= cut:
