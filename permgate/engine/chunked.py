@@ -633,12 +633,12 @@ class JobResult:
 
 
 def run_job_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
-                  tuning: Tuning, job: Callable[[Workspace, list[Finding]], Any]) -> JobResult:
-    """Load ``rels``, judge them by every ``employee`` rule, and hand the chunk and its findings (the rules
-    ``permgate.yaml`` turns off dropped, sorted as ``engine.finish`` sorts them) to ``job``."""
+                  tuning: Tuning, job: Callable[[Workspace, list[Finding]], Any], judge: bool = True) -> JobResult:
+    """Load ``rels``, judge them by every ``employee`` rule (unless not ``judge``), and hand the chunk and its
+    findings (the rules ``permgate.yaml`` turns off dropped, sorted as ``engine.finish`` sorts them) to ``job``."""
     loaded = [bulk.load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
     ws = _sub_workspace(frame, loaded)
-    findings = engine.employee_findings(ws, config, today)
+    findings = engine.employee_findings(ws, config, today) if judge else []
     off = config.rules_off
     if off:
         findings = [f for f in findings if f.rule not in off]
@@ -649,7 +649,8 @@ def run_job_chunk(source: Source, frame: Workspace, config: Config, today: dt.da
 
 def per_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
               job: Callable[[Workspace, list[Finding]], Any], tuning: Tuning | None = None,
-              chunk_files: int | None = None, arrive: Callable[[Any], Any] | None = None) -> list[Any] | None:
+              chunk_files: int | None = None, arrive: Callable[[Any], Any] | None = None,
+              judge: bool = True) -> list[Any] | None:
     """``job(chunk, its findings)`` for each chunk of the grants files ``paths``, in the workers, in path
     order (each passed through ``arrive`` here as it comes, in the order the chunks finish: to park a
     large value, say); or None when a chunk's findings may not be the whole run's findings in its files (the caller
@@ -660,13 +661,15 @@ def per_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     - a finding of one chunk located in a grants file of another;
     - ``paths`` not in ascending order (a job may rely on the chunks' values following each other by path).
 
+    ``judge=False``: no rule runs (the job gets no findings; only the split employees and the order decline).
+
     On an employee-closed chunk every ``employee`` rule gives exactly the full run's findings in its files
     (``tests/rules/test_scope.py``); the rules of the other scopes find nothing in a grants file without
     ``--base`` or ``--actual`` (reviews, ``roles.yaml``, the waiver step: their own files).  So a job that
     reads only its chunk's grants and their findings computes what it would on the whole workspace
     (``review open``: ``tests/commands/test_review.py::test_review_open_in_chunks_equals_the_plain_way``).
     """
-    if not streamable(frame) or any(a >= b for a, b in pairwise(paths)):
+    if (judge and not streamable(frame)) or any(a >= b for a, b in pairwise(paths)):
         return None
     tuning = tuning or Tuning()
     total = len(paths)
@@ -675,7 +678,7 @@ def per_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
         jobs = bulk.available_cores() if total >= bulk.PARALLEL_MIN_FILES else 1
     chunks = cut(paths, chunk_files or chunk_size(total, jobs), 1 if chunk_files else jobs)
     quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
-    work = [functools.partial(run_job_chunk, source, frame, config, today, rels, quiet, job) for rels in chunks]
+    work = [functools.partial(run_job_chunk, source, frame, config, today, rels, quiet, job, judge) for rels in chunks]
     results: list[JobResult | None] = [None] * len(chunks)
     chunk_of: dict[str, int] = {}
     declined = False
