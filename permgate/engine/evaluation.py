@@ -197,7 +197,8 @@ def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.dat
     """
     waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
     if ws.waivers:
-        outcome = waivers.apply(ws, findings, waivable, today)
+        outcome = waivers.apply(ws, findings, waivable, today,
+                                {r.id for r in BUILTIN_RULES if not r.names_employee})
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)

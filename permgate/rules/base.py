@@ -100,6 +100,9 @@ class Rule:
     #: a finding of this rule says permgate could not read an input: ``--select``/``--ignore``
     #: never leave it out (fail closed: what could not be read is never out of scope)
     always_reported: bool = False
+    #: False for rules whose findings are about a change as a whole, not one employee
+    #: (``mass-change``): a waiver of one names the rule and a permission, and no employee
+    names_employee: bool = True
 
 
 @dataclass(frozen=True)
