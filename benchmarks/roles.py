@@ -4,6 +4,11 @@ direct-grant organisation of the same size and seed; and ``check --base`` for a 
 role with the most holders.
 
     python benchmarks/roles.py --employees 100000 --work /tmp/roles-bench [--repeat 3] [--teams 1]
+        [--base-only] [--against OTHER_PYTHON]
+
+``--base-only`` skips the two ``check`` runs; ``--against`` also times ``check --base`` with another
+interpreter (a checkout of main with its own venv: ``/path/to/main/.venv/bin/python``) in the same
+script, each with its own empty cache, and says whether both wrote the same bytes (an A/B).
 
 Each figure is the median of ``--repeat`` runs: wall seconds and the CPU seconds (user+sys) of the
 permgate process and its children.  ``--teams 1`` gives each division one team role (including the
@@ -56,18 +61,22 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--teams", type=int, default=1)
     ap.add_argument("--seed", type=int, default=20261125)
+    ap.add_argument("--base-only", action="store_true", help="only the check --base part")
+    ap.add_argument("--against", help="another interpreter to time check --base with (A/B)")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     permgate = [sys.executable, "-m", "permgate"]
     orgs = {"direct": work / f"direct{args.employees}", "roles": work / f"roles{args.employees}"}
     for kind, out in orgs.items():
-        if not out.exists():
+        if not out.exists() and not (args.base_only and kind == "direct"):
             extra = ["--roles", str(args.teams)] if kind == "roles" else []
             subprocess.run([sys.executable, str(GEN), "--employees", str(args.employees), "--out", str(out),
                             "--seed", str(args.seed), "--policies", *extra], check=True)
     result: dict[str, object] = {"employees": args.employees, "teams": args.teams}
     for kind, out in orgs.items():
+        if args.base_only:
+            break
         runs = [timed([*permgate, "check", "--root", str(out), "--no-cache", "--format", "json"])
                 for _ in range(args.repeat)]
         summary = json.loads(runs[0][2])["summary"]
@@ -98,19 +107,28 @@ def main() -> int:
     (repo / "roles.yaml").write_text(roles_text[:block.end()] + f"  - {perm}\n" + roles_text[block.end():], "utf-8")
     git(repo, "checkout", "-q", "-b", "change")
     git(repo, "commit", "-q", "-am", f"{role} gains {perm}")
-    cache = work / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
-    base_cmd = [*permgate, "check", "--base", "main", "--format", "json"]
-    cold = timed(base_cmd, repo, env)
-    warm = [timed(base_cmd, repo, env) for _ in range(args.repeat)]
-    doc = json.loads(warm[0][2])
-    new = doc["findings"]
-    result["base"] = {"role": role, "holders": count, "permission": perm, "cold_wall": cold[0], "cold_cpu": cold[1],
-                      "warm_wall": median(warm)[0], "warm_cpu": median(warm)[1], "new_findings": len(new),
-                      "holders_with_findings": len({f["employee"] for f in new if f["employee"]}),
-                      "incremental": doc["summary"].get("incremental")}
-    print("base", result["base"], flush=True)
+    outputs: dict[str, str] = {}
+    sides = {"base": sys.executable, **({"against": args.against} if args.against else {})}
+    for name, python in sides.items():
+        cache = work / f"cache-{name}"
+        shutil.rmtree(cache, ignore_errors=True)
+        env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+        base_cmd = [python, "-m", "permgate", "check", "--base", "main", "--format", "json"]
+        load = os.getloadavg()[0]
+        cold = timed(base_cmd, repo, env)
+        warm = [timed(base_cmd, repo, env) for _ in range(args.repeat)]
+        outputs[name] = warm[0][2]
+        doc = json.loads(warm[0][2])
+        new = doc["findings"]
+        result[name] = {"python": python, "role": role, "holders": count, "permission": perm,
+                        "cold_wall": cold[0], "cold_cpu": cold[1], "warm_wall": median(warm)[0],
+                        "warm_cpu": median(warm)[1], "new_findings": len(new),
+                        "holders_with_findings": len({f["employee"] for f in new if f["employee"]}),
+                        "incremental": doc["summary"].get("incremental"),
+                        "load_average": [round(load, 1), round(os.getloadavg()[0], 1)]}
+        print(name, result[name], flush=True)
+    if args.against:
+        result["same_output"] = outputs["base"] == outputs["against"]
     print(json.dumps(result, indent=2))
     return 0
 

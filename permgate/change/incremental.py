@@ -274,12 +274,10 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     base_index = index.get()
     if why or base_index is None:
         return why
-    closure: set[str] = set()
-    for e in employees:
-        files_of_e = base_index.files_of(e)
-        if files_of_e is None:
-            return index.first("the base index does not check out")
-        closure.update(files_of_e)
+    files_of = base_index.files_of_many(employees)
+    if files_of is None:
+        return index.first("the base index does not check out")
+    closure: set[str] = set().union(*files_of.values())
     base_more = sorted(closure - set(base_loaded))
     head_more = sorted(closure - changed)
     if base_more and not _add_at(repo, commit, ref, base_more, max_bytes, base_loaded):

@@ -61,6 +61,13 @@ class LazyPeople(Mapping[str, Person]):
                                                function or None)
         return person
 
+    def get(self, key: str, default: Person | None = None) -> Person | None:  # type: ignore[override]
+        """``Mapping.get`` without its ``try``/``KeyError`` (rules ask once per grant)."""
+        person = self._built.get(key)
+        if person is not None:
+            return person
+        return self[key] if key in self._row else default
+
     def __contains__(self, key: object) -> bool:
         return key in self._row
 

@@ -21,7 +21,7 @@ VERSION = 1
 
 # One finding as ``encode(finding.to_dict(), "    ")`` writes it, filled in directly
 # from the fields; used only while ``to_dict`` has exactly these keys (checked below).
-_FINDING = ('{\n      "baselined": %s,\n      "column": %d,\n      "companions": [],\n      "employee": %s,\n'
+_FINDING = ('{\n      "baselined": %s,\n      "column": %d,\n      "companions": %s,\n      "employee": %s,\n'
             '      "line": %d,\n'
             '      "message": %s,\n'
             '      "path": %s,\n      "permission": %s,\n      "related": %s,\n      "role": %s,\n      "rule": %s,\n'
@@ -67,6 +67,12 @@ def _number(value: int) -> int:
 
 def _templated(f: Finding) -> str:
     related = _templated_related(f)
+    companions = "[]"
+    if f.companions:
+        # a companion is a finding one list deeper: its template's text with each line moved right
+        # by four spaces (messages and paths are encoded, so the text's only newlines are the layout's)
+        companions = "[\n" + ",\n".join(["        " + _templated(c).replace("\n", "\n    ")
+                                            for c in _usual(f.companions)]) + "\n      ]"
     w = f.waived
     waived = "null" if w is None else _WAIVED % (
         _text(w.approved_by), _number(w.column), _text(w.expires), _number(w.line), _text(w.path), _text(w.reason),
@@ -76,14 +82,22 @@ def _templated(f: Finding) -> str:
         raise _Unusual
     b = f.baselined
     baselined = "null" if b is None else _BASELINED % (_number(b.line), _text(b.path))
-    return _FINDING % (baselined, _number(f.column), _text(f.employee), _number(f.line), encode_basestring(f.message),
+    return _FINDING % (baselined, _number(f.column), companions, _text(f.employee), _number(f.line),
+                       encode_basestring(f.message),
                        encode_basestring(f.path), _text(f.permission), related, _text(f.role),
                        encode_basestring(f.rule), encode_basestring(f.severity), waived)
 
 
+def _usual(companions: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """``companions`` when the template can write them (findings, as a tuple, without companions of their own)."""
+    if companions.__class__ is not tuple \
+            or any(c.__class__ is not Finding or c.companions for c in companions):
+        raise _Unusual
+    return companions
+
+
 def _finding(f: Finding) -> str:
-    # a finding with companions (a few per grant crossing the boundary) goes the general way
-    if _KNOWN_SHAPE and f.__class__ is Finding and not f.companions:
+    if _KNOWN_SHAPE and f.__class__ is Finding:
         try:
             return _templated(f)
         except _Unusual:

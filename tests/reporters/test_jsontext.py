@@ -175,3 +175,30 @@ def test_sarif_is_what_json_dumps_makes_of_the_plain_result(found: list[Finding]
         sarif._location = original  # type: ignore[assignment]
     assert fast == plain
     assert fast == json.dumps(json.loads(fast), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+with_companions = st.builds(
+    lambda f, companions, role: f._replace(companions=tuple(companions), role=role),
+    findings, st.lists(findings, max_size=3), st.one_of(st.none(), texts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(with_companions, max_size=4))
+def test_findings_with_companions_are_templated_as_json_dumps_writes_them(found: list[Finding]) -> None:
+    # a grant crossing the boundary is one finding with its companions (engine/grouping.py): the
+    # template writes them one list deeper, byte for byte as the general way
+    for f in found:
+        assert json_format._templated(f) == encode(f.to_dict(), "    ")
+    report = Report(findings=tuple(found), files=1, grants=1)
+    assert REPORTERS["json"](report) == reference_report(report)
+
+
+def test_companions_the_template_cannot_write_take_the_general_way() -> None:
+    inner = Finding("r", "error", "m", "a.yaml", 1, 2)
+    nested = inner._replace(companions=(inner,))
+    for f in (inner._replace(companions=(nested,)), inner._replace(companions=[inner]),  # type: ignore[arg-type]
+              inner._replace(companions=(inner._replace(line=True),))):  # type: ignore[arg-type]
+        with pytest.raises(json_format._Unusual):
+            json_format._templated(f)
+        report = Report(findings=(f,))
+        assert REPORTERS["json"](report) == reference_report(report)

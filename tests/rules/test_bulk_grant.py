@@ -82,3 +82,13 @@ def test_a_division_no_boundary_rule_names_may_hold_every_division_s_permissions
     assert pairs(doc, RULE) == {(RULE, d, 2)}
     assert next(f for f in doc["findings"] if f["rule"] == RULE)["message"].startswith(
         "E000003 Chloe Castro holds 18 of the 21 permissions grantable to distribution (85%, threshold 80%)")
+
+
+def test_base_mode_adding_exactly_max_added_is_fine_and_one_more_is_not(make_repo: Callable[..., Path]) -> None:
+    # the rule reads the base only for people holding more than max_added grants: the edge on each side
+    limit = settings("  bulk-grant:\n    max_added: 6\n    min_grants: 100\n")
+    before = load_workspace(str(make_repo({"catalog.yaml": CATALOG, F: holding(0), **limit})))
+    for held, flagged_lines in ((6, []), (7, [(F, 2)])):
+        after = make_repo({"catalog.yaml": CATALOG, F: holding(held), **limit})
+        findings = evaluate(load_workspace(str(after)), load_config(str(after)), dt.date(2026, 6, 1), base=before)
+        assert [(f.path, f.line) for f in findings if f.rule == RULE] == flagged_lines, held
