@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from permgate.errors import LoadError
-from permgate.load.yamldoc import decode, parse
+from permgate.load.yamldoc import SHOW_MAX, decode, parse, resolve_tag, show
 from tests.conftest import check_json, pairs
 
 
@@ -112,3 +112,50 @@ def test_an_octal_permission_id_is_an_invalid_file(make_repo: Callable[..., Path
     assert pairs(doc) == {("invalid-file", path, 4)}
     assert doc["findings"][0]["message"].startswith(
         'grants[0].permission: expected a string, got `0o17`, which YAML reads as a number; quote it: "0o17"')
+
+
+# --- mutation round 4: what the loader's helpers return, pinned directly ---------------------
+
+def test_show_escapes_what_is_not_printable_and_cuts_long_text_at_the_limit() -> None:
+    assert show("ab") == "ab"
+    assert show("é\\ x") == "é\\ x"  # printable text is quoted as it is, backslash and non-ASCII too
+    assert show("a\tb\u202ec") == "a\\tb\\u202ec"
+    assert show("a" * SHOW_MAX) == "a" * SHOW_MAX
+    assert show("a" * (SHOW_MAX + 1)) == "a" * SHOW_MAX + "..."
+    assert show("abcdef", 3) == "abc..."
+
+
+def test_the_public_resolve_tag_is_the_plain_scalar_resolution() -> None:
+    assert resolve_tag("P1") is None
+    assert resolve_tag("no") == "tag:yaml.org,2002:bool"
+    assert resolve_tag("") == "tag:yaml.org,2002:null"
+
+
+def test_an_empty_plain_value_is_null() -> None:
+    doc = parse("a:\nb: x\n", "f.yaml")
+    assert doc.data == {"a": None, "b": "x"}
+    assert doc.positions[("b",)] == (2, 4)
+
+
+def test_position_falls_back_to_the_nearest_located_ancestor() -> None:
+    doc = parse("employee: E1\ngrants:\n  - permission: P1\n", "f.yaml")
+    assert doc.position(("grants", 0, "reason")) == (3, 5)
+    assert doc.position(("grants", 0, "reason", "deeper")) == (3, 5)
+    assert doc.position(("grants", 0, "permission")) == (3, 17)
+    assert parse("", "f.yaml").position(("grants", 0)) == (1, 1)
+
+
+@pytest.mark.parametrize(("text", "line", "column", "name"), [
+    ("x\x85y: 1\n", 1, 2, "U+0085 (NEXT LINE)"),
+    ("a: 1\r\nb: x\u2028y\n", 2, 5, "U+2028 (LINE SEPARATOR)"),
+    ("\nb: \u2029\n", 2, 4, "U+2029 (PARAGRAPH SEPARATOR)"),
+    ("a: 1\rb: 2\n\nc: é\x85\n", 4, 5, "U+0085 (NEXT LINE)"),
+])
+def test_a_disputed_line_break_is_refused_where_a_yaml_1_2_reader_sees_it(
+        text: str, line: int, column: int, name: str) -> None:
+    with pytest.raises(LoadError) as info:
+        decode(text.encode(), "dir/f.yaml")
+    err = info.value
+    assert (err.path, err.line, err.column) == ("dir/f.yaml", line, column)
+    assert err.detail == (f"{name} is a line break to YAML 1.1 readers but not to YAML 1.2 readers, so they would "
+                          "read different data; remove it (or write it as an escape in double quotes)")
