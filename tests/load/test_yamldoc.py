@@ -159,3 +159,10 @@ def test_a_disputed_line_break_is_refused_where_a_yaml_1_2_reader_sees_it(
     assert (err.path, err.line, err.column) == ("dir/f.yaml", line, column)
     assert err.detail == (f"{name} is a line break to YAML 1.1 readers but not to YAML 1.2 readers, so they would "
                           "read different data; remove it (or write it as an escape in double quotes)")
+
+
+def test_a_character_yaml_forbids_is_placed_by_characters_after_non_ascii_text() -> None:
+    """The C parser counts UTF-8 bytes, the Python one characters: either way the place is in characters."""
+    err = rejected("a: é\nb: x\nc: éé\x07\n")
+    assert (err.path, err.line, err.column) == ("f.yaml", 3, 6)
+    assert err.detail.startswith("YAML does not allow the character U+0007 (")

@@ -45,6 +45,9 @@ def test_duplicate_grant_names_the_permission_the_holder_and_the_first_grant(
         "duplicate-grant", F, 8, 5, "E000002", "P001",
         f"P001 billing.read is granted to E000002 Ben Baker again (first at {F}:4)",
         [rel(F, 4, 5, "first grant of the same permission")])]
+    unknown = {F: grants("E000002", ("P999", "E000001", "2026-01-05"), ("P999", "E000001", "2026-01-06"))}
+    assert [f["message"] for f in found(make_repo, unknown, "duplicate-grant")] == [
+        f"P999 is granted to E000002 Ben Baker again (first at {F}:4)"]  # an unknown id is named as written
 
 
 def test_expired_grant_names_each_permission_and_each_holder(make_repo: Callable[..., Path]) -> None:
