@@ -64,8 +64,9 @@ def test_check_base_on_a_real_git_repository(tmp_path: Path) -> None:
     commit_all(repo, "grant everything")
     _, doc = check_json(repo, "--base", "main")
     flagged = [f for f in doc["findings"] if f["rule"] == RULE]
-    assert [(f["path"], f["line"]) for f in flagged] == [(F, 2)]
+    assert [(f["path"], f["line"], f["column"], f["employee"]) for f in flagged] == [(F, 2, 1, "E000002")]
     assert "this change adds 6 grants to E000002 Ben Baker (more than 5 at once)" in flagged[0]["message"]
+    assert flagged[0]["related"] == [{"path": F, "line": 2, "column": 1, "message": "grants file of the employee"}]
 
 
 def test_a_division_no_boundary_rule_names_may_hold_every_division_s_permissions(
@@ -82,3 +83,17 @@ def test_a_division_no_boundary_rule_names_may_hold_every_division_s_permissions
     assert pairs(doc, RULE) == {(RULE, d, 2)}
     assert next(f for f in doc["findings"] if f["rule"] == RULE)["message"].startswith(
         "E000003 Chloe Castro holds 18 of the 21 permissions grantable to distribution (85%, threshold 80%)")
+
+
+def test_a_file_of_an_unknown_employee_does_not_end_the_check(make_repo: Callable[..., Path]) -> None:
+    """Files are judged in employee order: an unknown employee's file (E000000) comes first and is skipped."""
+    unknown = "assignments/retail-sales/E000000.yaml"
+    files = {"catalog.yaml": CATALOG, F: holding(16), unknown: grants("E000000", ("R01", "E000001", "2026-01-05"))}
+    _, doc = check_json(make_repo(files))
+    flagged = [f for f in doc["findings"] if f["rule"] == RULE]
+    assert [(f["path"], f["line"], f["column"], f["employee"]) for f in flagged] == [(F, 2, 1, "E000002")]
+    assert flagged[0]["message"] == ("E000002 Ben Baker holds 16 of the 20 permissions grantable to retail-sales "
+                                     "(80%, threshold 80%), 16 in all: the grant-everything pattern; grant what "
+                                     "the work needs")
+    assert flagged[0]["related"] == [{"path": "people.yaml", "line": 8, "column": 3,
+                                      "message": "E000002 Ben Baker is in retail-sales"}]

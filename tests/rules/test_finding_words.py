@@ -78,7 +78,9 @@ def test_invalid_file_keeps_the_loader_s_column_message_and_employee(make_repo: 
 def test_misplaced_file_under_a_configured_folder_with_a_trailing_slash(make_repo: Callable[..., Path]) -> None:
     files = {"permgate.yaml": "---\npaths:\n  assignments: grants/\n", F: "",
              "grants/corporate/E000002.yaml": grants("E000002", ("P001", "E000001", "2026-01-05")),
+             "grants/retail-sales/E000001.yaml": grants("E000001", ("P001", "E000001", "2026-01-05")),
              "grants/x/E000078.yaml": grants("E000077", ("P001", "E000001", "2026-01-05"))}
+    # a file where it belongs, between the two, does not end the check
     assert found(make_repo, files, "misplaced-file") == [
         finding("misplaced-file", "grants/corporate/E000002.yaml", 2, 1, "E000002", None,
                 "this file sits in grants/corporate/ but E000002 Ben Baker is in retail-sales (people.yaml:8); "
@@ -132,9 +134,11 @@ def test_retired_permission_names_the_catalog_line_the_holder_and_the_granter(
 
 def test_stale_after_transfer_is_worded_and_a_later_grant_does_not_end_the_check(
         make_repo: Callable[..., Path]) -> None:
+    """Neither a grant after the move nor a file before it of someone who never moved ends the check."""
     d = "assignments/distribution/E000002.yaml"
     files = {"people.yaml": people(("E000001", "retail-sales", None), ("E000003", "distribution", None),
                                    ("E000002", "distribution", "E000003", {"division_since": "2026-03-01"})),
+             "assignments/distribution/E000001.yaml": grants("E000001", ("P001", "E000001", "2026-01-05")),
              F: "", d: grants("E000002", ("P002", "E000003", "2026-03-05"), ("P001", "E000001", "2026-02-28"),
                               ("P002", "E000003", "2026-02-28"))}
     moved = ("before E000002 Person E000002 moved to distribution on 2026-03-01 (people.yaml:11); "
