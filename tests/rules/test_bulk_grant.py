@@ -97,3 +97,16 @@ def test_a_file_of_an_unknown_employee_does_not_end_the_check(make_repo: Callabl
                                      "the work needs")
     assert flagged[0]["related"] == [{"path": "people.yaml", "line": 8, "column": 3,
                                       "message": "E000002 Ben Baker is in retail-sales"}]
+
+
+def test_a_change_adding_exactly_max_added_grants_is_not_flagged(tmp_path: Path) -> None:
+    from permgate.rules.examples import build
+    from tests.git_helpers import commit_all, git, init_repo, write_files
+
+    repo = tmp_path / "repo"
+    init_repo(repo, build({"catalog.yaml": CATALOG, F: holding(2), **settings("  bulk-grant:\n    max_added: 5\n")}))
+    git(repo, "checkout", "-q", "-b", "change")
+    write_files(repo, {F: holding(7)})
+    commit_all(repo, "five more grants")
+    _, doc = check_json(repo, "--base", "main")
+    assert pairs(doc, RULE) == set()
