@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from permgate.errors import LoadError
-from permgate.load.yamldoc import SHOW_MAX, decode, parse, resolve_tag, show
+from permgate.load.yamldoc import LOADER, SHOW_MAX, decode, parse, resolve_tag, show
 from tests.conftest import check_json, pairs
 
 
@@ -166,3 +167,19 @@ def test_a_character_yaml_forbids_is_placed_by_characters_after_non_ascii_text()
     err = rejected("a: é\nb: x\nc: éé\x07\n")
     assert (err.path, err.line, err.column) == ("f.yaml", 3, 6)
     assert err.detail.startswith("YAML does not allow the character U+0007 (")
+
+
+@pytest.mark.parametrize(("text", "line", "column", "detail"), [
+    ("a: b: c\n", 1, 5, "mapping values are not allowed in this context"),
+    ("a: [1, 2\n", 2, 1, "while parsing a flow sequence: did not find expected ',' or ']'"),
+    ("a: @b\n", 1, 4, "while scanning for the next token: found character that cannot start any token"),
+])
+def test_a_syntax_error_says_the_parser_s_context_and_problem_in_full(
+        text: str, line: int, column: int, detail: str) -> None:
+    """(These are libyaml's words; the pure-Python parser words some of them otherwise.)"""
+    err = rejected(text)
+    assert (err.path, err.line, err.column) == ("f.yaml", line, column)
+    if LOADER is not yaml.SafeLoader:
+        assert err.detail == f"YAML syntax error: {detail}"
+    else:
+        assert err.detail.startswith("YAML syntax error: ")
