@@ -78,17 +78,17 @@ def test_invalid_file_keeps_the_loader_s_column_message_and_employee(make_repo: 
 
 
 def test_misplaced_file_under_a_configured_folder_with_a_trailing_slash(make_repo: Callable[..., Path]) -> None:
-    files = {"permgate.yaml": "---\npaths:\n  assignments: grants/\n", F: "",
-             "grants/corporate/E000002.yaml": grants("E000002", ("P001", "E000001", "2026-01-05")),
-             "grants/retail-sales/E000001.yaml": grants("E000001", ("P001", "E000001", "2026-01-05")),
-             "grants/x/E000078.yaml": grants("E000077", ("P001", "E000001", "2026-01-05"))}
+    files = {"permgate.yaml": "---\npaths:\n  assignments: grants-X/\n", F: "",
+             "grants-X/corporate/E000002.yaml": grants("E000002", ("P001", "E000001", "2026-01-05")),
+             "grants-X/retail-sales/E000001.yaml": grants("E000001", ("P001", "E000001", "2026-01-05")),
+             "grants-X/x/E000078.yaml": grants("E000077", ("P001", "E000001", "2026-01-05"))}
     # a file where it belongs, between the two, does not end the check
     assert found(make_repo, files, "misplaced-file") == [
-        finding("misplaced-file", "grants/corporate/E000002.yaml", 2, 1, "E000002", None,
-                "this file sits in grants/corporate/ but E000002 Ben Baker is in retail-sales (people.yaml:8); "
-                "move it to grants/retail-sales/E000002.yaml",
+        finding("misplaced-file", "grants-X/corporate/E000002.yaml", 2, 1, "E000002", None,
+                "this file sits in grants-X/corporate/ but E000002 Ben Baker is in retail-sales (people.yaml:8); "
+                "move it to grants-X/retail-sales/E000002.yaml",
                 [rel("people.yaml", 8, 3, "E000002 Ben Baker is in retail-sales")]),
-        finding("misplaced-file", "grants/x/E000078.yaml", 2, 1, "E000077", None,
+        finding("misplaced-file", "grants-X/x/E000078.yaml", 2, 1, "E000077", None,
                 "this file is named E000078.yaml but holds the grants of E000077; move it to E000077.yaml", [])]
 
 
