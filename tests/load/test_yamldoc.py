@@ -189,6 +189,9 @@ def test_a_syntax_error_says_the_parser_s_context_and_problem_in_full(
     (yaml.YAMLError("the parser gave up"), 1, 1, "YAML syntax error: the parser gave up"),
     (yaml.MarkedYAMLError(), 1, 1, "YAML syntax error: invalid YAML"),
     (yaml.MarkedYAMLError(context="while parsing x"), 1, 1, "YAML syntax error: while parsing x"),
+    (yaml.YAMLError("y" * 201), 1, 1, "YAML syntax error: " + "y" * 200 + "..."),   # cut at 200 characters
+    (yaml.MarkedYAMLError(problem="z" * 201), 1, 1, "YAML syntax error: " + "z" * 200 + "..."),
+    (yaml.YAMLError("w" * 200), 1, 1, "YAML syntax error: " + "w" * 200),
 ])
 def test_a_parser_error_without_a_place_or_words_still_fails_closed_at_1_1(
         monkeypatch: pytest.MonkeyPatch, error: yaml.YAMLError, line: int, column: int, detail: str) -> None:
