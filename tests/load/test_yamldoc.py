@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from permgate.errors import LoadError
-from permgate.load.yamldoc import decode, parse
+from permgate.load.yamldoc import LOADER, SHOW_MAX, decode, parse, resolve_tag, show
 from tests.conftest import check_json, pairs
 
 
@@ -112,3 +113,92 @@ def test_an_octal_permission_id_is_an_invalid_file(make_repo: Callable[..., Path
     assert pairs(doc) == {("invalid-file", path, 4)}
     assert doc["findings"][0]["message"].startswith(
         'grants[0].permission: expected a string, got `0o17`, which YAML reads as a number; quote it: "0o17"')
+
+
+# --- mutation round 4: what the loader's helpers return, pinned directly ---------------------
+
+def test_show_escapes_what_is_not_printable_and_cuts_long_text_at_the_limit() -> None:
+    assert show("ab") == "ab"
+    assert show("é\\ x") == "é\\ x"  # printable text is quoted as it is, backslash and non-ASCII too
+    assert show("a\tb\u202ec") == "a\\tb\\u202ec"
+    assert show("a" * SHOW_MAX) == "a" * SHOW_MAX
+    assert show("a" * (SHOW_MAX + 1)) == "a" * SHOW_MAX + "..."
+    assert show("abcdef", 3) == "abc..."
+
+
+def test_the_public_resolve_tag_is_the_plain_scalar_resolution() -> None:
+    assert resolve_tag("P1") is None
+    assert resolve_tag("no") == "tag:yaml.org,2002:bool"
+    assert resolve_tag("") == "tag:yaml.org,2002:null"
+
+
+def test_an_empty_plain_value_is_null() -> None:
+    doc = parse("a:\nb: x\n", "f.yaml")
+    assert doc.data == {"a": None, "b": "x"}
+    assert doc.positions[("b",)] == (2, 4)
+
+
+def test_position_falls_back_to_the_nearest_located_ancestor() -> None:
+    doc = parse("employee: E1\ngrants:\n  - permission: P1\n", "f.yaml")
+    assert doc.position(("grants", 0, "reason")) == (3, 5)
+    assert doc.position(("grants", 0, "reason", "deeper")) == (3, 5)
+    assert doc.position(("grants", 0, "permission")) == (3, 17)
+    assert parse("", "f.yaml").position(("grants", 0)) == (1, 1)
+
+
+@pytest.mark.parametrize(("text", "line", "column", "name"), [
+    ("x\x85y: 1\n", 1, 2, "U+0085 (NEXT LINE)"),
+    ("a: 1\r\nb: x\u2028y\n", 2, 5, "U+2028 (LINE SEPARATOR)"),
+    ("\nb: \u2029\n", 2, 4, "U+2029 (PARAGRAPH SEPARATOR)"),
+    ("a: 1\rb: 2\n\nc: é\x85\n", 4, 5, "U+0085 (NEXT LINE)"),
+])
+def test_a_disputed_line_break_is_refused_where_a_yaml_1_2_reader_sees_it(
+        text: str, line: int, column: int, name: str) -> None:
+    with pytest.raises(LoadError) as info:
+        decode(text.encode(), "dir/f.yaml")
+    err = info.value
+    assert (err.path, err.line, err.column) == ("dir/f.yaml", line, column)
+    assert err.detail == (f"{name} is a line break to YAML 1.1 readers but not to YAML 1.2 readers, so they would "
+                          "read different data; remove it (or write it as an escape in double quotes)")
+
+
+def test_a_character_yaml_forbids_is_placed_by_characters_after_non_ascii_text() -> None:
+    """The C parser counts UTF-8 bytes, the Python one characters: either way the place is in characters."""
+    err = rejected("a: é\nb: x\nc: éé\x07\n")
+    assert (err.path, err.line, err.column) == ("f.yaml", 3, 6)
+    assert err.detail.startswith("YAML does not allow the character U+0007 (")
+
+
+@pytest.mark.parametrize(("text", "line", "column", "detail"), [
+    ("a: b: c\n", 1, 5, "mapping values are not allowed in this context"),
+    ("a: [1, 2\n", 2, 1, "while parsing a flow sequence: did not find expected ',' or ']'"),
+    ("a: @b\n", 1, 4, "while scanning for the next token: found character that cannot start any token"),
+])
+def test_a_syntax_error_says_the_parser_s_context_and_problem_in_full(
+        text: str, line: int, column: int, detail: str) -> None:
+    """(These are libyaml's words; the pure-Python parser words some of them otherwise.)"""
+    err = rejected(text)
+    assert (err.path, err.line, err.column) == ("f.yaml", line, column)
+    if LOADER is not yaml.SafeLoader:
+        assert err.detail == f"YAML syntax error: {detail}"
+    else:
+        assert err.detail.startswith("YAML syntax error: ")
+
+
+@pytest.mark.parametrize(("error", "line", "column", "detail"), [
+    (yaml.YAMLError("the parser gave up"), 1, 1, "YAML syntax error: the parser gave up"),
+    (yaml.MarkedYAMLError(), 1, 1, "YAML syntax error: invalid YAML"),
+    (yaml.MarkedYAMLError(context="while parsing x"), 1, 1, "YAML syntax error: while parsing x"),
+    (yaml.YAMLError("y" * 201), 1, 1, "YAML syntax error: " + "y" * 200 + "..."),   # cut at 200 characters
+    (yaml.MarkedYAMLError(problem="z" * 201), 1, 1, "YAML syntax error: " + "z" * 200 + "..."),
+    (yaml.YAMLError("w" * 200), 1, 1, "YAML syntax error: " + "w" * 200),
+])
+def test_a_parser_error_without_a_place_or_words_still_fails_closed_at_1_1(
+        monkeypatch: pytest.MonkeyPatch, error: yaml.YAMLError, line: int, column: int, detail: str) -> None:
+    """libyaml always gives a mark and a problem (no input of a random search of 150,000 found otherwise);
+    the loader still turns a bare parser error into a located ``LoadError``, never a traceback."""
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+    monkeypatch.setattr(yaml, "parse", failing)
+    err = rejected("a: b\n")
+    assert (err.path, err.line, err.column, err.detail) == ("f.yaml", line, column, detail)

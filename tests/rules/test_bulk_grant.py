@@ -64,8 +64,9 @@ def test_check_base_on_a_real_git_repository(tmp_path: Path) -> None:
     commit_all(repo, "grant everything")
     _, doc = check_json(repo, "--base", "main")
     flagged = [f for f in doc["findings"] if f["rule"] == RULE]
-    assert [(f["path"], f["line"]) for f in flagged] == [(F, 2)]
+    assert [(f["path"], f["line"], f["column"], f["employee"]) for f in flagged] == [(F, 2, 1, "E000002")]
     assert "this change adds 6 grants to E000002 Ben Baker (more than 5 at once)" in flagged[0]["message"]
+    assert flagged[0]["related"] == [{"path": F, "line": 2, "column": 1, "message": "grants file of the employee"}]
 
 
 def test_a_division_no_boundary_rule_names_may_hold_every_division_s_permissions(
@@ -92,3 +93,30 @@ def test_base_mode_adding_exactly_max_added_is_fine_and_one_more_is_not(make_rep
         after = make_repo({"catalog.yaml": CATALOG, F: holding(held), **limit})
         findings = evaluate(load_workspace(str(after)), load_config(str(after)), dt.date(2026, 6, 1), base=before)
         assert [(f.path, f.line) for f in findings if f.rule == RULE] == flagged_lines, held
+
+
+def test_a_file_of_an_unknown_employee_does_not_end_the_check(make_repo: Callable[..., Path]) -> None:
+    """Files are judged in employee order: an unknown employee's file (E000000) comes first and is skipped."""
+    unknown = "assignments/retail-sales/E000000.yaml"
+    files = {"catalog.yaml": CATALOG, F: holding(16), unknown: grants("E000000", ("R01", "E000001", "2026-01-05"))}
+    _, doc = check_json(make_repo(files))
+    flagged = [f for f in doc["findings"] if f["rule"] == RULE]
+    assert [(f["path"], f["line"], f["column"], f["employee"]) for f in flagged] == [(F, 2, 1, "E000002")]
+    assert flagged[0]["message"] == ("E000002 Ben Baker holds 16 of the 20 permissions grantable to retail-sales "
+                                     "(80%, threshold 80%), 16 in all: the grant-everything pattern; grant what "
+                                     "the work needs")
+    assert flagged[0]["related"] == [{"path": "people.yaml", "line": 8, "column": 3,
+                                      "message": "E000002 Ben Baker is in retail-sales"}]
+
+
+def test_a_change_adding_exactly_max_added_grants_is_not_flagged(tmp_path: Path) -> None:
+    from permgate.rules.examples import build
+    from tests.git_helpers import commit_all, git, init_repo, write_files
+
+    repo = tmp_path / "repo"
+    init_repo(repo, build({"catalog.yaml": CATALOG, F: holding(2), **settings("  bulk-grant:\n    max_added: 5\n")}))
+    git(repo, "checkout", "-q", "-b", "change")
+    write_files(repo, {F: holding(7)})
+    commit_all(repo, "five more grants")
+    _, doc = check_json(repo, "--base", "main")
+    assert pairs(doc, RULE) == set()
