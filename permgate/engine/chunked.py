@@ -126,6 +126,15 @@ class Streaming:
     #: set by ``check_streamed`` for that second pass: the positions (in the chunk's sorted findings)
     #: to render, each as a piece of its own
     only: tuple[int, ...] | None = None
+    #: a capped report's order of kept findings: the class of a finding of each ``Kind``, lowest kept
+    #: first; None: ``_severity_rank`` (errors, warnings, notes, waived: ``findings.most_severe_first``)
+    rank: Callable[[Kind], int] | None = None
+    #: the kept findings come in rank order (each rank in the report's order), not in the report's
+    #: order (``engine/grouping.boundary_first`` for ``report --html``)
+    by_rank: bool = False
+    #: something more each chunk works out from its workspace (the access matrix's part), sent back
+    #: with its findings (``StreamedResult.extras``, in chunk order; not in the second pass)
+    extra: Callable[[Workspace], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ class ChunkResult:
     waiver_files: list[GrantsFile]
     #: with ``Streaming``: the findings rendered (``packed`` is then empty)
     rendered: Rendered | None = None
+    #: ``Streaming.extra`` of the chunk's workspace
+    extra: Any = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +289,7 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
         files=sum(1 for gf, problems in loaded if gf is not None or problems),
         grants=sum(len(f.grants) for f in ws.files),
         waiver_files=[f for f in ws.files if f.employee in named],
+        extra=streaming.extra(ws) if streaming is not None and streaming.extra is not None else None,
     )
 
 
@@ -394,6 +406,10 @@ class StreamedResult:
     pieces: Iterator[bytes | memoryview]
     #: a capped report (``Streaming.cap``): the findings left out per rule, and the count of all
     capped: tuple[dict[str, int], int] | None = None
+    #: ``Streaming.extra`` of each chunk's workspace, in chunk (path) order
+    extras: list[Any] = dataclasses.field(default_factory=list)
+    #: ``{kind: count}`` of the reported findings (``tally`` is made from it)
+    kinds: Counter[Kind] = dataclasses.field(default_factory=Counter)
 
 
 #: a run of the report: (path, chunk index, first byte, end byte), or (path, -1, findings) for findings
@@ -422,6 +438,7 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
     rendered: list[Rendered | None] = [None] * len(chunks)
     offsets = [0] * len(chunks)
     owners: list[list[tuple[str, str]]] = [[] for _ in chunks]
+    extras: list[Any] = [None] * len(chunks)
     counted = files = grants = done = 0
     spool = Spool()
     chunk_of: dict[str, int] = {}
@@ -432,6 +449,7 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             offsets[index] = spool.add(result.rendered.data)
             rendered[index] = dataclasses.replace(result.rendered, data=b"")
             owners[index] = result.owners
+            extras[index] = result.extra
             files += result.files
             grants += result.grants
             for _, employee in result.owners:
@@ -504,14 +522,14 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             kept, capped = _capped(source, frame, config, today, chunks, tuning, jobs, streaming, runs, rendered,
                                    codes_of, counts, spool, offsets)
             spool.close()
-            return StreamedResult(counted, grants, tally, iter(kept), capped)
+            return StreamedResult(counted, grants, tally, iter(kept), capped, extras, counts)
     except BaseException:
         spool.close()
         raise
-    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces))
+    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces), None, extras, counts)
 
 
-def _rank(kind: Kind) -> int:
+def _severity_rank(kind: Kind) -> int:
     """``findings.most_severe_first``'s class of a finding of this kind: errors, warnings, notes, waived."""
     return 0 if kind[1] == "waived" else -SEVERITY_RANK[kind[2]]
 
@@ -521,14 +539,15 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             rendered: list[Rendered | None], codes_of: list[array[int]], counts: Counter[Kind],
             spool: Spool, offsets: list[int]) -> tuple[list[bytes], tuple[dict[str, int], int]]:
     """The pieces of the findings a capped report keeps, in order, and (findings left out per rule,
-    all findings): ``findings.most_severe_first``'s first ``cap``, found from the counts alone; the
-    chunks that hold any are judged again (in the workers) to render just those."""
+    all findings): ``findings.most_severe_first``'s first ``cap`` (or ``streaming.rank``'s), found from
+    the counts alone; the chunks that hold any are judged again (in the workers) to render just those."""
     assert streaming.cap is not None
+    rank_of = streaming.rank or _severity_rank
     total = sum(counts.values())
     quota: dict[int, int] = {}
     left = streaming.cap
-    for rank in sorted({_rank(k) for k in counts}):
-        quota[rank] = min(left, sum(n for k, n in counts.items() if _rank(k) == rank))
+    for rank in sorted({rank_of(k) for k in counts}):
+        quota[rank] = min(left, sum(n for k, n in counts.items() if rank_of(k) == rank))
         left -= quota[rank]
     taken = dict.fromkeys(quota, 0)
     need = sum(quota.values())
@@ -540,7 +559,7 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             break
         if index < 0:
             for f in a:
-                rank = _rank(_kind(f))
+                rank = rank_of(_kind(f))
                 if taken[rank] < quota[rank]:
                     taken[rank] += 1
                     need -= 1
@@ -549,7 +568,7 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             continue
         r = rendered[index]
         assert r is not None
-        ranks = [_rank(k) for k in r.kinds]
+        ranks = [rank_of(k) for k in r.kinds]
         codes = codes_of[index]
         for i in range(a, b):
             code = codes[i]
@@ -577,7 +596,7 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
         ids = sorted(wanted)
         work = [functools.partial(run_chunk, source, frame, config, today, chunks[i], quiet,
-                                  dataclasses.replace(streaming, only=tuple(wanted[i]))) for i in ids]
+                                  dataclasses.replace(streaming, only=tuple(wanted[i]), extra=None)) for i in ids]
         for at, result in parallel.imap(work, min(jobs, len(work)), ordered=False, setup=gc.disable):
             index, again = ids[at], result.rendered
             first = rendered[index]
@@ -588,6 +607,14 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             for position, end in zip(wanted[index], again.ends, strict=True):
                 pieces[index, position] = again.data[start:end]
                 start = end
+    if streaming.by_rank:  # each rank in the report's order, the lowest first (the sort is stable)
+        ranks_of = {index: [rank_of(k) for k in r.kinds] for index, r in enumerate(rendered) if r is not None}
+
+        def rank_at(o: tuple[int, Any]) -> int:
+            index, at = o
+            return rank_of(_kind(at)) if index < 0 else ranks_of[index][codes_of[index][at]]
+
+        order.sort(key=rank_at)
     kept = [pieces[index, at] if index >= 0
             else "".join(streaming.pieces([at])).encode("utf-8", "surrogateescape") for index, at in order]
     return kept, ({rule: n for rule, n in omitted.items() if n > 0}, total)
