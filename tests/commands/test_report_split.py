@@ -1,0 +1,145 @@
+"""``permgate report --html`` over chunks (``commands/report._split_report``): the findings counted in the
+chunks, only the listed rows rendered there, and the access matrix made of each chunk's counts and first
+grants, give the page of the plain path (the whole workspace loaded and judged at once) byte for byte,
+whatever the chunk size, the number of workers and the caps; the runs it cannot judge take the plain path."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from permgate.analysis.matrix import access_matrix, chunk_cells, merge_cells
+from permgate.commands import report as report_command
+from permgate.commands.report import ReportSettings, run_report
+from permgate.engine import chunked
+from permgate.load import bulk
+from permgate.load.workspace import load_workspace
+from permgate.reporters import html
+from tests.anomaly_org import TODAY, Planted, build
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Planted]:
+    """The planted anomalies (split employees, invalid and refused files, roles, companions) without
+    the waiver register (a report with one takes the plain path: tested below)."""
+    root = tmp_path_factory.mktemp("report") / "org"
+    planted = build(root)
+    (root / "policies" / "waivers.yaml").unlink()
+    return root, planted
+
+
+def page(root: Path, out: Path, split: bool | None) -> tuple[str, bytes]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_command, "SPLIT", split)
+        o = run_report(ReportSettings(html=str(out), root=str(root), today=TODAY, history=False))
+    return o.stdout, out.read_bytes()
+
+
+def _caps(mp: pytest.MonkeyPatch, findings: int, cell: int) -> None:
+    """Caps small enough that the organisation of 48 employees overflows them."""
+    for module in (html, report_command):
+        mp.setattr(module, "MAX_FINDINGS", findings)
+        mp.setattr(module, "CELL_LIMIT", cell)
+
+
+@pytest.mark.parametrize(("chunk", "workers", "findings", "cell"),
+                         [(None, False, 5000, 1000), (1, False, 7, 3), (3, False, 40, 5), (17, True, 7, 3),
+                          (5, True, 200, 50), (11, False, 1, 1)])
+def test_the_split_page_is_the_plain_page(org: tuple[Path, Planted], tmp_path: Path, chunk: int | None,
+                                          workers: bool, findings: int, cell: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = org
+    _caps(monkeypatch, findings, cell)
+    plain = page(root, tmp_path / "plain.html", True)
+    monkeypatch.setattr(report_command, "CHUNK_FILES", chunk)
+    if workers:  # two workers, as on a large organisation
+        monkeypatch.setattr(bulk, "PARALLEL_MIN_FILES", 1)
+        monkeypatch.setattr(bulk, "available_cores", lambda: 2)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the plain path was taken")
+
+    monkeypatch.setattr(report_command, "load_workspace", refuse)  # no grant of the whole organisation here
+    monkeypatch.setattr(chunked, "_unpack", refuse)  # no chunk's findings unpacked here
+    split = page(root, tmp_path / "split.html", False)
+    assert split[0].replace("split.html", "X") == plain[0].replace("plain.html", "X")
+    assert split[1] == plain[1]
+    # the page lists boundary findings first, and the caps bite
+    text = plain[1].decode("utf-8")
+    if findings < 100:
+        assert "more findings: run <code>permgate check</code>" in text
+        rows = text.split('<table class="list findings">')[1].split("</tbody>")[0]
+        rules = [r.split('<td class="rule">')[1].split("</td>")[0] for r in rows.split("<tr class=")[1:]]
+        assert len(rules) == findings
+        assert rules[0] == "distribution-to-retail-sales"
+        first_other = next((i for i, r in enumerate(rules) if r != "distribution-to-retail-sales"), len(rules))
+        assert all(r != "distribution-to-retail-sales" for r in rules[first_other:])
+
+
+def test_the_split_matrix_is_the_whole_matrix_cut_at_the_limit(org: tuple[Path, Planted]) -> None:
+    """``merge_cells`` of random contiguous partitions of the files equals ``access_matrix`` with each
+    cell cut at the limit: the same rows, columns, forbidden cells, counts and first grants."""
+    root, _ = org
+    ws = load_workspace(str(root))
+    whole = access_matrix(ws)
+    rng = random.Random(5)
+    files = list(ws.files)
+    for limit in (1, 2, 7, 10_000):
+        cuts = sorted(rng.sample(range(1, len(files)), 6))
+        parts = [files[a:b] for a, b in zip([0, *cuts], [*cuts, len(files)], strict=True)]
+        frame = dataclasses.replace(ws, files=())
+        chunks = [chunk_cells(limit)(dataclasses.replace(ws, files=tuple(p))) for p in parts]
+        merged = merge_cells(frame, [*chunks[:2], None, *chunks[2:]], limit)
+        assert (merged.rows, merged.columns, merged.forbidden) == (whole.rows, whole.columns, whole.forbidden)
+        assert merged.counts == whole.counts
+        assert {k: v[:limit] for k, v in whole.cells.items()} == merged.cells
+
+
+def test_a_report_with_waivers_takes_the_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waiver step reads grants across chunks: with a register the plain path judges, and the page
+    is the one it gives."""
+    root = tmp_path / "org"
+    build(root)  # with its waiver register
+    plain = page(root, tmp_path / "plain.html", True)
+    called = []
+    monkeypatch.setattr(report_command, "load_workspace",
+                        lambda *a, **k: called.append(1) or load_workspace(*a, **k))  # type: ignore[func-returns-value]
+    got = page(root, tmp_path / "plain.html", None)
+    assert called and got == plain
+
+
+def test_a_declined_split_takes_the_plain_path(org: tuple[Path, Planted], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = org
+    plain = page(root, tmp_path / "plain.html", True)
+
+    def declined(*args: object, **kwargs: object) -> None:
+        raise chunked.Declined("assignments/x.yaml")
+
+    monkeypatch.setattr(report_command, "check_streamed", declined)
+    assert page(root, tmp_path / "plain.html", None) == plain
+    with pytest.raises(chunked.Declined):
+        page(root, tmp_path / "plain.html", False)
+
+
+def test_the_split_page_on_a_reference_organisation(tmp_path: Path) -> None:
+    """The shared reference generator's organisation (most grants with findings), through the CLI's
+    settings: the same page both ways."""
+    gen = Path(__file__).resolve().parents[2] / ".." / "shared" / "bench" / "gen_org.py"
+    if not gen.exists():
+        pytest.skip("../shared/bench/gen_org.py is not beside the project")
+    root = tmp_path / "ref"
+    subprocess.run([sys.executable, str(gen), "--employees", "400", "--out", str(root)], check=True,
+                   capture_output=True)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", root / "policies")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_command, "CHUNK_FILES", 37)
+        split = page(root, tmp_path / "a.html", False)
+    plain = page(root, tmp_path / "a.html", True)
+    assert split == plain
