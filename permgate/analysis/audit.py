@@ -49,7 +49,7 @@ from permgate.config import Config, load_config
 from permgate.engine.evaluation import evaluate
 from permgate.errors import ConfigError, LoadError, UsageError
 from permgate.git.repo import Commit, GitSource, Repo
-from permgate.load import bulk, files
+from permgate.load import files
 from permgate.load.grants import load_grants_file
 from permgate.load.source import MemorySource
 from permgate.load.workspace import load_catalog, load_people, load_policy_files, load_roles
@@ -299,31 +299,6 @@ def _refs(commit: Commit, keys: Iterable[Key], moved: bool, files_before: list[G
     return out
 
 
-def _parse_blobs(wanted: list[tuple[str, str]], contents: Mapping[str, bytes],
-                 max_bytes: int) -> dict[tuple[str, str], GrantsFile | None]:
-    """Each distinct (path, blob) of ``wanted`` parsed once, as ``load_grants_file`` parses it.
-
-    The first version of each path (at the first commit: every file of the organisation) is parsed
-    by ``bulk.load_many`` over a ``MemorySource`` of those blobs, over the cores on a large walk
-    (each file exactly as ``load_grants_file`` loads it alone: read with the size limit, the canonical
-    layout first); later versions of a path one by one here."""
-    firsts: dict[str, bytes] = {}
-    first_blob: dict[str, str] = {}
-    for rel, grants_blob in wanted:
-        if rel not in first_blob:
-            first_blob[rel] = grants_blob
-            firsts[rel] = contents[grants_blob]
-    rels = list(firsts)
-    parsed: dict[tuple[str, str], GrantsFile | None] = {}
-    for rel, (gf, _problems) in zip(rels, bulk.load_many(MemorySource(firsts), rels, max_bytes), strict=True):
-        parsed[(rel, first_blob[rel])] = gf
-    for rel, grants_blob in wanted:
-        if (rel, grants_blob) not in parsed:
-            gf, _problems = load_grants_file(MemorySource({rel: contents[grants_blob]}), rel, max_bytes)
-            parsed[(rel, grants_blob)] = gf
-    return parsed
-
-
 def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt.date | None = None,
           today: dt.date | None = None, rules: Iterable[str] | None = None,
           people_at_rev: bool = False) -> AuditResult:
@@ -347,7 +322,11 @@ def audit(repo: Repo, rev: str = "HEAD", until: dt.date | None = None, since: dt
     wanted = [(ch.path, ch.new) for c in commits for ch in c.changes
               if ch.new and ch.mode in ("100644", "100755") and _is_grants_path(ch.path, config.assignments)]
     contents = repo.blobs([blob for _, blob in wanted])
-    parsed = _parse_blobs(wanted, contents, config.max_file_bytes)
+    parsed: dict[tuple[str, str], GrantsFile | None] = {}
+    for rel, grants_blob in wanted:
+        if (rel, grants_blob) not in parsed:
+            gf, _problems = load_grants_file(MemorySource({rel: contents[grants_blob]}), rel, config.max_file_bytes)
+            parsed[(rel, grants_blob)] = gf
     del contents
 
     # every version of the people directory the walk passes, parsed once per blob
