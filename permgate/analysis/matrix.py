@@ -89,7 +89,7 @@ def _chunk_cells(ws: Workspace, limit: int) -> ChunkCells:
     grants = list(ws.iter_grants())
     people, catalog = ws.people, ws.catalog
     division = {e: (p.division if (p := people.get(e)) else UNKNOWN) for e in set(map(EMPLOYEE_OF, grants))}
-    owner = {i: (p.owner_division if (p := catalog.get(i)) else UNKNOWN) for i in set(map(PERMISSION_OF, grants))}
+    owner = {i: (q.owner_division if (q := catalog.get(i)) else UNKNOWN) for i in set(map(PERMISSION_OF, grants))}
     keys = list(zip(map(division.__getitem__, map(EMPLOYEE_OF, grants)),
                     map(owner.__getitem__, map(PERMISSION_OF, grants)), strict=True))
     counts = Counter(keys)
