@@ -10,9 +10,7 @@ and for a finding of the usual shape by filling in a template from its fields.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import compress
 from json.encoder import encode_basestring
-from operator import attrgetter, not_
 
 from permgate.findings import Finding, Related, Waived
 from permgate.reporters.base import Report
@@ -108,82 +106,8 @@ def _encoded(memo: dict[object, str], value: str | None) -> str:
 
 
 def _pieces(findings: list[Finding], color: bool = False) -> list[str]:
-    """``_pieces_one_by_one``, the same strings, with the template filled by C code column by column
-    (``map`` over the fields; each distinct id, path and related tuple encoded once): a run of
-    millions of findings spent more in the Python step per finding than in the encoding.
-
-    The findings ``_pieces_one_by_one`` would template (no waiver, baseline or companion; a
-    ``Finding`` with ``int`` line and column and a ``str`` message) are filled in at once, the others
-    rendered one by one in their places; any part the template cannot write (``_Unusual``, an id that
-    cannot be a key) sends the whole run to ``_pieces_one_by_one``
-    (``tests/reporters/test_json_pieces.py``)."""
-    if not _KNOWN_SHAPE or not findings:
-        return _pieces_one_by_one(findings, color)
-    odd = list(map(_odd, findings))
-    plain = list(compress(findings, map(not_, odd))) if any(odd) else findings
-    try:
-        out = _columns(plain)
-    except (_Unusual, TypeError):
-        return _pieces_one_by_one(findings, color)
-    if plain is findings:
-        return out
-    return _merge(findings, odd, out, color)
-
-
-def _merge(findings: list[Finding], odd: list[bool], out: list[str], color: bool) -> list[str]:
-    """``out`` (the pieces of the findings not ``odd``, in order) with the ``odd`` ones rendered in their places."""
-    merged: list[str] = []
-    done = 0  # of ``out``
-    last = 0  # position in ``findings`` after the last odd one
-    for i in compress(range(len(findings)), odd):
-        merged.extend(out[done:done + i - last])
-        done += i - last
-        merged.extend(_pieces_one_by_one([findings[i]], color))
-        last = i + 1
-    merged.extend(out[done:])
-    return merged
-
-
-def _odd(f: Finding) -> bool:
-    """Whether ``_pieces_one_by_one`` renders ``f`` other than by ``_PIECE``."""
-    return not (f.__class__ is Finding and f.waived is None and f.baselined is None and not f.companions
-                and f.line.__class__ is int and f.column.__class__ is int and f.message.__class__ is str)
-
-
-_EMPLOYEE = attrgetter("employee")
-_PATH = attrgetter("path")
-_PERMISSION = attrgetter("permission")
-_ROLE = attrgetter("role")
-_RULE = attrgetter("rule")
-_SEVERITY = attrgetter("severity")
-_MESSAGE = attrgetter("message")
-_LINE = attrgetter("line")
-_COLUMN = attrgetter("column")
-_RELATED_OF = attrgetter("related")
-
-
-def _columns(findings: list[Finding]) -> list[str]:
-    """``_PIECE`` filled for each of ``findings`` (every one of them as ``_odd`` says it is not)."""
-    memo: dict[object, str] = {None: "null"}
-    columns = []
-    for getter in (_EMPLOYEE, _PATH, _PERMISSION, _ROLE, _RULE, _SEVERITY):
-        values = list(map(getter, findings))
-        for value in set(values):  # TypeError: a value that cannot be a key
-            if value not in memo:
-                memo[value] = _text(value)  # only ever str or None: anything else raises
-        columns.append(map(memo.__getitem__, values))
-    employee, path, permission, role, rule, severity = columns
-    relateds = list(map(_RELATED_OF, findings))
-    texts = {id(r): _related_text(r) for r in {id(r): r for r in relateds}.values()}
-    return list(map(_PIECE.__mod__, zip(
-        map(_COLUMN, findings), employee, map(_LINE, findings), map(encode_basestring, map(_MESSAGE, findings)),
-        path, permission, map(texts.__getitem__, map(id, relateds)), role, rule, severity, strict=True)))
-
-
-def _pieces_one_by_one(findings: list[Finding], color: bool = False) -> list[str]:
     """``",\n    " + _finding(f)`` for each finding, the same bytes (``_templated``) with the ids, paths
-    and related locations that come back finding after finding encoded once: the plain path of
-    ``_pieces``."""
+    and related locations that come back finding after finding encoded once."""
     memo: dict[object, str] = {None: "null"}
     related: dict[int, str] = {id(()): "[]"}  # by identity: the findings keep them alive meanwhile
     out = []
@@ -213,14 +137,10 @@ def _pieces_one_by_one(findings: list[Finding], color: bool = False) -> list[str
 
 
 def _templated_related(f: Finding) -> str:
-    return _related_text(f.related)
-
-
-def _related_text(related: tuple[Related, ...]) -> str:
-    if not related:
+    if not f.related:
         return "[]"
     return "[\n" + ",\n".join([_RELATED % (_number(r.column), _number(r.line), _text(r.message), _text(r.path))
-                                for r in related]) + "\n      ]"
+                                for r in f.related]) + "\n      ]"
 
 
 def stream_pieces(report: Report) -> Callable[[list[Finding]], list[str]]:
