@@ -38,13 +38,13 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby, pairwise, repeat
+from itertools import compress, groupby, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
 from permgate.config import Config
 from permgate.engine import evaluation as engine
-from permgate.engine.grouping import grouped
+from permgate.engine.grouping import grouped_list
 from permgate.findings import COMPANION, SEVERITY_RANK, Finding, Related, state_of
 from permgate.load import bulk
 from permgate.load.bulk import Tuning
@@ -199,7 +199,7 @@ def _reported(findings: list[Finding], config: Config, streaming: Streaming) -> 
     if off or keep is not None:
         findings = [f for f in findings if f.rule not in off and (keep is None or f.rule in keep)]
     if streaming.anchors:  # grouped last, as the plain report is (``engine/grouping.py``)
-        return list(grouped(sort_findings(findings), streaming.anchors))
+        return grouped_list(sort_findings(findings), streaming.anchors)
     return sort_findings(findings)
 
 
@@ -224,11 +224,14 @@ def _kind(f: Finding) -> Kind:
 
 def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]] | None) -> Rendered:
     """``findings`` (sorted) rendered by ``pieces``, one block cut by path (None: counted only)."""
-    if any(map(_WAIVED, findings)) or any(map(_BASELINED, findings)) or any(map(_COMPANIONS, findings)):
-        triples = list(map(_kind, findings))
-    else:  # every finding active and alone: its state is its severity (read by C code)
-        severities = list(map(_SEVERITY, findings))
-        triples = list(zip(map(_RULE, findings), severities, severities, repeat(()), strict=False))
+    # an active finding alone: its state is its severity (read by C code); the few others (waived,
+    # baselined, or an anchor with companions) are worked out one by one in their places
+    severities = list(map(_SEVERITY, findings))
+    triples: list[Kind] = list(zip(map(_RULE, findings), severities, severities, repeat(()), strict=False))
+    odd = list(map(any, zip(map(_WAIVED, findings), map(_BASELINED, findings), map(_COMPANIONS, findings),
+                            strict=True)))
+    for i in compress(range(len(findings)), odd):
+        triples[i] = _kind(findings[i])
     index = {kind: i for i, kind in enumerate(dict.fromkeys(triples))}
     codes = array("H", map(index.__getitem__, triples))
     texts = pieces(findings) if pieces is not None else [""] * len(findings)
