@@ -118,7 +118,7 @@ def _split_report(root: str, config: Config, today: dt.date, base: str) -> HtmlR
         converted = tuple(conversion_problems(source, config, refused))
         rules = tuple(rule_catalogue(frame, config))
         anchors = anchor_rules(rules)
-        how = Streaming(finding_rows(base), cap=MAX_FINDINGS, anchors=anchors, by_rank=True,
+        how = Streaming(finding_rows(base), cap=MAX_FINDINGS, anchors=anchors, by_rank=True, eager=True,
                         rank=functools.partial(_boundary_rank, anchors), extra=chunk_cells(CELL_LIMIT))
         try:
             streamed = check_streamed(source, frame, config, today, paths, refused, how, tuning, CHUNK_FILES,

@@ -132,6 +132,10 @@ class Streaming:
     #: the kept findings come in rank order (each rank in the report's order), not in the report's
     #: order (``engine/grouping.boundary_first`` for ``report --html``)
     by_rank: bool = False
+    #: a capped report whose lowest rank is rare (``report --html``'s boundary findings, a few in a chunk of
+    #: thousands): each chunk renders its first ``cap`` findings of that rank in the first pass, so that
+    #: only chunks holding kept findings of another rank are judged again
+    eager: bool = False
     #: something more each chunk works out from its workspace (the access matrix's part), sent back
     #: with its findings (``StreamedResult.extras``, in chunk order; not in the second pass)
     extra: Callable[[Workspace], Any] | None = None
@@ -152,6 +156,9 @@ class Rendered:
     kinds: list[Kind]
     #: ``ends`` is per finding rendered (a capped report's pieces), not per path
     each: bool = False
+    #: a capped report with ``Streaming.eager``: (positions, their pieces' bytes, where each ends) of the
+    #: chunk's first ``cap`` findings of the lowest rank, rendered in the first pass
+    early: tuple[list[int], bytes, list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +261,19 @@ def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list
     return Rendered(b"".join(blocks), paths, ends, starts, codes.tobytes(), list(index))
 
 
+def _early(reported: list[Finding], rendered: Rendered, streaming: Streaming) -> tuple[list[int], bytes, list[int]]:
+    """``Rendered.early``: the pieces of the chunk's first ``cap`` findings of the lowest rank."""
+    assert streaming.cap is not None
+    rank_of = streaming.rank or _severity_rank
+    ranks = [rank_of(kind) for kind in rendered.kinds]
+    lowest = min(ranks, default=0)
+    codes = array("H")
+    codes.frombytes(rendered.codes)
+    positions = [i for i, code in enumerate(codes) if ranks[code] == lowest][:streaming.cap]
+    texts = [t.encode("utf-8", "surrogateescape") for t in streaming.pieces([reported[i] for i in positions])]
+    return positions, b"".join(texts), list(itertools.accumulate(map(len, texts)))
+
+
 _PATH = operator.attrgetter("path")
 _RULE = operator.attrgetter("rule")
 _SEVERITY = operator.attrgetter("severity")
@@ -284,6 +304,8 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
             rendered = dataclasses.replace(rendered, data=b"".join(texts), ends=ends, each=True)
         else:
             rendered = render_chunk(reported, None if streaming.cap is not None else streaming.pieces)
+            if streaming.eager and streaming.cap is not None:
+                rendered = dataclasses.replace(rendered, early=_early(reported, rendered, streaming))
         findings = []
     return ChunkResult(
         rendered=rendered,
@@ -594,7 +616,15 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             for position in positions:
                 start = r.ends[position - 1] if position else 0
                 pieces[index, position] = bytes(spool.read(offsets[index] + start, r.ends[position] - start))
-    wanted = {index: positions for index, positions in wanted.items() if not getattr(rendered[index], "each", False)}
+        elif r.early is not None:  # the positions rendered early, when every one wanted is among them
+            early, data, ends = r.early
+            place = {position: k for k, position in enumerate(early)}
+            if all(position in place for position in positions):
+                for position in positions:
+                    k = place[position]
+                    pieces[index, position] = data[ends[k - 1] if k else 0:ends[k]]
+    wanted = {index: positions for index, positions in wanted.items()
+              if not any((index, position) in pieces for position in positions)}
     if wanted:
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
         ids = sorted(wanted)

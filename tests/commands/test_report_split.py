@@ -143,3 +143,35 @@ def test_the_split_page_on_a_reference_organisation(tmp_path: Path) -> None:
         split = page(root, tmp_path / "a.html", False)
     plain = page(root, tmp_path / "a.html", True)
     assert split == plain
+
+
+def test_boundary_findings_are_rendered_in_the_first_pass(org: tuple[Path, Planted], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page keeps every boundary finding (few, spread over the organisation) and the first others: the
+    chunks render their boundary findings in the first pass (``Streaming.eager``), so only the chunks holding
+    the first other findings are judged again, not every chunk with a boundary finding."""
+    root, _ = org
+    text = page(root, tmp_path / "p.html", True)[1].decode("utf-8")
+    boundary = text.count('<td class="rule">distribution-to-retail-sales</td>')
+    assert boundary > 3
+    _caps(monkeypatch, boundary + 2, 1000)
+    plain = page(root, tmp_path / "p.html", True)
+    monkeypatch.setattr(report_command, "CHUNK_FILES", 5)
+    again: list[tuple[int, ...]] = []
+    real = chunked.run_chunk
+
+    def recording(*args: object) -> object:
+        streaming = args[6]
+        assert isinstance(streaming, chunked.Streaming)
+        if streaming.only is not None:
+            again.append(streaming.only)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chunked, "run_chunk", recording)
+    assert page(root, tmp_path / "p.html", False) == plain
+    eager = len(again)
+    assert eager <= 2  # at most the chunks of the first two other findings, in path order
+    again.clear()
+    monkeypatch.setattr(chunked, "_early", lambda *args: None)  # nothing rendered early: the plain capped way
+    assert page(root, tmp_path / "p.html", False) == plain
+    assert len(again) > eager + 2  # every chunk holding a boundary finding, judged again
