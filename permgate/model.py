@@ -224,10 +224,11 @@ class LoadProblem:
 @dataclass(frozen=True, slots=True)
 class Waiver:
     """One entry of the waiver register (``policies/waivers.yaml``); ``permission`` None waives
-    findings that name no permission (``bulk-grant``, ``misplaced-file``...)."""
+    findings that name no permission (``bulk-grant``, ``misplaced-file``...); ``employee`` None
+    only a rule whose findings name no employee (``Rule.names_employee``: ``mass-change``)."""
 
     rule: str
-    employee: str
+    employee: str | None
     permission: str | None
     reason: str
     ticket: str

@@ -243,9 +243,9 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     people = _changed_people(head_people, base_people) if head_people is not base_people else set()
     employees: set[str] = set(people)
     employees |= _below(people, head_people, base_people)
-    employees |= {w.employee for w in waivers if w.approved_by in people}
+    employees |= {w.employee for w in waivers if w.approved_by in people and w.employee is not None}
     # findings about waivers without a permission share one key (rule + register path)
-    employees |= {w.employee for w in waivers if w.permission is None}
+    employees |= {w.employee for w in waivers if w.permission is None and w.employee is not None}
 
     changed = set(kinds)
     max_bytes = config.max_file_bytes
@@ -290,7 +290,9 @@ def _check_scoped(repo: Repo, commit: str, ref: str, root: str, config: Config, 
     if head_rest and not _add_at(repo, head_commit, head.label, head_rest, max_bytes, head_loaded):
         return index.first("the base index does not match the head")
 
-    frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers if w.employee in employees))
+    # a waiver naming no employee (``mass-change``) is about the change as a whole: always kept
+    frame = dataclasses.replace(frame, waivers=tuple(w for w in waivers
+                                                     if w.employee is None or w.employee in employees))
     base_files = sorted(base_loaded)
     head_files = sorted(head_loaded)
     base_frame = dataclasses.replace(frame, catalog=base_catalog, people=base_people, roles=base_roles)

@@ -24,7 +24,7 @@ from permgate.change.compare import finding_key
 from permgate.commands import Outcome
 from permgate.commands.check import CheckSettings, collect
 from permgate.edit.atomic import write_atomic
-from permgate.engine.baseline import DEFAULT_MAX_DAYS, problem
+from permgate.engine.baseline import max_days_of, problem
 from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.bulk import Tuning
@@ -100,7 +100,7 @@ def run_baseline(s: BaselineSettings) -> Outcome:
     target = s.output if s.output is not None else os.path.join(s.root, rel)
     waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in frame.policies}
     counts = acceptable(found.findings, waivable)
-    max_days = int(frame.settings.get("baseline", {}).get("max_days", DEFAULT_MAX_DAYS))
+    max_days = max_days_of(frame.settings)
     old = found.baseline  # as it was: collect() loaded it (and refused it if unusable), then set it aside
     if s.prune:
         if old is None:

@@ -76,7 +76,9 @@ def require_policy_rules(policies: tuple[PolicyRule, ...], policies_dir: str) ->
 
 def chosen(rules: tuple[RuleInfo, ...], settings: CheckSettings) -> frozenset[str] | None:
     """The rules ``--select`` names (all without it) that ``--ignore`` does not name (None: every
-    rule, no option given); a rule id that is not in force is a ``UsageError`` naming it."""
+    rule, no option given); a rule id that is not in force is a ``UsageError`` naming it. The rules
+    that report unreadable input (``Rule.always_reported``) are always kept, and ignoring one is a
+    ``UsageError``: an unread file is never out of scope."""
     if settings.select is None and not settings.ignore:
         return None
     if settings.select == ():
@@ -86,7 +88,14 @@ def chosen(rules: tuple[RuleInfo, ...], settings: CheckSettings) -> frozenset[st
         unknown = sorted(set(ids) - known)
         if unknown:
             raise UsageError(f"{option}: unknown rule {', '.join(f'`{u}`' for u in unknown)} (see `permgate rules`)")
-    keep = known if settings.select is None else set(settings.select)
+    from permgate.rules import BUILTIN_RULES
+
+    unreadable = {r.id for r in BUILTIN_RULES if r.always_reported}
+    left_out = sorted(unreadable & set(settings.ignore))
+    if left_out:
+        raise UsageError(f"--ignore: {', '.join(f'`{u}`' for u in left_out)} reports input permgate could not "
+                         "read, which is never left out of a check; fix the input instead")
+    keep = known if settings.select is None else set(settings.select) | (unreadable & known)
     return frozenset(keep - set(settings.ignore))
 
 

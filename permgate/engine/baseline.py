@@ -18,8 +18,11 @@ waiver register:
 from __future__ import annotations
 
 import datetime as dt
+from array import array
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from permgate.findings import Baselined, Finding, Violation
 from permgate.model import Baseline
@@ -54,9 +57,65 @@ def _what(key: tuple[str, ...]) -> str:
     return f"`{key[0]}` at {key[1]}"
 
 
+class OverCounted(Exception):
+    """An entry covered more findings than its count, counted in two places (``mark`` in two chunks of a
+    split check): the caller judges the run the plain way."""
+
+
+def max_days_of(settings: Mapping[str, Any]) -> int:
+    """``settings: baseline: max_days`` of the policies (default ``DEFAULT_MAX_DAYS``)."""
+    return int(settings.get("baseline", {}).get("max_days", DEFAULT_MAX_DAYS))
+
+
+def entry_id(line: int, column: int) -> int:
+    """One int for an entry: its place in the file (two entries of a flow list may share a line)."""
+    return line << 32 | column
+
+
+def mark(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bool],
+         used_elsewhere: Mapping[int, int] | None = None, by_path: dict[str, array[int]] | None = None
+         ) -> Counter[int]:
+    """Mark in place (in list order) the findings the entries cover; how many each entry (by its
+    ``entry_id``) covered here.  ``used_elsewhere``: what each entry already covered in other findings;
+    ``by_path`` hears, per path of a marked finding, the ``entry_id`` that covered it."""
+    entries = baseline.entries
+    used: Counter[int] = Counter()
+    marks: dict[tuple[str, ...], Baselined] = {}
+    path = baseline.path
+    before = used_elsewhere or {}
+    for i, f in enumerate(findings):
+        if f.waived is not None or not waivable.get(f.rule, False):
+            continue
+        # finding_key(f, ()) written out, without the role (a baseline accepts a permission however it is held):
+        key: tuple[str, ...] = (f.rule, f.employee or "", f.permission) if f.permission is not None \
+            else (f.rule, f.path)
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        at = entry[1] << 32 | entry[2]
+        if used[at] + before.get(at, 0) >= entry[0]:
+            continue
+        used[at] += 1
+        if by_path is not None:
+            ids = by_path.get(f.path)
+            if ids is None:
+                ids = by_path[f.path] = array("Q")
+            ids.append(at)
+        baselined = marks.get(key)
+        if baselined is None:
+            baselined = marks[key] = Baselined(path, entry[1])
+        findings[i] = Finding(f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
+                              f.related, f.waived, baselined, f.role)
+    return used
+
+
 def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bool], today: dt.date,
-          max_days: int = DEFAULT_MAX_DAYS) -> BaselineOutcome:
-    """``findings`` with the baseline applied, and the findings about the baseline itself."""
+          max_days: int = DEFAULT_MAX_DAYS, used_elsewhere: Mapping[int, int] | None = None) -> BaselineOutcome:
+    """``findings`` with the baseline applied, and the findings about the baseline itself.
+
+    ``used_elsewhere`` (the split check, ``engine/chunked.py``): what each entry (``entry_id``) covered
+    in findings marked elsewhere (``mark``), counted before these; more than an entry's count in all
+    raises ``OverCounted``."""
     out = BaselineOutcome(findings=findings)
     why = problem(baseline, today, max_days)
     if why is not None:
@@ -65,28 +124,16 @@ def apply(baseline: Baseline, findings: list[Finding], waivable: Mapping[str, bo
                                      f"the baseline covers nothing: {why}; fix its findings, or write a new "
                                      f"baseline (`permgate baseline`) and have it reviewed as a change to the gate"))
         return out
-    entries = baseline.entries
-    left = {key: entry[0] for key, entry in entries.items()}  # findings each entry may still cover
-    marks: dict[tuple[str, ...], Baselined] = {}
+    before = used_elsewhere or {}
+    used = mark(baseline, findings, waivable, before)
     path = baseline.path
-    for i, f in enumerate(findings):
-        if f.waived is not None or not waivable.get(f.rule, False):
-            continue
-        # finding_key(f, ()) written out, without the role (a baseline accepts a permission however it is held):
-        key: tuple[str, ...] = (f.rule, f.employee or "", f.permission) if f.permission is not None \
-            else (f.rule, f.path)
-        if not left.get(key):
-            continue
-        left[key] -= 1
-        mark = marks.get(key)
-        if mark is None:
-            mark = marks[key] = Baselined(path, entries[key][1])
-        findings[i] = Finding(f.rule, f.severity, f.message, f.path, f.line, f.column, f.employee, f.permission,
-                              f.related, f.waived, mark, f.role)
-    for key, (count, line, column) in entries.items():
-        remaining = left[key]
+    for key, (count, line, column) in baseline.entries.items():
+        at = line << 32 | column
+        remaining = count - used.get(at, 0) - before.get(at, 0)
         if remaining == 0:
             continue
+        if remaining < 0:
+            raise OverCounted(f"baseline entry at line {line}")
         if not waivable.get(key[0], False):
             why = (f"rule `{key[0]}` does not exist (see `permgate rules`)" if key[0] not in waivable
                    else f"rule `{key[0]}` is not waivable, so no baseline covers its findings")

@@ -43,6 +43,7 @@ from operator import itemgetter
 from typing import Any
 
 from permgate.config import Config
+from permgate.engine import baseline as baselines
 from permgate.engine import evaluation as engine
 from permgate.engine.grouping import grouped_list
 from permgate.findings import COMPANION, SEVERITY_RANK, Finding, Related, state_of
@@ -176,6 +177,9 @@ class ChunkResult:
     waiver_files: list[GrantsFile]
     #: with ``Streaming``: the findings rendered (``packed`` is then empty)
     rendered: Rendered | None = None
+    #: with ``Streaming`` and a baseline in force: per path, the ``baseline.entry_id`` of each entry
+    #: that covered one of its findings (the parent counts them, and drops a split employee's)
+    baseline_used: dict[str, array[int]] = dataclasses.field(default_factory=dict)
     #: ``Streaming.extra`` of the chunk's workspace
     extra: Any = None
 
@@ -293,7 +297,13 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     seen: dict[int, Any] = {}
     findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
     rendered = None
+    baseline_used: dict[str, array[int]] = {}
     if streaming is not None:
+        if frame.baseline is not None and baselines.problem(frame.baseline, today,
+                                                            baselines.max_days_of(frame.settings)) is None:
+            # the employee's findings are all here (the chunk is employee-closed), so each entry's
+            # count-down is the plain run's; the parent adds up what each entry covered
+            baselines.mark(frame.baseline, findings, engine.waivable_rules(frame), by_path=baseline_used)
         reported = _reported(findings, config, streaming)
         if streaming.only is not None or (streaming.cap is not None and len(reported) <= streaming.cap // 8):
             # a capped report: the kept findings of the second pass, or all of a chunk with few, a piece each
@@ -314,6 +324,7 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
         files=sum(1 for gf, problems in loaded if gf is not None or problems),
         grants=sum(len(f.grants) for f in ws.files),
         waiver_files=[f for f in ws.files if f.employee in named],
+        baseline_used=baseline_used,
         extra=streaming.extra(ws) if streaming is not None and streaming.extra is not None else None,
     )
 
@@ -415,8 +426,9 @@ class Declined(Exception):
 
 def streamable(frame: Workspace) -> bool:
     """Whether ``check_streamed`` can judge this frame: ``engine.finish`` without a waiver register
-    and without a baseline only drops the rules turned off and sorts, which chunks can do alone."""
-    return not frame.waivers and frame.baseline is None
+    only marks what the baseline covers (a count-down per employee or path, which an employee-closed
+    chunk can do alone: ``baseline.mark``), drops the rules turned off and sorts."""
+    return not frame.waivers
 
 
 @dataclass(frozen=True)
@@ -468,9 +480,12 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
     spool = Spool()
     chunk_of: dict[str, int] = {}
     split: set[str] = set()
+    baseline_used: list[dict[str, array[int]]] = []
     try:
         for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs, streaming):
             assert result.rendered is not None
+            if result.baseline_used:
+                baseline_used.append(result.baseline_used)
             offsets[index] = spool.add(result.rendered.data)
             rendered[index] = dataclasses.replace(result.rendered, data=b"")
             owners[index] = result.owners
@@ -495,7 +510,15 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             here.extend(engine.employee_findings(_sub_workspace(frame, loaded, refused_problems), config, today))
         if frame.reviews or frame.review_problems or frame.roles:  # reviews and roles.yaml, on the frame
             here.extend(engine.review_findings(frame, config, today))
-        here = _reported(engine.finish(frame, here, config, today), config, streaming)
+        used: Counter[int] = Counter()
+        for chunk_used in baseline_used:  # what the baseline covered in the chunks, but split employees'
+            for path, ids in chunk_used.items():
+                if path not in dropped:
+                    used.update(ids)
+        try:
+            here = _reported(engine.finish(frame, here, config, today, used), config, streaming)
+        except baselines.OverCounted as err:  # a key's findings in two places: never mark one twice
+            raise Declined(str(err)) from None
         counted = files + (len({path for path, _ in refused} - set(paths)) if refused else 0)
 
         runs: list[list[_Group]] = []

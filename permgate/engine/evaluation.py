@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from itertools import repeat
 
 from permgate.change.changeset import ChangeSet
@@ -188,23 +188,31 @@ def review_findings(frame: Workspace, config: Config, today: dt.date) -> list[Fi
     return [f for job in _rule_work(frame, config, ctx, ("reviews", "frame")) for f in job()]
 
 
-def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date) -> list[Finding]:
+def waivable_rules(ws: Workspace) -> dict[str, bool]:
+    """Every rule id in force (built-in and declared by the policies), and whether it may be waived."""
+    return {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+
+
+def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date,
+           baseline_used: Mapping[int, int] | None = None) -> list[Finding]:
     """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
     findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
-    names: ``ws`` may hold only those employees' files.
+    names: ``ws`` may hold only those employees' files.  ``baseline_used``: what each baseline
+    entry covered in findings marked elsewhere (the streamed check's chunks: ``baseline.mark``).
     """
-    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+    waivable = waivable_rules(ws)
     if ws.waivers:
-        outcome = waivers.apply(ws, findings, waivable, today)
+        outcome = waivers.apply(ws, findings, waivable, today,
+                                {r.id for r in BUILTIN_RULES if not r.names_employee})
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)
             findings.extend(_stamp(rule_id, severity, violations))
     if ws.baseline is not None:  # the findings accepted at adoption, counted down (engine/baseline.py)
-        max_days = int(ws.settings.get("baseline", {}).get("max_days", baselines.DEFAULT_MAX_DAYS))
-        accepted = baselines.apply(ws.baseline, findings, waivable, today, max_days)
+        accepted = baselines.apply(ws.baseline, findings, waivable, today, baselines.max_days_of(ws.settings),
+                                   baseline_used)
         findings = accepted.findings
         for rule_id, violations in (("baseline-invalid", accepted.invalid), ("baseline-unused", accepted.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)

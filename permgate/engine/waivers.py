@@ -12,14 +12,15 @@ would waive it himself).
 - A waiver that cannot be honoured is a ``waiver-invalid`` finding at its line, and
   waives nothing: unknown or not-waivable rule, approver who is the grantee or the
   granter or is unknown, expiry before approval or beyond ``settings: waivers:
-  max_days`` (default 180) after ``approved_on``.
+  max_days`` (default 180) after ``approved_on``, no employee for a rule whose findings
+  name one, an employee (or no permission) for one whose findings name none (``mass-change``).
 - A waiver in force (or expired) that matches no finding is ``waiver-unused``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from permgate.dates import add_days
@@ -37,21 +38,32 @@ class WaiverOutcome:
 
 
 def _what(w: Waiver) -> str:
+    if w.employee is None:
+        return f"`{w.rule}` for {w.permission or 'no permission'}"
     return f"`{w.rule}` for {w.employee}" + (f" / {w.permission}" if w.permission else "")
 
 
-def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: int) -> list[str]:
+def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: int,
+              employee_free: Collection[str]) -> list[str]:
     problems: list[str] = []
     if w.rule not in waivable:
         problems.append(f"rule `{w.rule}` does not exist (see `permgate rules`)")
     elif not waivable[w.rule]:
         problems.append(f"rule `{w.rule}` is not waivable")
-    if w.approved_by == w.employee:
+    if w.rule in employee_free:
+        # about a change as a whole: the waiver approves one permission's new holders, named by nobody
+        if w.employee is not None:
+            problems.append(f"`{w.rule}` findings name no employee; omit employee and name the permission")
+        elif w.permission is None:
+            problems.append(f"a `{w.rule}` waiver names the permission whose new holders it approves")
+    elif w.employee is None:
+        problems.append(f"employee is required: `{w.rule}` findings are about one employee")
+    if w.employee is not None and w.approved_by == w.employee:
         problems.append(f"approved_by {w.approved_by} is the grantee")
     elif w.approved_by not in ws.people:
         problems.append(f"approved_by {w.approved_by} is not in {ws.people_path}")
     granters = sorted({g.granted_by for g in ws.grants_of(w.employee)
-                       if w.permission is None or g.permission == w.permission})
+                       if w.permission is None or g.permission == w.permission}) if w.employee is not None else []
     if w.approved_by in granters:
         problems.append(f"approved_by {w.approved_by} granted it")
     approved, expires = dt.date.fromisoformat(w.approved_on), dt.date.fromisoformat(w.expires)
@@ -64,18 +76,21 @@ def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: 
     return problems
 
 
-def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, bool], today: dt.date) -> WaiverOutcome:
+def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, bool], today: dt.date,
+          employee_free: Collection[str] = ()) -> WaiverOutcome:
     """``findings`` with the register applied, and the waiver findings of the register itself.
 
-    ``waivable`` maps every rule id in force to whether it may be waived.
+    ``waivable`` maps every rule id in force to whether it may be waived; ``employee_free`` names
+    the rules whose findings name no employee (``Rule.names_employee``), waived by rule and
+    permission alone.
     """
     max_days = int(ws.settings.get("waivers", {}).get("max_days", DEFAULT_MAX_DAYS))
     out = WaiverOutcome(findings=list(findings))
-    in_force: dict[tuple[str, str, str | None], Waiver] = {}
-    lapsed: dict[tuple[str, str, str | None], Waiver] = {}
+    in_force: dict[tuple[str, str | None, str | None], Waiver] = {}
+    lapsed: dict[tuple[str, str | None, str | None], Waiver] = {}
     valid: list[Waiver] = []
     for w in ws.waivers:
-        problems = _problems(ws, w, waivable, max_days)
+        problems = _problems(ws, w, waivable, max_days, employee_free)
         if problems:
             out.invalid.append(Violation(w.loc.path, w.loc.line, w.loc.column,
                                          f"waiver {_what(w)} is invalid and waives nothing: " + "; ".join(problems),
@@ -87,7 +102,7 @@ def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, boo
         target.setdefault(key, w)
     used: set[int] = set()
     for i, f in enumerate(out.findings):
-        if f.employee is None:
+        if f.employee is None and f.rule not in employee_free:
             continue
         key = (f.rule, f.employee, f.permission)
         current = in_force.get(key)

@@ -239,7 +239,7 @@ def load_waivers(source: Source, config: Config) -> tuple[Waiver, ...]:
         return ()
     doc = load_document(source, rel, "waivers", config)
     return tuple(
-        Waiver(rule=w["rule"], employee=w["employee"], permission=w.get("permission"), reason=w["reason"],
+        Waiver(rule=w["rule"], employee=w.get("employee"), permission=w.get("permission"), reason=w["reason"],
                ticket=w["ticket"], approved_by=w["approved_by"], approved_on=w["approved_on"],
                expires=w["expires"], loc=_loc(doc, rel, ("waivers", i)))
         for i, w in enumerate(doc.data["waivers"]))

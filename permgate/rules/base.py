@@ -97,6 +97,12 @@ class Rule:
     validate_settings: Callable[[Workspace, Mapping[str, Any]], str | None] | None = None
     #: what the findings depend on: one of ``SCOPES``
     scope: str = "employee"
+    #: a finding of this rule says permgate could not read an input: ``--select``/``--ignore``
+    #: never leave it out (fail closed: what could not be read is never out of scope)
+    always_reported: bool = False
+    #: False for rules whose findings are about a change as a whole, not one employee
+    #: (``mass-change``): a waiver of one names the rule and a permission, and no employee
+    names_employee: bool = True
 
 
 @dataclass(frozen=True)

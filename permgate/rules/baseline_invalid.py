@@ -25,6 +25,7 @@ RULE = Rule(
     summary="The baseline has expired (or runs longer than settings: baseline: max_days) and covers nothing",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     check=check,
     doc=RuleDoc(
         flags="A baseline (`policies/baseline.yaml`) whose `expires` date has passed, lies before `created`, or "

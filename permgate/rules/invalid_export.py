@@ -21,6 +21,7 @@ RULE = Rule(
     summary="A row of the system of record's export cannot be read",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     scope="reconcile",
     check=check,
     doc=RuleDoc(

@@ -19,6 +19,7 @@ RULE = Rule(
     summary="A grants file does not parse as strict YAML or does not match the grants schema",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     check=check,
     doc=RuleDoc(
         flags="A grants file permgate cannot read: broken YAML, duplicate keys, anchors, aliases or tags, "

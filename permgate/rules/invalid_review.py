@@ -19,6 +19,7 @@ RULE = Rule(
     summary="An access review file does not parse, does not match its schema or sits in the wrong place",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     scope="reviews",
     check=check,
     doc=RuleDoc(

@@ -77,6 +77,7 @@ RULE = Rule(
     summary="A role includes an unknown role or itself, lists an unknown permission, or shares a permission's id",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     scope="frame",
     check=check,
     doc=RuleDoc(

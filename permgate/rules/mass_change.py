@@ -19,6 +19,10 @@ def _held(ws: Workspace) -> set[tuple[str, str]]:
     return {(g.employee, g.permission) for g in ws.iter_grants()}
 
 
+def _some(people: list[str]) -> str:
+    return ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+
+
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     limit = settings_of(ws, "mass-change").get("max_new_holders")
     if ctx.base is None or ctx.change is None or limit is None:
@@ -28,10 +32,19 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     if len(people) <= int(limit):
         return
     loc = ws.settings_locs["mass-change"]
-    shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
-    yield Violation(loc.path, loc.line, loc.column,
-                    f"this change gives {len(people)} people new access ({len(gained)} permission grants: {shown}), "
-                    f"more than max_new_holders {limit}; `permgate impact --base {ctx.change.base_ref}` lists them")
+    by_permission: dict[str, list[str]] = {}
+    for e, p in sorted(gained):
+        by_permission.setdefault(p, []).append(e)
+    # one finding per permission gained: a waiver approves one permission's new holders (no employee)
+    for pid in sorted(by_permission):
+        holders = by_permission[pid]
+        perm = ws.catalog.get(pid)
+        label = f"{pid} {perm.name}" if perm is not None else pid
+        yield Violation(loc.path, loc.line, loc.column,
+                        f"this change gives {len(holders)} people {label} ({_some(holders)}); in all "
+                        f"{len(people)} people gain access, more than max_new_holders {limit}; "
+                        f"`permgate impact --base {ctx.change.base_ref}` lists them",
+                        None, pid)
 
 
 _SETTINGS = "---\nsettings:\n  mass-change:\n    max_new_holders: 0\n"
@@ -54,17 +67,21 @@ RULE = Rule(
     id="mass-change",
     summary="A change gives more people new access than settings: mass-change: max_new_holders allows",
     default_severity="error",
+    names_employee=False,
     check=check,
     settings={"max_new_holders": "in --base mode: most people one change may give new effective access "
                                  "(default: no limit)"},
     doc=RuleDoc(
         flags="In `--base` mode, with `settings: mass-change: max_new_holders: N`, a change after which more "
               "than N people hold a permission (directly or through a role) that they did not hold at the "
-              "base. The finding is at the setting's line and names how many people and who.",
+              "base. One finding per permission gained, at the setting's line, naming how many people gain it "
+              "and who, and how many gain access in all.",
         why="One line in a role can give access to thousands of people; a change of that reach deserves a "
             "decision of its own, not a routine review.",
-        fix="Split the change, or have it approved and waived (the rule is waivable), or raise the limit "
-            "in a change of its own.",
+        fix="Split the change, or raise the limit in a change of its own, or have it approved: a waiver "
+            "with `rule: mass-change`, the `permission` and no `employee` approves that permission's new "
+            "holders (each permission gained needs its own; a lasting waiver keeps approving that permission's "
+            "gains until it expires, so give it a short `expires`).",
         bad=Example(base={"policies/mass.yaml": _SETTINGS},
                     files={"policies/mass.yaml": _SETTINGS, "assignments/retail-sales/E000002.yaml": _GRANT},
                     expect=(("policies/mass.yaml", 3),)),

@@ -52,11 +52,11 @@ def _verb(c: Change) -> str:
 
 
 def _waiver_key(w: Waiver) -> tuple[str, str, str]:
-    return (w.rule, w.employee, w.permission or "")
+    return (w.rule, w.employee or "", w.permission or "")
 
 
 def _waiver_words(w: Waiver) -> str:
-    what = f"{w.employee}/{w.permission}" if w.permission else w.employee
+    what = f"{w.employee}/{w.permission}" if w.permission and w.employee else (w.employee or w.permission or "")
     return f"waiver of `{w.rule}` for {what} (until {w.expires}, ticket {w.ticket}, approved by {w.approved_by})"
 
 

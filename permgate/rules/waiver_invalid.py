@@ -45,6 +45,7 @@ RULE = Rule(
     summary="A waiver cannot be honoured (rule not waivable, approver is grantee or granter, expiry too far)",
     default_severity="error",
     waivable=False,
+    always_reported=True,
     check=check,
     settings={"max_days": "(in the `waivers` section) longest a waiver may run after its `approved_on` "
                           "(default 180)"},

@@ -131,3 +131,35 @@ def test_turning_a_rule_off_is_a_gate_change_and_does_not_switch_off_its_own_gat
     commit_all(root, "self-grant back on")
     assert ("self-grant", own, 4) in pairs(json.loads(
         run_cli("check", "--root", str(root), "--base", "main", "--format", "json").stdout))
+
+
+BROKEN = "assignments/retail-sales/E000003.yaml"
+
+
+def test_select_and_ignore_never_leave_out_a_file_permgate_could_not_read(make_repo: Callable[..., Path]) -> None:
+    # the attack: a CI recipe narrowed to one rule must not turn an unreadable grants file into a pass
+    root = make_repo({F: BAD, BROKEN: "---\nemployee: E000003\ngrants:\n  - permission: P001\n    granted_by: [\n"})
+    code, doc = check_json(root, "--select", "self-grant")
+    assert code == 1
+    assert {(r, p) for r, p, _ in pairs(doc)} == {("self-grant", F), ("invalid-file", BROKEN)}
+    code, doc = check_json(root, "--ignore", "self-grant,granter-authority,distribution-to-retail-sales")
+    assert code == 1
+    assert {(r, p) for r, p, _ in pairs(doc)} == {("invalid-file", BROKEN)}
+    result = run_cli("check", "--root", str(root), "--ignore", "self-grant,invalid-file")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("Error: --ignore: `invalid-file` reports input permgate could not read, which is "
+                             "never left out of a check; fix the input instead\n")
+
+
+def test_in_pull_request_mode_a_narrowed_gate_still_reports_the_file_it_could_not_read(tmp_path: Path) -> None:
+    root = _git_org(tmp_path, None)
+    git(root, "checkout", "-q", "-b", "change")
+    write_files(root, {BROKEN: "---\nemployee: E000003\ngrants:\n  - permission: P002\n    granted_by: [\n"})
+    commit_all(root, "a grants file no reader agrees on")
+    result = run_cli("check", "--root", str(root), "--base", "main", "--format", "json",
+                     "--select", "distribution-to-retail-sales")
+    assert result.exit_code == 1, result.output
+    assert {(r, p) for r, p, _ in pairs(json.loads(result.stdout))} == {("invalid-file", BROKEN)}
+    result = run_cli("check", "--root", str(root), "--base", "main", "--ignore", "waiver-invalid")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: --ignore: `waiver-invalid` reports input permgate could not read")

@@ -22,6 +22,9 @@ from permgate.load import bulk
 from permgate.load.workspace import load_workspace
 from permgate.reporters import html
 from tests.anomaly_org import TODAY, Planted, build
+from tests.engine.test_streamed import Outputs, baselined
+
+__all__ = ["baselined"]  # the fixture, shared with test_streamed
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +178,19 @@ def test_boundary_findings_are_rendered_in_the_first_pass(org: tuple[Path, Plant
     monkeypatch.setattr(chunked, "_early", lambda *args: None)  # nothing rendered early: the plain capped way
     assert page(root, tmp_path / "p.html", False) == plain
     assert len(again) > eager + 2  # every chunk holding a boundary finding, judged again
+
+
+def test_a_report_with_a_baseline_counts_it_down_in_the_chunks(baselined: tuple[Path, Outputs], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A baseline covering some findings fully, some keys in part, with unused and invalid entries: the page
+    over chunks is the plain page (baselined findings listed as such and counted by severity)."""
+    root, _ = baselined
+    plain = page(root, tmp_path / "p.html", True)
+    assert b"baseline-unused" in plain[1]
+    monkeypatch.setattr(report_command, "CHUNK_FILES", 3)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the plain path was taken")
+
+    monkeypatch.setattr(report_command, "load_workspace", refuse)
+    assert page(root, tmp_path / "p.html", False) == plain

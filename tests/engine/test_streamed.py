@@ -220,3 +220,91 @@ def test_a_grant_violation_is_the_violation_the_named_tuple_builds() -> None:
     made = grant_violation(g, "message", rel)
     assert made == Violation(g.path, g.line, g.column, "message", g.employee, g.permission, rel)
     assert len(made) == len(Violation._fields) and made.severity is None
+
+
+# --- a baseline: each chunk counts its employees' entries down, the parent adds up what is left -------
+
+@pytest.fixture(scope="module")
+def baselined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Outputs]:
+    """The planted organisation with a baseline that covers some findings fully, some keys only in
+    part (a key with two findings and ``count: 1``: which one is covered depends on the order), a
+    count larger than the findings left, an entry that matches nothing, one of a rule that is not
+    waivable, and the split employee's findings (judged in the parent); and the plain report of it."""
+    import json
+
+    root = tmp_path_factory.mktemp("streambase") / "org"
+    planted = build(root)
+    (root / "policies" / "waivers.yaml").unlink()
+    # one grant written twice without a ticket: keys with two findings (missing-justification...)
+    first = sorted((root / "assignments" / "corporate").glob("*.yaml"))[0]
+    text = first.read_text("utf-8")
+    twice = f"  - permission: {planted.dup_permission}\n    granted_by: E000001\n    granted_on: 2025-01-02\n" \
+            "    reason: \"cover\"\n"
+    first.write_text(text + twice + twice.replace("2025-01-02", "2025-01-03"), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "splittable", lambda ws: False)
+        doc = json.loads(outputs(root, 1, ("json",))["json"][0])
+    keys: dict[tuple[str, ...], int] = {}
+    for f in (g for top in doc["findings"] for g in (top, *top["companions"])):
+        key = (f["rule"], f["employee"] or "", f["permission"]) if f["permission"] else (f["rule"], f["path"])
+        keys[key] = keys.get(key, 0) + 1
+    entries = []
+    several = [k for k, n in keys.items() if n > 1 and len(k) == 3]
+    assert several, "the planted organisation has a key with two findings"
+    for i, (key, n) in enumerate(sorted(keys.items())):
+        if i % 5 == 4 or key[1] == "":
+            continue  # left out: active (and a finding about no employee has no entry that names one)
+        count = 1 if key in several else (n + 1 if i % 7 == 0 else n)
+        what = (f"employee: {key[1]}, permission: {key[2]}" if len(key) == 3 else f"path: {key[1]}")
+        entries.append(f"- {{rule: {key[0]}, {what}" + (f", count: {count}" if count > 1 else "") + "}")
+    entries.append("- {rule: expired-grant, employee: E999999, permission: P001}")
+    entries.append("- {rule: invalid-file, path: assignments/none.yaml}")
+    created = TODAY.isoformat()
+    (root / "policies" / "baseline.yaml").write_text(
+        f"created: {created}\nexpires: {created}\nfindings:\n" + "\n".join(entries) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "splittable", lambda ws: False)
+        plain = outputs(root, 1, STREAMED)
+    text = plain["text"][0]
+    assert "baselined" in text and "[baseline-unused]" in text
+    assert "accepts" in text and "matches no finding" in text and "is not waivable" in text
+    return root, plain
+
+
+@pytest.mark.parametrize(("chunk", "jobs"), [(1, 1), (4, 2), (None, None)])
+def test_a_baseline_is_applied_in_the_chunks_as_the_plain_report_applies_it(
+        baselined: tuple[Path, Outputs], chunk: int | None, jobs: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, plain = baselined
+    monkeypatch.setattr(check_command, "CHUNK_FILES", chunk)
+    _streamed_only(monkeypatch)
+    assert outputs(root, jobs, STREAMED) == plain
+
+
+def test_an_entry_counted_down_in_two_places_sends_the_run_the_plain_way(
+        baselined: tuple[Path, Outputs], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were an entry's findings ever judged in two chunks, each would count it down from its full
+    count: the parent sees more covered than the entry accepts and declines (never a finding
+    covered twice over)."""
+    root, plain = baselined
+    judge = chunked.run_chunk
+
+    def twice(*args: object) -> chunked.ChunkResult:
+        result = judge(*args)  # type: ignore[arg-type]
+        used = {path: ids + ids for path, ids in result.baseline_used.items()}
+        return chunked.dataclasses.replace(result, baseline_used=used)
+
+    monkeypatch.setattr(chunked, "run_chunk", twice)
+    monkeypatch.setattr(check_command, "CHUNK_FILES", 4)
+    declined: list[str] = []
+    streamed = chunked.check_streamed
+
+    def watch(*args: object, **kwargs: object) -> object:
+        try:
+            return streamed(*args, **kwargs)  # type: ignore[arg-type]
+        except chunked.Declined as err:
+            declined.append(str(err))
+            raise
+
+    monkeypatch.setattr(chunked, "check_streamed", watch)
+    assert outputs(root, 1, ("text",)) == {"text": plain["text"]}
+    assert declined and declined[0].startswith("baseline entry at line ")
