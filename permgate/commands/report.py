@@ -29,11 +29,14 @@ from permgate.reporters.html import (
     CELL_LIMIT,
     MAX_FINDINGS,
     HtmlReport,
+    Timeline,
     finding_rows,
     page_findings,
     page_grants,
     render_html,
+    timeline_of,
 )
+from permgate.runtime.parallel import Ahead
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,25 @@ def _history(root: str, today: dt.date) -> tuple[AuditResult | None, str]:
     return audit(repo, "HEAD", today=today), ""
 
 
+def _timeline(root: str, today: dt.date) -> tuple[Timeline | None, str]:
+    result, note = _history(root, today)
+    return (None if result is None else timeline_of(result)), note
+
+
+#: From this size of the people directory (about 20,000 people) the history is walked in a child
+#: beside the judging (``Ahead``); below it the fork costs more than it saves.  Tests set
+#: ``HISTORY_AHEAD`` to force it (True) or forbid it (False).
+HISTORY_AHEAD_BYTES = 2_000_000
+HISTORY_AHEAD: bool | None = None
+
+
+def _large(root: str, config: Config) -> bool:
+    try:
+        return os.stat(os.path.join(root, config.people)).st_size >= HISTORY_AHEAD_BYTES
+    except OSError:
+        return False  # the run says what is wrong with it
+
+
 #: Tests set this: True forces the plain path (the whole workspace loaded and judged at once),
 #: False forbids it where the split would decline (None: the split when the run allows it).
 SPLIT: bool | None = None
@@ -70,11 +92,21 @@ def run_report(settings: ReportSettings) -> Outcome:
     config = load_config(settings.root)
     today = settings.today or dt.date.today()
     base = settings.link_base if settings.link_base is not None else relative_link_base(settings.root, settings.html)
-    report = None if SPLIT is True else _split_report(settings.root, config, today, base)
-    if report is None:
-        report = _whole_report(settings.root, config, today, base)
-    if settings.history:
-        result, note = _history(settings.root, today)
+    # the history walk is serial (one process and git): on a large repository it runs in a child while
+    # the chunks are judged in the workers, and gives back only what the page shows (``Timeline``)
+    history = Ahead(functools.partial(_timeline, settings.root, today),
+                    fork=HISTORY_AHEAD if HISTORY_AHEAD is not None else _large(settings.root, config)) \
+        if settings.history else None
+    try:
+        report = None if SPLIT is True else _split_report(settings.root, config, today, base)
+        if report is None:
+            report = _whole_report(settings.root, config, today, base)
+    except BaseException:
+        if history is not None:
+            history.discard()
+        raise
+    if history is not None:
+        result, note = history.result()
     else:
         result, note = None, "No exposure timeline: --no-history."
     title = os.path.basename(os.path.abspath(settings.root))

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from permgate.analysis.audit import AuditResult
+from permgate.analysis.audit import AuditResult, Exposure
 from permgate.analysis.matrix import Matrix
 from permgate.dates import add_days
 from permgate.findings import Finding
-from permgate.model import Workspace
+from permgate.model import Permission, Person, Workspace
 
 #: findings listed on the page at most (the rest are counted; `permgate check` lists all)
 MAX_FINDINGS = 5000
@@ -44,7 +44,7 @@ class HtmlReport:
     findings: tuple[Finding, ...]
     today: dt.date
     link_base: str  # prefix of every file link: a relative folder ("../repo/") or a URL
-    audit: AuditResult | None = None
+    audit: AuditResult | Timeline | None = None
     history_note: str = ""  # why there is no timeline
     title: str = ""  # the grants repository, as the page names it
     #: a report whose findings were counted, not collected (``permgate report`` over chunks): the
@@ -53,6 +53,30 @@ class HtmlReport:
     listed: tuple[str, ...] | None = None
     severities: Mapping[str, int] | None = None
     grants: int | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the page shows of an ``AuditResult`` (``timeline_of``): plain records that pickle, so that
+    ``permgate report`` can walk the history in a child while the chunks are judged."""
+
+    exposures: tuple[Exposure, ...]
+    commits: int
+    head: str
+    notes: tuple[str, ...]
+    #: the people and permissions of the exposures, as the walk's judge has them
+    people: Mapping[str, Person]
+    catalog: Mapping[str, Permission]
+
+
+def timeline_of(result: AuditResult | Timeline) -> Timeline:
+    if isinstance(result, Timeline):
+        return result
+    people, catalog = result.judge.people, result.judge.catalog
+    return Timeline(result.exposures, result.commits, result.head, result.notes,
+                    {e.employee: people[e.employee] for e in result.exposures if e.employee in people},
+                    {e.permission: catalog[e.permission] for e in result.exposures
+                     if e.permission is not None and e.permission in catalog})
 
 
 def _e(text: object) -> str:
@@ -172,9 +196,9 @@ _CAUSE = {"grant": "grants file", "people": "people directory", "catalog": "cata
 
 
 def _timeline_html(report: HtmlReport) -> str:
-    result = report.audit
-    if result is None:
+    if report.audit is None:
         return f'<p class="note">{_e(report.history_note)}</p>'
+    result = timeline_of(report.audit)
     # what the walk could not read (a people version kept over): said on the page, never dropped
     warnings = "".join(f'<p class="note warning">warning: {_e(n)}</p>' for n in result.notes)
     if not result.exposures:
@@ -196,8 +220,8 @@ def _timeline_html(report: HtmlReport) -> str:
         ticks.append(f'<span class="tick" style="left:{pos(dt.date(year, 1, 1)):.2f}%">{year}</span>')
     rows = []
     for e in result.exposures[:MAX_EXPOSURES]:
-        person = result.judge.people.get(e.employee)
-        perm = result.judge.catalog.get(e.permission or "")
+        person = result.people.get(e.employee)
+        perm = result.catalog.get(e.permission or "")
         who = f"{e.employee} {person.name}" if person else e.employee
         what = f"{e.permission} {perm.name}" if perm else (e.permission or "")
         left = pos(dt.date.fromisoformat(e.introduced.date))

@@ -23,6 +23,7 @@ from permgate.load.workspace import load_workspace
 from permgate.reporters import html
 from tests.anomaly_org import TODAY, Planted, build
 from tests.engine.test_streamed import Outputs, baselined
+from tests.git_helpers import commit_all, git
 
 __all__ = ["baselined"]  # the fixture, shared with test_streamed
 
@@ -194,3 +195,38 @@ def test_a_report_with_a_baseline_counts_it_down_in_the_chunks(baselined: tuple[
 
     monkeypatch.setattr(report_command, "load_workspace", refuse)
     assert page(root, tmp_path / "p.html", False) == plain
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The planted organisation in git, with a second commit that adds a boundary crossing and a third
+    that removes one: the timeline has windows opened and closed."""
+    root = tmp_path_factory.mktemp("history") / "org"
+    planted = build(root)
+    (root / "policies" / "waivers.yaml").unlink()
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "organisation")
+    bad = root / planted.d_bad
+    bad.write_text(bad.read_text("utf-8").replace("2025-01-05", "2025-01-07"), encoding="utf-8")
+    commit_all(root, "regranted")
+    (root / planted.d_bad).unlink()
+    commit_all(root, "removed")
+    return root
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_the_history_walked_in_a_child_gives_the_same_page(history: Path, tmp_path: Path, ahead: bool,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Timeline`` (what the page shows of the walk, pickled back from the child) renders as the walk's
+    own result does; the plain path, in this process, gives the same page."""
+    def with_history(split: bool | None) -> tuple[str, bytes]:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(report_command, "SPLIT", split)
+            o = run_report(ReportSettings(html=str(tmp_path / "p.html"), root=str(history), today=TODAY))
+        return o.stdout, (tmp_path / "p.html").read_bytes()
+
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", False)
+    plain = with_history(True)
+    assert b'class="tl-row exposure' in plain[1] and b"tl-row exposure closed" in plain[1]
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", ahead)
+    assert with_history(None) == plain

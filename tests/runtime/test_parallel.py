@@ -409,6 +409,35 @@ def test_split_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_p
 
 
 @forks
+def test_report_html_whose_history_child_is_killed(org: tuple[Path, Planted], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large repository the report walks the history in a child (``parallel.Ahead``): a child that
+    dies leaves the walk to this process, and the page is the one of a run without the child."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def report(out: Path) -> tuple[str, int]:
+        result = run_cli("report", "--root", str(org[0]), "--html", str(out), "--today", TODAY.isoformat())
+        return out.read_text("utf-8"), result.exit_code
+
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", False)
+    reference = report(tmp_path / "page.html")
+    assert "exposures in" in reference[0]
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", True)
+    here = os.getpid()
+    real = report_command._history
+
+    def dies(*args: Any) -> Any:
+        _dies_in_a_worker(here, marks)
+        return real(*args)
+
+    monkeypatch.setattr(report_command, "_history", dies)
+    got = report(tmp_path / "page.html")
+    assert _killed(marks)
+    assert got == reference
+
+
+@forks
 def test_who_can_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     args = ("who-can", "--root", str(org[0]), "--format", "json", org[1].dup_permission)
