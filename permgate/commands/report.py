@@ -132,10 +132,9 @@ def _split_report(root: str, config: Config, today: dt.date, base: str) -> HtmlR
     """``_whole_report`` over chunks of grants files (``engine.chunked.check_streamed``): the findings
     are counted and only the ``MAX_FINDINGS`` the page lists are rendered (in the workers, as rows), and
     each chunk sends its part of the matrix (``analysis.matrix.chunk_cells``); no process holds every
-    grant or every finding.  None when the run needs the plain path: a waiver register (the waiver step
-    reads grants across chunks), a rule the split cannot divide, or a ``Declined`` run (a path found in
-    two places, a baseline entry counted in two, a chunk judged differently the second time).  A baseline
-    is counted down in the chunks, as ``check`` does (``engine.chunked.streamable``)."""
+    grant or every finding.  Waivers and a baseline are applied in the chunks, as ``check`` does.  None when
+    the run needs the plain path: a rule the split cannot divide, or a ``Declined`` run (a path found in two
+    places, a waiver or baseline entry counted in two, a chunk judged differently the second time)."""
     tuning = Tuning()
     with no_gc():
         source = fs_source(root)

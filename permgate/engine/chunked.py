@@ -45,6 +45,7 @@ from typing import Any
 from permgate.config import Config
 from permgate.engine import baseline as baselines
 from permgate.engine import evaluation as engine
+from permgate.engine import waivers
 from permgate.engine.grouping import grouped_list
 from permgate.findings import COMPANION, SEVERITY_RANK, Finding, Related, state_of
 from permgate.load import bulk
@@ -180,6 +181,8 @@ class ChunkResult:
     #: with ``Streaming`` and a baseline in force: per path, the ``baseline.entry_id`` of each entry
     #: that covered one of its findings (the parent counts them, and drops a split employee's)
     baseline_used: dict[str, array[int]] = dataclasses.field(default_factory=dict)
+    #: with ``Streaming``: the waivers (positions in the register) that matched a finding here
+    waivers_used: tuple[int, ...] = ()
     #: ``Streaming.extra`` of the chunk's workspace
     extra: Any = None
 
@@ -298,7 +301,13 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
     findings = engine.employee_findings(ws, config, today)  # alive while packed (``seen``)
     rendered = None
     baseline_used: dict[str, array[int]] = {}
+    waivers_used: tuple[int, ...] = ()
     if streaming is not None:
+        if frame.waivers:
+            # an employee's findings and grants are all here (employee-closed), so the register marks
+            # them as on the whole; the parent reports the register's own findings
+            outcome = waivers.apply(ws, findings, engine.waivable_rules(frame), today, engine.employee_free_rules())
+            findings, waivers_used = outcome.findings, tuple(sorted(outcome.used))
         if frame.baseline is not None and baselines.problem(frame.baseline, today,
                                                             baselines.max_days_of(frame.settings)) is None:
             # the employee's findings are all here (the chunk is employee-closed), so each entry's
@@ -325,6 +334,7 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
         grants=sum(len(f.grants) for f in ws.files),
         waiver_files=[f for f in ws.files if f.employee in named],
         baseline_used=baseline_used,
+        waivers_used=waivers_used,
         extra=streaming.extra(ws) if streaming is not None and streaming.extra is not None else None,
     )
 
@@ -425,10 +435,10 @@ class Declined(Exception):
 
 
 def streamable(frame: Workspace) -> bool:
-    """Whether ``check_streamed`` can judge this frame: ``engine.finish`` without a waiver register
-    only marks what the baseline covers (a count-down per employee or path, which an employee-closed
-    chunk can do alone: ``baseline.mark``), drops the rules turned off and sorts."""
-    return not frame.waivers
+    """Whether ``check_streamed`` can judge this frame: ``engine.finish`` marks what the waivers and
+    the baseline cover (per employee or path, which an employee-closed chunk can do alone:
+    ``waivers.apply``, ``baseline.mark``), drops the rules turned off and sorts.  Every frame can."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -481,11 +491,16 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
     chunk_of: dict[str, int] = {}
     split: set[str] = set()
     baseline_used: list[dict[str, array[int]]] = []
+    waivers_used: list[tuple[int, ...]] = []
+    waiver_files: list[GrantsFile] = []
     try:
         for index, result in _chunks(source, frame, config, today, chunks, tuning, jobs, streaming):
             assert result.rendered is not None
             if result.baseline_used:
                 baseline_used.append(result.baseline_used)
+            if result.waivers_used:
+                waivers_used.append(result.waivers_used)
+            waiver_files.extend(result.waiver_files)
             offsets[index] = spool.add(result.rendered.data)
             rendered[index] = dataclasses.replace(result.rendered, data=b"")
             owners[index] = result.owners
@@ -515,9 +530,15 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             for path, ids in chunk_used.items():
                 if path not in dropped:
                     used.update(ids)
+        register = frame.waivers
+        waived = {i for chunk_waived in waivers_used for i in chunk_waived if register[i].employee not in split}
+        # the waiver step reads the grants of the employees the register names (check_split's ``waiver_ws``)
+        waiver_ws = dataclasses.replace(frame, files=tuple(waiver_files)) if register else frame
         try:
-            here = _reported(engine.finish(frame, here, config, today, used), config, streaming)
-        except baselines.OverCounted as err:  # a key's findings in two places: never mark one twice
+            here = _reported(engine.finish(waiver_ws, here, config, today, used, waived), config, streaming)
+        except (baselines.OverCounted, waivers.UsedElsewhereInvalid) as err:
+            # an entry counted down in two places, or a waiver a chunk judged valid on part of the
+            # grants: never mark a finding the plain run would not
             raise Declined(str(err)) from None
         counted = files + (len({path for path, _ in refused} - set(paths)) if refused else 0)
 

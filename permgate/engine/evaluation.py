@@ -193,19 +193,24 @@ def waivable_rules(ws: Workspace) -> dict[str, bool]:
     return {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
 
 
+def employee_free_rules() -> set[str]:
+    """The rules whose findings name no employee (``Rule.names_employee``): waived by rule and permission."""
+    return {r.id for r in BUILTIN_RULES if not r.names_employee}
+
+
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date,
-           baseline_used: Mapping[int, int] | None = None) -> list[Finding]:
+           baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = ()) -> list[Finding]:
     """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
     findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
     names: ``ws`` may hold only those employees' files.  ``baseline_used``: what each baseline
-    entry covered in findings marked elsewhere (the streamed check's chunks: ``baseline.mark``).
+    entry covered in findings marked elsewhere (the streamed check's chunks: ``baseline.mark``);
+    ``waivers_used``: the waivers (positions in ``ws.waivers``) that matched findings there.
     """
     waivable = waivable_rules(ws)
     if ws.waivers:
-        outcome = waivers.apply(ws, findings, waivable, today,
-                                {r.id for r in BUILTIN_RULES if not r.names_employee})
+        outcome = waivers.apply(ws, findings, waivable, today, employee_free_rules(), waivers_used)
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)

@@ -30,11 +30,18 @@ from permgate.model import Waiver, Workspace
 DEFAULT_MAX_DAYS = 180
 
 
+class UsedElsewhereInvalid(Exception):
+    """A waiver marked findings elsewhere (a chunk of the streamed check, which judged its validity on
+    part of the grants) that is invalid on the whole: the caller judges the run the plain way."""
+
+
 @dataclass
 class WaiverOutcome:
     findings: list[Finding]
     invalid: list[Violation] = field(default_factory=list)
     unused: list[Violation] = field(default_factory=list)
+    #: the waivers (positions in ``ws.waivers``) that matched a finding here, in force or expired
+    used: set[int] = field(default_factory=set)
 
 
 def _what(w: Waiver) -> str:
@@ -77,18 +84,20 @@ def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: 
 
 
 def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, bool], today: dt.date,
-          employee_free: Collection[str] = ()) -> WaiverOutcome:
+          employee_free: Collection[str] = (), used_elsewhere: Collection[int] = ()) -> WaiverOutcome:
     """``findings`` with the register applied, and the waiver findings of the register itself.
 
     ``waivable`` maps every rule id in force to whether it may be waived; ``employee_free`` names
     the rules whose findings name no employee (``Rule.names_employee``), waived by rule and
-    permission alone.
+    permission alone; ``used_elsewhere``: the waivers (positions in ``ws.waivers``) that matched
+    findings marked elsewhere (the streamed check's chunks), which are not unused.
     """
     max_days = int(ws.settings.get("waivers", {}).get("max_days", DEFAULT_MAX_DAYS))
     out = WaiverOutcome(findings=list(findings))
     in_force: dict[tuple[str, str | None, str | None], Waiver] = {}
     lapsed: dict[tuple[str, str | None, str | None], Waiver] = {}
     valid: list[Waiver] = []
+    position = {id(w): i for i, w in enumerate(ws.waivers)}
     for w in ws.waivers:
         problems = _problems(ws, w, waivable, max_days, employee_free)
         if problems:
@@ -118,8 +127,12 @@ def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, boo
             out.findings[i] = f._replace(
                 message=f"{f.message} ({note})",
                 related=(*f.related, Related(old.loc.path, old.loc.line, old.loc.column, note)))
+    out.used = {position[i] for i in used}
+    valid_at = {position[id(w)] for w in valid}
+    if any(i not in valid_at for i in used_elsewhere):
+        raise UsedElsewhereInvalid(f"waiver at line {ws.waivers[min(set(used_elsewhere) - valid_at)].loc.line}")
     for w in valid:
-        if id(w) in used:
+        if id(w) in used or position[id(w)] in used_elsewhere:
             continue
         first = in_force.get((w.rule, w.employee, w.permission)) or lapsed.get((w.rule, w.employee, w.permission))
         why = "matches no finding" if first is w else f"repeats the waiver at line {first.loc.line if first else '?'}"

@@ -31,7 +31,7 @@ __all__ = ["baselined"]  # the fixture, shared with test_streamed
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Planted]:
     """The planted anomalies (split employees, invalid and refused files, roles, companions) without
-    the waiver register (a report with one takes the plain path: tested below)."""
+    the waiver register (a report with one: tested below)."""
     root = tmp_path_factory.mktemp("report") / "org"
     planted = build(root)
     (root / "policies" / "waivers.yaml").unlink()
@@ -105,17 +105,22 @@ def test_the_split_matrix_is_the_whole_matrix_cut_at_the_limit(org: tuple[Path, 
         assert {k: v[:limit] for k, v in whole.cells.items()} == merged.cells
 
 
-def test_a_report_with_waivers_takes_the_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The waiver step reads grants across chunks: with a register the plain path judges, and the page
-    is the one it gives."""
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_a_report_with_waivers_applies_them_in_the_chunks(tmp_path: Path, chunk: int | None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planted waiver register (in force, expired, unused, invalid, for a split employee): the page over
+    chunks, where each chunk marks its employees' findings as ``check`` does, is the plain page."""
     root = tmp_path / "org"
     build(root)  # with its waiver register
-    plain = page(root, tmp_path / "plain.html", True)
-    called = []
-    monkeypatch.setattr(report_command, "load_workspace",
-                        lambda *a, **k: called.append(1) or load_workspace(*a, **k))  # type: ignore[func-returns-value]
-    got = page(root, tmp_path / "plain.html", None)
-    assert called and got == plain
+    plain = page(root, tmp_path / "p.html", True)
+    assert b"waiver-unused" in plain[1] or b"waiver-invalid" in plain[1]
+    monkeypatch.setattr(report_command, "CHUNK_FILES", chunk)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the plain path was taken")
+
+    monkeypatch.setattr(report_command, "load_workspace", refuse)
+    assert page(root, tmp_path / "p.html", False) == plain
 
 
 def test_a_declined_split_takes_the_plain_path(org: tuple[Path, Planted], tmp_path: Path,

@@ -308,3 +308,67 @@ def test_an_entry_counted_down_in_two_places_sends_the_run_the_plain_way(
     monkeypatch.setattr(chunked, "check_streamed", watch)
     assert outputs(root, 1, ("text",)) == {"text": plain["text"]}
     assert declined and declined[0].startswith("baseline entry at line ")
+
+
+# --- a waiver register: each chunk marks its employees' findings, the parent reports the register -----
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory, baselined: tuple[Path, Outputs]) -> tuple[Path, Outputs]:
+    """The planted organisation with its waiver register (waivers in force, expired, unused, invalid;
+    some for the split employee, judged in the parent) and the baseline above; the plain report."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("streamwaive") / "org"
+    build(root)
+    shutil.copy(baselined[0] / "policies" / "baseline.yaml", root / "policies" / "baseline.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "splittable", lambda ws: False)
+        plain = outputs(root, 1, STREAMED)
+    doc = plain["json"][0]
+    for mark in ('"waiver-invalid"', '"waiver-unused"', "waiver expired on", '"approved_by"', '"baselined": {'):
+        assert mark in doc, mark
+    return root, plain
+
+
+@pytest.mark.parametrize(("chunk", "jobs"), [(1, 1), (4, 2), (None, None)])
+def test_a_waiver_register_is_applied_in_the_chunks_as_the_plain_report_applies_it(
+        registered: tuple[Path, Outputs], chunk: int | None, jobs: int | None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    root, plain = registered
+    monkeypatch.setattr(check_command, "CHUNK_FILES", chunk)
+    _streamed_only(monkeypatch)
+    assert outputs(root, jobs, STREAMED) == plain
+
+
+def test_a_waiver_a_chunk_used_but_the_whole_finds_invalid_sends_the_run_the_plain_way(
+        registered: tuple[Path, Outputs], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk judges a waiver's validity on its own grants; were that ever less than the whole (the
+    approver granted it in another chunk), the parent refuses its marks and the plain path runs."""
+    import json
+
+    root, plain = registered
+    judge = chunked.run_chunk
+    declined: list[str] = []
+    invalid_lines = {f["line"] for f in json.loads(plain["json"][0])["findings"] if f["rule"] == "waiver-invalid"}
+    assert invalid_lines
+
+    def an_invalid_waiver_used(*args: object) -> chunked.ChunkResult:
+        result = judge(*args)  # type: ignore[arg-type]
+        register = args[1].waivers  # type: ignore[attr-defined]
+        invalid = tuple(i for i, w in enumerate(register) if w.loc.line in invalid_lines)
+        return chunked.dataclasses.replace(result, waivers_used=result.waivers_used + invalid[:1])
+
+    streamed = chunked.check_streamed
+
+    def watch(*args: object, **kwargs: object) -> object:
+        try:
+            return streamed(*args, **kwargs)  # type: ignore[arg-type]
+        except chunked.Declined as err:
+            declined.append(str(err))
+            raise
+
+    monkeypatch.setattr(chunked, "run_chunk", an_invalid_waiver_used)
+    monkeypatch.setattr(chunked, "check_streamed", watch)
+    monkeypatch.setattr(check_command, "CHUNK_FILES", None)  # one chunk: no employee split, no use dropped
+    assert outputs(root, 1, ("text",)) == {"text": plain["text"]}
+    assert declined and declined[0].startswith("waiver at line ")

@@ -371,6 +371,7 @@ def test_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: P
                          "--no-history")
         return out.read_text("utf-8"), result.exit_code
 
+    monkeypatch.setattr(report_command, "SPLIT", True)  # the plain path: the whole workspace through the loader
     reference = report(tmp_path / "reference.html")
     assert org[1].a_main in reference[0]
     _many_workers(monkeypatch)
@@ -383,8 +384,8 @@ def test_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: P
 @forks
 def test_split_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a waiver register the report is judged over chunks (``commands/report._split_report``): a
-    chunk whose worker dies is judged again here, and the page is the one of a run without workers."""
+    """The report judged over chunks (``commands/report._split_report``): a chunk whose worker dies is
+    judged again here, and the page is the one of the plain path."""
 
     root = tmp_path / "org"
     shutil.copytree(org[0], root)
