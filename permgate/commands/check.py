@@ -183,7 +183,7 @@ def _kept(outcome: Outcome, writer: caching.RunWriter) -> Iterator[bytes | memor
 WALK_AHEAD_BYTES = 2_000_000
 
 
-def _walk(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[str], list[tuple[str, str]]]]:
+def walk_ahead(source: FsSource, config: Config, tuning: Tuning) -> Ahead[tuple[list[str], list[tuple[str, str]]]]:
     """The listing of the grants files (``grants_paths``), started now in a child when it pays."""
     from permgate.load.workspace import grants_paths
     from permgate.runtime.parallel import Ahead
@@ -246,7 +246,7 @@ def collect(settings: CheckSettings, today: dt.date, tuning: Tuning, baseline: b
     config = load_config(settings.root)
     with no_gc():
         source = fs_source(settings.root)
-        walk = _walk(source, config, tuning)
+        walk = walk_ahead(source, config, tuning)
         try:
             frame = load_frame(source, config)
         except BaseException:

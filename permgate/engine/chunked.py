@@ -38,7 +38,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby, pairwise, repeat
+from itertools import compress, groupby, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -46,7 +46,7 @@ from permgate.config import Config
 from permgate.engine import baseline as baselines
 from permgate.engine import evaluation as engine
 from permgate.engine import waivers
-from permgate.engine.grouping import grouped
+from permgate.engine.grouping import grouped_list
 from permgate.findings import COMPANION, SEVERITY_RANK, Finding, Related, state_of
 from permgate.load import bulk
 from permgate.load.bulk import Tuning
@@ -128,6 +128,19 @@ class Streaming:
     #: set by ``check_streamed`` for that second pass: the positions (in the chunk's sorted findings)
     #: to render, each as a piece of its own
     only: tuple[int, ...] | None = None
+    #: a capped report's order of kept findings: the class of a finding of each ``Kind``, lowest kept
+    #: first; None: ``_severity_rank`` (errors, warnings, notes, waived: ``findings.most_severe_first``)
+    rank: Callable[[Kind], int] | None = None
+    #: the kept findings come in rank order (each rank in the report's order), not in the report's
+    #: order (``engine/grouping.boundary_first`` for ``report --html``)
+    by_rank: bool = False
+    #: a capped report whose lowest rank is rare (``report --html``'s boundary findings, a few in a chunk of
+    #: thousands): each chunk renders its first ``cap`` findings of that rank in the first pass, so that
+    #: only chunks holding kept findings of another rank are judged again
+    eager: bool = False
+    #: something more each chunk works out from its workspace (the access matrix's part), sent back
+    #: with its findings (``StreamedResult.extras``, in chunk order; not in the second pass)
+    extra: Callable[[Workspace], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,9 @@ class Rendered:
     kinds: list[Kind]
     #: ``ends`` is per finding rendered (a capped report's pieces), not per path
     each: bool = False
+    #: a capped report with ``Streaming.eager``: (positions, their pieces' bytes, where each ends) of the
+    #: chunk's first ``cap`` findings of the lowest rank, rendered in the first pass
+    early: tuple[list[int], bytes, list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +183,8 @@ class ChunkResult:
     baseline_used: dict[str, array[int]] = dataclasses.field(default_factory=dict)
     #: with ``Streaming``: the waivers (positions in the register) that matched a finding here
     waivers_used: tuple[int, ...] = ()
+    #: ``Streaming.extra`` of the chunk's workspace
+    extra: Any = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +213,7 @@ def _reported(findings: list[Finding], config: Config, streaming: Streaming) -> 
     if off or keep is not None:
         findings = [f for f in findings if f.rule not in off and (keep is None or f.rule in keep)]
     if streaming.anchors:  # grouped last, as the plain report is (``engine/grouping.py``)
-        return list(grouped(sort_findings(findings), streaming.anchors))
+        return grouped_list(sort_findings(findings), streaming.anchors)
     return sort_findings(findings)
 
 
@@ -220,11 +238,14 @@ def _kind(f: Finding) -> Kind:
 
 def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list[str]] | None) -> Rendered:
     """``findings`` (sorted) rendered by ``pieces``, one block cut by path (None: counted only)."""
-    if any(map(_WAIVED, findings)) or any(map(_BASELINED, findings)) or any(map(_COMPANIONS, findings)):
-        triples = list(map(_kind, findings))
-    else:  # every finding active and alone: its state is its severity (read by C code)
-        severities = list(map(_SEVERITY, findings))
-        triples = list(zip(map(_RULE, findings), severities, severities, repeat(()), strict=False))
+    # an active finding alone: its state is its severity (read by C code); the few others (waived,
+    # baselined, or an anchor with companions) are worked out one by one in their places
+    severities = list(map(_SEVERITY, findings))
+    triples: list[Kind] = list(zip(map(_RULE, findings), severities, severities, repeat(()), strict=False))
+    odd = list(map(any, zip(map(_WAIVED, findings), map(_BASELINED, findings), map(_COMPANIONS, findings),
+                            strict=True)))
+    for i in compress(range(len(findings)), odd):
+        triples[i] = _kind(findings[i])
     index = {kind: i for i, kind in enumerate(dict.fromkeys(triples))}
     codes = array("H", map(index.__getitem__, triples))
     texts = pieces(findings) if pieces is not None else [""] * len(findings)
@@ -245,6 +266,19 @@ def render_chunk(findings: list[Finding], pieces: Callable[[list[Finding]], list
         blocks.append(block)
         ends.append(size)
     return Rendered(b"".join(blocks), paths, ends, starts, codes.tobytes(), list(index))
+
+
+def _early(reported: list[Finding], rendered: Rendered, streaming: Streaming) -> tuple[list[int], bytes, list[int]]:
+    """``Rendered.early``: the pieces of the chunk's first ``cap`` findings of the lowest rank."""
+    assert streaming.cap is not None
+    rank_of = streaming.rank or _severity_rank
+    ranks = [rank_of(kind) for kind in rendered.kinds]
+    lowest = min(ranks, default=0)
+    codes = array("H")
+    codes.frombytes(rendered.codes)
+    positions = [i for i, code in enumerate(codes) if ranks[code] == lowest][:streaming.cap]
+    texts = [t.encode("utf-8", "surrogateescape") for t in streaming.pieces([reported[i] for i in positions])]
+    return positions, b"".join(texts), list(itertools.accumulate(map(len, texts)))
 
 
 _PATH = operator.attrgetter("path")
@@ -289,6 +323,8 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
             rendered = dataclasses.replace(rendered, data=b"".join(texts), ends=ends, each=True)
         else:
             rendered = render_chunk(reported, None if streaming.cap is not None else streaming.pieces)
+            if streaming.eager and streaming.cap is not None:
+                rendered = dataclasses.replace(rendered, early=_early(reported, rendered, streaming))
         findings = []
     return ChunkResult(
         rendered=rendered,
@@ -299,6 +335,7 @@ def run_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, 
         waiver_files=[f for f in ws.files if f.employee in named],
         baseline_used=baseline_used,
         waivers_used=waivers_used,
+        extra=streaming.extra(ws) if streaming is not None and streaming.extra is not None else None,
     )
 
 
@@ -416,6 +453,10 @@ class StreamedResult:
     pieces: Iterator[bytes | memoryview]
     #: a capped report (``Streaming.cap``): the findings left out per rule, and the count of all
     capped: tuple[dict[str, int], int] | None = None
+    #: ``Streaming.extra`` of each chunk's workspace, in chunk (path) order
+    extras: list[Any] = dataclasses.field(default_factory=list)
+    #: ``{kind: count}`` of the reported findings (``tally`` is made from it)
+    kinds: Counter[Kind] = dataclasses.field(default_factory=Counter)
 
 
 #: a run of the report: (path, chunk index, first byte, end byte), or (path, -1, findings) for findings
@@ -444,6 +485,7 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
     rendered: list[Rendered | None] = [None] * len(chunks)
     offsets = [0] * len(chunks)
     owners: list[list[tuple[str, str]]] = [[] for _ in chunks]
+    extras: list[Any] = [None] * len(chunks)
     counted = files = grants = done = 0
     spool = Spool()
     chunk_of: dict[str, int] = {}
@@ -462,6 +504,7 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             offsets[index] = spool.add(result.rendered.data)
             rendered[index] = dataclasses.replace(result.rendered, data=b"")
             owners[index] = result.owners
+            extras[index] = result.extra
             files += result.files
             grants += result.grants
             for _, employee in result.owners:
@@ -548,14 +591,14 @@ def check_streamed(source: Source, frame: Workspace, config: Config, today: dt.d
             kept, capped = _capped(source, frame, config, today, chunks, tuning, jobs, streaming, runs, rendered,
                                    codes_of, counts, spool, offsets)
             spool.close()
-            return StreamedResult(counted, grants, tally, iter(kept), capped)
+            return StreamedResult(counted, grants, tally, iter(kept), capped, extras, counts)
     except BaseException:
         spool.close()
         raise
-    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces))
+    return StreamedResult(counted, grants, tally, _pieces(spool, runs, streaming.pieces), None, extras, counts)
 
 
-def _rank(kind: Kind) -> int:
+def _severity_rank(kind: Kind) -> int:
     """``findings.most_severe_first``'s class of a finding of this kind: errors, warnings, notes, waived."""
     return 0 if kind[1] == "waived" else -SEVERITY_RANK[kind[2]]
 
@@ -565,14 +608,15 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             rendered: list[Rendered | None], codes_of: list[array[int]], counts: Counter[Kind],
             spool: Spool, offsets: list[int]) -> tuple[list[bytes], tuple[dict[str, int], int]]:
     """The pieces of the findings a capped report keeps, in order, and (findings left out per rule,
-    all findings): ``findings.most_severe_first``'s first ``cap``, found from the counts alone; the
-    chunks that hold any are judged again (in the workers) to render just those."""
+    all findings): ``findings.most_severe_first``'s first ``cap`` (or ``streaming.rank``'s), found from
+    the counts alone; the chunks that hold any are judged again (in the workers) to render just those."""
     assert streaming.cap is not None
+    rank_of = streaming.rank or _severity_rank
     total = sum(counts.values())
     quota: dict[int, int] = {}
     left = streaming.cap
-    for rank in sorted({_rank(k) for k in counts}):
-        quota[rank] = min(left, sum(n for k, n in counts.items() if _rank(k) == rank))
+    for rank in sorted({rank_of(k) for k in counts}):
+        quota[rank] = min(left, sum(n for k, n in counts.items() if rank_of(k) == rank))
         left -= quota[rank]
     taken = dict.fromkeys(quota, 0)
     need = sum(quota.values())
@@ -584,7 +628,7 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             break
         if index < 0:
             for f in a:
-                rank = _rank(_kind(f))
+                rank = rank_of(_kind(f))
                 if taken[rank] < quota[rank]:
                     taken[rank] += 1
                     need -= 1
@@ -593,7 +637,7 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             continue
         r = rendered[index]
         assert r is not None
-        ranks = [_rank(k) for k in r.kinds]
+        ranks = [rank_of(k) for k in r.kinds]
         codes = codes_of[index]
         for i in range(a, b):
             code = codes[i]
@@ -616,12 +660,20 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             for position in positions:
                 start = r.ends[position - 1] if position else 0
                 pieces[index, position] = bytes(spool.read(offsets[index] + start, r.ends[position] - start))
-    wanted = {index: positions for index, positions in wanted.items() if not getattr(rendered[index], "each", False)}
+        elif r.early is not None:  # the positions rendered early, when every one wanted is among them
+            early, data, ends = r.early
+            place = {position: k for k, position in enumerate(early)}
+            if all(position in place for position in positions):
+                for position in positions:
+                    k = place[position]
+                    pieces[index, position] = data[ends[k - 1] if k else 0:ends[k]]
+    wanted = {index: positions for index, positions in wanted.items()
+              if not any((index, position) in pieces for position in positions)}
     if wanted:
         quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
         ids = sorted(wanted)
         work = [functools.partial(run_chunk, source, frame, config, today, chunks[i], quiet,
-                                  dataclasses.replace(streaming, only=tuple(wanted[i]))) for i in ids]
+                                  dataclasses.replace(streaming, only=tuple(wanted[i]), extra=None)) for i in ids]
         for at, result in parallel.imap(work, min(jobs, len(work)), ordered=False, setup=gc.disable):
             index, again = ids[at], result.rendered
             first = rendered[index]
@@ -632,6 +684,14 @@ def _capped(source: Source, frame: Workspace, config: Config, today: dt.date, ch
             for position, end in zip(wanted[index], again.ends, strict=True):
                 pieces[index, position] = again.data[start:end]
                 start = end
+    if streaming.by_rank:  # each rank in the report's order, the lowest first (the sort is stable)
+        ranks_of = {index: [rank_of(k) for k in r.kinds] for index, r in enumerate(rendered) if r is not None}
+
+        def rank_at(o: tuple[int, Any]) -> int:
+            index, at = o
+            return rank_of(_kind(at)) if index < 0 else ranks_of[index][codes_of[index][at]]
+
+        order.sort(key=rank_at)
     kept = [pieces[index, at] if index >= 0
             else "".join(streaming.pieces([at])).encode("utf-8", "surrogateescape") for index, at in order]
     return kept, ({rule: n for rule, n in omitted.items() if n > 0}, total)

@@ -16,16 +16,18 @@ every count on the page is the whole count.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from permgate.analysis.audit import AuditResult
+from permgate.analysis.audit import AuditResult, Exposure
 from permgate.analysis.matrix import Matrix
 from permgate.dates import add_days
 from permgate.findings import Finding
-from permgate.model import Workspace
+from permgate.model import Permission, Person, Workspace
 
 #: findings listed on the page at most (the rest are counted; `permgate check` lists all)
 MAX_FINDINGS = 5000
@@ -42,9 +44,39 @@ class HtmlReport:
     findings: tuple[Finding, ...]
     today: dt.date
     link_base: str  # prefix of every file link: a relative folder ("../repo/") or a URL
-    audit: AuditResult | None = None
+    audit: AuditResult | Timeline | None = None
     history_note: str = ""  # why there is no timeline
     title: str = ""  # the grants repository, as the page names it
+    #: a report whose findings were counted, not collected (``permgate report`` over chunks): the
+    #: rows of the findings listed (``finding_rows``, at most ``MAX_FINDINGS``), the count of every
+    #: finding by severity, and the grants counted (``ws`` is then the frame, without grants files)
+    listed: tuple[str, ...] | None = None
+    severities: Mapping[str, int] | None = None
+    grants: int | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the page shows of an ``AuditResult`` (``timeline_of``): plain records that pickle, so that
+    ``permgate report`` can walk the history in a child while the chunks are judged."""
+
+    exposures: tuple[Exposure, ...]
+    commits: int
+    head: str
+    notes: tuple[str, ...]
+    #: the people and permissions of the exposures, as the walk's judge has them
+    people: Mapping[str, Person]
+    catalog: Mapping[str, Permission]
+
+
+def timeline_of(result: AuditResult | Timeline) -> Timeline:
+    if isinstance(result, Timeline):
+        return result
+    people, catalog = result.judge.people, result.judge.catalog
+    return Timeline(result.exposures, result.commits, result.head, result.notes,
+                    {e.employee: people[e.employee] for e in result.exposures if e.employee in people},
+                    {e.permission: catalog[e.permission] for e in result.exposures
+                     if e.permission is not None and e.permission in catalog})
 
 
 def _e(text: object) -> str:
@@ -95,7 +127,7 @@ def _data(report: HtmlReport) -> str:
 
 def _matrix_html(report: HtmlReport) -> str:
     m = report.matrix
-    top = max((len(c) for c in m.cells.values()), default=0) or 1
+    top = max(m.counts.values(), default=0) or 1
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in m.columns)
     body = []
     for row in m.rows:
@@ -122,16 +154,37 @@ def _matrix_html(report: HtmlReport) -> str:
             f'owner division &#8594;</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def _findings_html(report: HtmlReport) -> str:
-    if not report.findings:
-        return '<p class="ok">No findings.</p>'
+def finding_rows(link_base: str) -> Callable[[Sequence[Finding]], list[str]]:
+    """The findings table's row of each finding (what a report over chunks has them render)."""
+    return functools.partial(_finding_rows, link_base)
+
+
+def _finding_rows(link_base: str, findings: Sequence[Finding]) -> list[str]:
     rows = []
-    for f in report.findings[:MAX_FINDINGS]:
+    for f in findings:
         loc = f"{f.path}:{f.line}"
         rows.append(f'<tr class="sev-{_e(f.severity)}"><td><span class="badge {_e(f.severity)}">{_e(f.severity)}'
-                    f'</span></td><td><a class="loc" href="{_e(_href(report.link_base, f.path, f.line))}">{_e(loc)}'
+                    f'</span></td><td><a class="loc" href="{_e(_href(link_base, f.path, f.line))}">{_e(loc)}'
                     f'</a></td><td class="rule">{_e(f.rule)}</td><td>{_e(f.message + f.also())}</td></tr>')
-    more = len(report.findings) - MAX_FINDINGS
+    return rows
+
+
+def page_findings(report: HtmlReport) -> int:
+    """The findings the page counts (listed or not)."""
+    return len(report.findings) if report.severities is None else sum(report.severities.values())
+
+
+def page_grants(report: HtmlReport) -> int:
+    """The grants the page counts."""
+    return report.grants if report.grants is not None else sum(len(f.grants) for f in report.ws.files)
+
+
+def _findings_html(report: HtmlReport) -> str:
+    if not page_findings(report):
+        return '<p class="ok">No findings.</p>'
+    rows = report.listed if report.listed is not None else _finding_rows(report.link_base,
+                                                                           report.findings[:MAX_FINDINGS])
+    more = page_findings(report) - MAX_FINDINGS
     note = f'<p class="note">{more} more findings: run <code>permgate check</code>.</p>' if more > 0 else ""
     return (f'<div class="scroll"><table class="list findings"><thead><tr><th>severity</th><th>where</th><th>rule</th>'
             f'<th>message</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}')
@@ -143,9 +196,9 @@ _CAUSE = {"grant": "grants file", "people": "people directory", "catalog": "cata
 
 
 def _timeline_html(report: HtmlReport) -> str:
-    result = report.audit
-    if result is None:
+    if report.audit is None:
         return f'<p class="note">{_e(report.history_note)}</p>'
+    result = timeline_of(report.audit)
     # what the walk could not read (a people version kept over): said on the page, never dropped
     warnings = "".join(f'<p class="note warning">warning: {_e(n)}</p>' for n in result.notes)
     if not result.exposures:
@@ -167,8 +220,8 @@ def _timeline_html(report: HtmlReport) -> str:
         ticks.append(f'<span class="tick" style="left:{pos(dt.date(year, 1, 1)):.2f}%">{year}</span>')
     rows = []
     for e in result.exposures[:MAX_EXPOSURES]:
-        person = result.judge.people.get(e.employee)
-        perm = result.judge.catalog.get(e.permission or "")
+        person = result.people.get(e.employee)
+        perm = result.catalog.get(e.permission or "")
         who = f"{e.employee} {person.name}" if person else e.employee
         what = f"{e.permission} {perm.name}" if perm else (e.permission or "")
         left = pos(dt.date.fromisoformat(e.introduced.date))
@@ -309,11 +362,15 @@ _JS = """
 
 def render_html(report: HtmlReport) -> str:
     ws = report.ws
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "note")}
+    if report.severities is not None:
+        counts = {s: report.severities.get(s, 0) for s in ("error", "warning", "note")}
+    else:
+        counts = {s: sum(1 for f in report.findings if f.severity == s) for s in ("error", "warning", "note")}
     breaches = sum(report.matrix.count(r, c) for (r, c) in report.matrix.forbidden)
     exposures = len(report.audit.exposures) if report.audit else 0
     stats = [
-        ("grants", sum(len(f.grants) for f in ws.files)), ("people", len(ws.people)),
+        ("grants", page_grants(report)),
+        ("people", len(ws.people)),
         ("permissions", len(ws.catalog)), ("forbidden grants", breaches),
         ("errors", counts["error"]), ("warnings", counts["warning"]), ("exposures in history", exposures),
     ]

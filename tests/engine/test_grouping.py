@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from permgate.commands.check import exit_code
-from permgate.engine.grouping import anchor_rules, group
+from permgate.engine.grouping import anchor_rules, group, grouped, grouped_list
 from permgate.findings import SEVERITY_RANK, Baselined, Finding, RuleInfo, Waived
 from permgate.rules.examples import build
 from tests.conftest import check_json, run_cli
@@ -93,6 +93,16 @@ def test_grouping_loses_nothing_and_changes_no_verdict(raw: list[Finding]) -> No
             assert c.permission is not None and not c.companions
     # grouping again changes nothing
     assert list(group(grouped, RULES)) == grouped
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(finding_strategy, max_size=30), st.booleans())
+def test_grouped_list_is_grouped(raw: list[Finding], in_order: bool) -> None:
+    """The streamed chunks' ``grouped_list`` gives ``grouped``'s list, sorted or not (out of order, runs
+    of one location are only the adjacent ones)."""
+    findings = sorted(raw, key=Finding.sort_key) if in_order else raw
+    for anchors in (anchor_rules(RULES), frozenset(), frozenset({"granter-authority", BOUNDARY.id})):
+        assert grouped_list(findings, anchors) == list(grouped(findings, anchors))
 
 
 def test_only_the_boundary_kind_anchors() -> None:

@@ -8,6 +8,7 @@ command that loads through workers, and assert the command returns the output it
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 
 from permgate.change import base_index
 from permgate.commands import check as check_command
+from permgate.commands import report as report_command
 from permgate.engine import chunked
 from permgate.load import bulk
 from permgate.runtime import parallel
@@ -369,11 +371,69 @@ def test_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: P
                          "--no-history")
         return out.read_text("utf-8"), result.exit_code
 
+    monkeypatch.setattr(report_command, "SPLIT", True)  # the plain path: the whole workspace through the loader
     reference = report(tmp_path / "reference.html")
     assert org[1].a_main in reference[0]
     _many_workers(monkeypatch)
     _killing(monkeypatch, bulk, "_load_span", marks, _first_span)
     got = report(tmp_path / "got.html")
+    assert _killed(marks)
+    assert got == reference
+
+
+@forks
+def test_split_report_html_with_a_killed_worker(org: tuple[Path, Planted], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report judged over chunks (``commands/report._split_report``): a chunk whose worker dies is
+    judged again here, and the page is the one of the plain path."""
+
+    root = tmp_path / "org"
+    shutil.copytree(org[0], root)
+    (root / "policies" / "waivers.yaml").unlink()
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def report(out: Path) -> tuple[str, int]:
+        result = run_cli("report", "--root", str(root), "--html", str(out), "--today", TODAY.isoformat(),
+                         "--no-history")
+        return out.read_text("utf-8"), result.exit_code
+
+    monkeypatch.setattr(report_command, "SPLIT", True)
+    reference = report(tmp_path / "page.html")
+    monkeypatch.setattr(report_command, "SPLIT", False)
+    _many_workers(monkeypatch)
+    monkeypatch.setattr(report_command, "CHUNK_FILES", 50)
+    _killing(monkeypatch, chunked, "run_chunk", marks, lambda args: org[1].a_main in args[4])
+    got = report(tmp_path / "page.html")
+    assert _killed(marks)
+    assert got == reference
+
+
+@forks
+def test_report_html_whose_history_child_is_killed(org: tuple[Path, Planted], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large repository the report walks the history in a child (``parallel.Ahead``): a child that
+    dies leaves the walk to this process, and the page is the one of a run without the child."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def report(out: Path) -> tuple[str, int]:
+        result = run_cli("report", "--root", str(org[0]), "--html", str(out), "--today", TODAY.isoformat())
+        return out.read_text("utf-8"), result.exit_code
+
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", False)
+    reference = report(tmp_path / "page.html")
+    assert "exposures in" in reference[0]
+    monkeypatch.setattr(report_command, "HISTORY_AHEAD", True)
+    here = os.getpid()
+    real = report_command._history
+
+    def dies(*args: Any) -> Any:
+        _dies_in_a_worker(here, marks)
+        return real(*args)
+
+    monkeypatch.setattr(report_command, "_history", dies)
+    got = report(tmp_path / "page.html")
     assert _killed(marks)
     assert got == reference
 
