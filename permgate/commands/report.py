@@ -84,9 +84,10 @@ def _large(root: str, config: Config) -> bool:
 
 
 #: True: the plain path (the whole workspace loaded and judged at once); False: the split, where it would
-#: decline an error; None: the split when the run allows it.  The plain path is the default: on an idle
-#: machine the split took 35.6 s against 31.5 s at 100k (half the memory), docs/performance.md.
-SPLIT: bool | None = True
+#: decline an error; None: the split when the run allows it (the default: on an idle machine at 100k it
+#: took 35.6 s against the plain path's 31.5 s, with half the memory, 1.2 GB against 2.4 GB;
+#: docs/performance.md).
+SPLIT: bool | None = None
 
 
 def run_report(settings: ReportSettings) -> Outcome:
