@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from permgate.change.basemode import check_against_base
 from permgate.rules.examples import BASE, build
 from tests.conftest import run_cli
@@ -164,3 +166,63 @@ def test_a_case_twin_of_any_folder_on_the_way_to_the_grants_folder_is_read_as_fi
     assert result.exit_code == 1, result.output
     found = {(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]}
     assert ("invalid-file", twin, 1) in found
+
+
+# --- 6. mass-change: renewing expired grants gives access the rule did not count -----------------
+
+# Four sellers held P001 until 2025-12-31 (expired at the base: no access).  The pull request renews
+# all four: four people regain access, more than ``max_new_holders: 2``, with no approval.  The rule
+# compared the grants held, expired or not, so nobody "gained" anything (exit 0).
+SELLERS = ("E000002", "E000005", "E000006", "E000007")
+MASS_PEOPLE = BASE["people.yaml"] + "".join(
+    f"- id: {e}\n  name: Seller {e[-1]}\n  division: retail-sales\n  manager: E000001\n" for e in SELLERS[1:])
+MASS_SETTINGS = "---\nsettings:\n  mass-change:\n    max_new_holders: 2\n"
+
+
+def grants_file(employee: str, body: str) -> str:
+    return f"---\nemployee: {employee}\ngrants:\n{body}"
+
+
+def test_renewing_expired_grants_for_many_people_is_a_mass_change(tmp_path: Path) -> None:
+    base = {"people.yaml": MASS_PEOPLE, "policies/mass.yaml": MASS_SETTINGS}
+    base |= {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001", on="2025-01-05", expires="2025-12-31"))
+             for e in SELLERS}
+    change = {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001", on="2025-01-05",
+                                                                         expires="2026-12-31")) for e in SELLERS}
+    code, findings, stderr, clone, first = ci_run(tmp_path, change, base=base)
+    full = check_against_base(str(clone), first, dt.date.fromisoformat(TODAY), incremental=False)
+    assert code == 1, (stderr, findings)
+    assert ("mass-change", "policies/mass.yaml", 3) in at(findings)
+    assert ("mass-change", "policies/mass.yaml", 3) in {(f.rule, f.path, f.line) for f in full.new}
+    assert "gives 4 people P001" in next(f["message"] for f in findings if f["rule"] == "mass-change")
+
+
+# --- 7. mass-change: a waiver approved by the granter of the mass change, or by a new holder -----------
+
+# A waiver names an approver who is neither the grantee nor the granter (docs/waivers.md); a
+# mass-change waiver names no employee, so neither check ran: the manager who grants P007 to every
+# seller approves the reach of his own change (or one of the sellers does).  The register entry was
+# merged before (a register change together with the grants is `policy-changed-with-grants`).
+MASS_CATALOG = BASE["catalog.yaml"] + (
+    "- id: P007\n  name: billing.write\n  owner_division: retail-sales\n  description: Correct bills\n")
+
+
+def mass_waiver(approver: str) -> str:
+    return ("---\nwaivers:\n  - rule: mass-change\n    permission: P007\n    reason: \"desk re-organisation\"\n"
+            f"    ticket: ACC-00300\n    approved_by: {approver}\n    approved_on: 2026-01-20\n    expires: 2026-03-01\n")
+
+
+@pytest.mark.xfail(strict=True, reason="mass-change waivers are not checked against the change's granters "
+                   "and new holders (the waiver step sees no base); see docs/security.md, red team 2")
+@pytest.mark.parametrize("approver", ["E000001", "E000005"], ids=["the-granter", "a-new-holder"])
+def test_a_mass_change_waiver_approved_by_its_granter_or_a_new_holder_approves_nothing(
+        tmp_path: Path, approver: str) -> None:
+    base = {"people.yaml": MASS_PEOPLE, "catalog.yaml": MASS_CATALOG, "policies/mass.yaml": MASS_SETTINGS,
+            "policies/waivers.yaml": mass_waiver(approver)}
+    base |= {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001")) for e in SELLERS}
+    change = {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001") + grant("P007", by="E000001"))
+              for e in SELLERS}
+    code, findings, stderr, _, _ = ci_run(tmp_path, change, base=base)
+    assert code == 1, (stderr, findings)
+    assert ("mass-change", "policies/mass.yaml", 3) in {(f["rule"], f["path"], f["line"]) for f in findings
+                                                        if not f.get("waived")}
