@@ -18,7 +18,7 @@ from permgate.engine import baseline as baselines
 from permgate.engine import waivers
 from permgate.engine.roles import mark_roles
 from permgate.errors import ConfigError
-from permgate.findings import Finding, RuleInfo, Violation
+from permgate.findings import SEVERITY_RANK, Finding, RuleInfo, Violation
 from permgate.model import PolicyRule, Workspace
 from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context
 from permgate.runtime import parallel
@@ -32,6 +32,21 @@ def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
         out.append(RuleInfo(p.id, p.kind, config.severity.get(p.id, p.severity), p.summary, p.waivable,
                             p.loc.path, p.loc.line))
     return out
+
+
+def check_unread_severities(config: Config) -> None:
+    """Refuse (``ConfigError`` at its line) a ``severity:`` override that lowers a rule reporting input
+    permgate could not read (``Rule.always_reported``): a note never fails the run, so an unreadable
+    grants file would pass the gate unread.  ``--base`` mode checks the change's own ``permgate.yaml``
+    too (the stricter-of-both merge would hide it until the next pull request)."""
+    for rule_id, severity in sorted(config.severity.items()):
+        rule = BUILTIN_BY_ID.get(rule_id)
+        if rule is not None and rule.always_reported \
+                and SEVERITY_RANK[severity] < SEVERITY_RANK[rule.default_severity]:
+            line, column = config.severity_lines.get(rule_id, (1, 1))
+            raise ConfigError(config.path or "permgate.yaml", line, column,
+                              f"severity: `{rule_id}` reports input permgate could not read, so it cannot be "
+                              f"lowered below {rule.default_severity}; fix the input instead")
 
 
 def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyRule] | None = None) -> None:
@@ -48,6 +63,7 @@ def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyR
             line, column = config.severity_lines.get(rule_id, (1, 1))
             raise ConfigError(config.path or "permgate.yaml", line, column,
                               f"severity: unknown rule `{rule_id}` (see `permgate rules`)")
+    check_unread_severities(config)
     waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
     for rule_id in sorted(config.rules_off):
         line, column = config.rules_lines.get(rule_id, (1, 1))

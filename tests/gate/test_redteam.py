@@ -226,3 +226,37 @@ def test_a_mass_change_waiver_approved_by_its_granter_or_a_new_holder_approves_n
     assert code == 1, (stderr, findings)
     assert ("mass-change", "policies/mass.yaml", 3) in {(f["rule"], f["path"], f["line"]) for f in findings
                                                         if not f.get("waived")}
+
+
+# --- 8. an unreadable grants file hidden by a severity override ------------------------------------
+
+# `--select`/`--ignore` and `rules: {invalid-file: off}` cannot leave out input permgate could not read,
+# but `severity: {invalid-file: note}` in permgate.yaml could: a note never fails the run.  In --base
+# mode the change's own override was raised back (stricter of both sides), so the pull request that
+# lowers it passed with a `policy-change` warning (exit 0), and the next one hid a distribution grant
+# in a file that does not parse (exit 0, one note).
+UNREAD_CONFIG = "---\nseverity:\n  invalid-file: note\n"
+UNREADABLE = BASE[F2] + grant("P002") + "  - permission: [\n"
+
+
+def test_lowering_invalid_file_to_a_note_is_refused_in_the_change_that_does_it(tmp_path: Path) -> None:
+    code, findings, stderr, _, _ = ci_run(tmp_path, {"permgate.yaml": UNREAD_CONFIG})
+    assert code == 2, (stderr, findings)
+    assert stderr.startswith("Error: permgate.yaml:3:3: severity: `invalid-file` reports input permgate could not "
+                             "read"), stderr
+
+
+def test_a_lowered_invalid_file_at_the_base_does_not_let_an_unreadable_file_through(tmp_path: Path) -> None:
+    code, findings, stderr, clone, _ = ci_run(tmp_path, {F2: UNREADABLE}, base={"permgate.yaml": UNREAD_CONFIG})
+    assert code == 2, (stderr, findings)
+    assert stderr.startswith("Error: permgate.yaml:3:3: severity: `invalid-file`"), stderr
+    plain = run_cli("check", "--root", str(clone), "--today", TODAY)
+    assert plain.exit_code == 2 and plain.stderr.startswith("Error: permgate.yaml:3:3: "), plain.stderr
+
+
+def test_raising_a_rule_that_reports_unreadable_input_is_allowed(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({F2: UNREADABLE, "permgate.yaml": "---\nseverity:\n  baseline-unused: warning\n"
+                      "  invalid-file: error\n"})
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert ("invalid-file", F2, 13) in at(json.loads(result.stdout)["findings"])
