@@ -20,7 +20,7 @@ from permgate.engine.roles import mark_roles
 from permgate.errors import ConfigError
 from permgate.findings import SEVERITY_RANK, Finding, RuleInfo, Violation
 from permgate.model import PolicyRule, Workspace
-from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context
+from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context, mass_change
 from permgate.runtime import parallel
 
 
@@ -170,7 +170,11 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
     findings = mark_roles(ws, [f for batch in parallel.run_jobs(work, big) for f in batch])
-    return finish(ws, findings, config, today)
+    involved = None
+    if base is not None and any(w.employee is None for w in ws.waivers):
+        # a waiver about a change as a whole (``mass-change``): who the change gives access, and who gives it
+        involved = mass_change.involved(ws, base, today)
+    return finish(ws, findings, config, today, involved=involved)
 
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
@@ -215,18 +219,20 @@ def employee_free_rules() -> set[str]:
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date,
-           baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = ()) -> list[Finding]:
+           baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = (),
+           involved: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
     """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
     findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
     names: ``ws`` may hold only those employees' files.  ``baseline_used``: what each baseline
     entry covered in findings marked elsewhere (the streamed check's chunks: ``baseline.mark``);
-    ``waivers_used``: the waivers (positions in ``ws.waivers``) that matched findings there.
+    ``waivers_used``: the waivers (positions in ``ws.waivers``) that matched findings there;
+    ``involved``: ``--base`` mode, who may not approve a change's reach (``waivers.apply``).
     """
     waivable = waivable_rules(ws)
     if ws.waivers:
-        outcome = waivers.apply(ws, findings, waivable, today, employee_free_rules(), waivers_used)
+        outcome = waivers.apply(ws, findings, waivable, today, employee_free_rules(), waivers_used, involved)
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)

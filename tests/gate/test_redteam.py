@@ -209,23 +209,38 @@ MASS_CATALOG = BASE["catalog.yaml"] + (
 
 def mass_waiver(approver: str) -> str:
     return ("---\nwaivers:\n  - rule: mass-change\n    permission: P007\n    reason: \"desk re-organisation\"\n"
-            f"    ticket: ACC-00300\n    approved_by: {approver}\n    approved_on: 2026-01-20\n    expires: 2026-03-01\n")
+            f"    ticket: ACC-00300\n    approved_by: {approver}\n    approved_on: 2026-01-20\n"
+            "    expires: 2026-03-01\n")
 
 
-@pytest.mark.xfail(strict=True, reason="mass-change waivers are not checked against the change's granters "
-                   "and new holders (the waiver step sees no base); see docs/security.md, red team 2")
 @pytest.mark.parametrize("approver", ["E000001", "E000005"], ids=["the-granter", "a-new-holder"])
 def test_a_mass_change_waiver_approved_by_its_granter_or_a_new_holder_approves_nothing(
         tmp_path: Path, approver: str) -> None:
+    code, findings, stderr = _mass_waived_by(tmp_path, approver)
+    assert code == 1, (stderr, findings)
+    finding = next(f for f in findings if f["rule"] == "mass-change")
+    assert (finding["path"], finding["line"], finding["waived"]) == ("policies/mass.yaml", 3, None)
+    assert f"approved_by {approver} grants or gains P007 in this change" in finding["message"]
+
+
+def test_a_mass_change_waiver_approved_by_someone_outside_the_change_still_approves_it(tmp_path: Path) -> None:
+    code, findings, stderr = _mass_waived_by(tmp_path, "E000004")
+    assert code == 0, (stderr, findings)
+    assert [(f["rule"], f["waived"]["approved_by"]) for f in findings] == [("mass-change", "E000004")]
+
+
+def _mass_waived_by(tmp_path: Path, approver: str) -> tuple[int, list[dict[str, Any]], str]:
+    """E000001 grants P007 to the four sellers; the register (merged before) approves P007's new holders."""
     base = {"people.yaml": MASS_PEOPLE, "catalog.yaml": MASS_CATALOG, "policies/mass.yaml": MASS_SETTINGS,
             "policies/waivers.yaml": mass_waiver(approver)}
     base |= {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001")) for e in SELLERS}
     change = {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001") + grant("P007", by="E000001"))
               for e in SELLERS}
-    code, findings, stderr, _, _ = ci_run(tmp_path, change, base=base)
-    assert code == 1, (stderr, findings)
-    assert ("mass-change", "policies/mass.yaml", 3) in {(f["rule"], f["path"], f["line"]) for f in findings
-                                                        if not f.get("waived")}
+    code, findings, stderr, clone, first = ci_run(tmp_path, change, base=base)
+    full = check_against_base(str(clone), first, dt.date.fromisoformat(TODAY), incremental=False)
+    assert [f for f in findings if f["rule"] == "mass-change"] == [f.to_dict() for f in full.new
+                                                                   if f.rule == "mass-change"]
+    return code, findings, stderr
 
 
 # --- 8. an unreadable grants file hidden by a severity override ------------------------------------
