@@ -194,3 +194,43 @@ def test_done_when_on_a_reference_org_only_the_boundary_stays_active(tmp_path: P
     rel = path.relative_to(org).as_posix()
     _, again = check_json(org, "--today", "2026-12-03")
     assert ("missing-justification", rel, new_line) in active(again)
+
+
+def test_the_baseline_written_from_the_stream_is_the_plain_run_s(tmp_path: Path) -> None:
+    """``permgate baseline`` takes its keys from the streamed check (each finding rendered as its key in
+    the chunk that judged it): the file is byte for byte the one written from every finding at once,
+    with the waiver register applied (waived findings are not accepted), split employees, unusual
+    paths (a key with a tab is written as JSON in the stream) and ``--prune``."""
+    import pytest
+
+    from permgate.commands import check as check_command
+    from permgate.engine import chunked
+    from permgate.engine import evaluation as engine
+    from tests.anomaly_org import TODAY as ANOMALY_DAY
+    from tests.anomaly_org import build
+
+    root = tmp_path / "org"
+    planted = build(root)
+    # a misplaced second file (a finding keyed by its path) whose name holds a tab
+    (root / "assignments" / "corporate" / "tab\there.yaml").write_text(
+        (root / planted.c_second).read_text("utf-8"), encoding="utf-8")
+    day = ANOMALY_DAY.isoformat()
+
+    def written(plain: bool, *extra: str) -> str:
+        with pytest.MonkeyPatch.context() as mp:
+            if plain:
+                mp.setattr(engine, "splittable", lambda ws: False)
+            else:
+                mp.setattr(check_command, "CHUNK_FILES", 4)
+                mp.setattr(chunked, "check_split", lambda *a, **k: (_ for _ in ()).throw(AssertionError("plain")))
+            result = run_cli("baseline", "--root", str(root), "--today", day, *extra)
+            assert result.exit_code == 0, result.output
+        return (root / BASELINE).read_text("utf-8")
+
+    plain = written(True)
+    assert "path: \"assignments/corporate/tab\\there.yaml\"" in plain
+    assert written(False) == plain
+    # a fix, then --prune: the same from both
+    (root / "assignments" / "corporate" / "tab\there.yaml").unlink()
+    pruned = written(True, "--prune")
+    assert pruned != plain and written(False, "--prune") == pruned

@@ -18,7 +18,9 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from permgate.change.compare import finding_key
 from permgate.commands import Outcome
@@ -31,6 +33,11 @@ from permgate.load.bulk import Tuning
 from permgate.load.yamldoc import resolve_tag
 from permgate.model import Baseline
 from permgate.rules import BUILTIN_RULES
+
+if TYPE_CHECKING:
+    from permgate.config import Config
+    from permgate.engine.chunked import Streaming
+    from permgate.model import Workspace
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
 
@@ -82,6 +89,50 @@ def acceptable(findings: tuple[Finding, ...], waivable: dict[str, bool]) -> Coun
     return Counter(finding_key(f, ())[:3] for f in findings if f.active and waivable.get(f.rule, False))
 
 
+def _key_line(f: Finding, waivable: Mapping[str, bool]) -> str:
+    """The baseline key of ``f`` as one line (tab-separated; JSON when a value holds a tab, a line
+    break or starts the line with ``J``), or "" when no baseline may accept it (``acceptable``)."""
+    if not (f.active and waivable.get(f.rule, False)):
+        return ""
+    key = finding_key(f, ())[:3]
+    if any("\t" in part or "\n" in part or "\r" in part for part in key):
+        return "J" + json.dumps(key) + "\n"
+    return "\t".join(key) + "\n"
+
+
+def _key_stream(frame: Workspace, config: Config) -> Streaming:
+    """``check``'s streamed run, rendering each finding as its baseline key (``_key_line``): the keys
+    come back in path order from the chunks, and no process holds every finding."""
+    from permgate.engine.chunked import Streaming
+    from permgate.engine.evaluation import waivable_rules
+
+    waivable = waivable_rules(frame)
+    return Streaming(lambda findings: [_key_line(f, waivable) for f in findings])
+
+
+def _counted(pieces: Iterable[bytes | memoryview]) -> Counter[tuple[str, ...]]:
+    """The keys ``_key_stream`` rendered, counted; one string per rule and permission."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    same: dict[str, str] = {}
+    one = same.setdefault
+    rest = b""
+    for piece in pieces:
+        data = rest + bytes(piece)
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        for line in data[:cut].decode("utf-8", "surrogateescape").split("\n")[:-1]:
+            if line.startswith("J"):
+                counts[tuple(json.loads(line[1:]))] += 1
+                continue
+            parts = line.split("\t")
+            parts[0] = one(parts[0], parts[0])
+            if len(parts) == 3:
+                parts[2] = one(parts[2], parts[2])
+            counts[tuple(parts)] += 1
+    assert not rest
+    return counts
+
+
 def _prune(old: Baseline, counts: Counter[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
     out: Counter[tuple[str, ...]] = Counter()
     for key, (count, _line, _column) in old.entries.items():
@@ -94,12 +145,16 @@ def _prune(old: Baseline, counts: Counter[tuple[str, ...]]) -> Counter[tuple[str
 def run_baseline(s: BaselineSettings) -> Outcome:
     """Write (or prune) the baseline; ``UsageError`` when the dates cannot be honoured."""
     today = s.today or dt.date.today()
-    found = collect(CheckSettings(root=s.root, jobs=s.jobs), today, Tuning(jobs=s.jobs), baseline=False)
+    found = collect(CheckSettings(root=s.root, jobs=s.jobs), today, Tuning(jobs=s.jobs), baseline=False,
+                    streaming=_key_stream)
     config, frame = found.config, found.frame
     rel = config.baseline_path
     target = s.output if s.output is not None else os.path.join(s.root, rel)
-    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in frame.policies}
-    counts = acceptable(found.findings, waivable)
+    if found.streamed is not None:
+        counts = _counted(found.streamed.pieces)
+    else:
+        waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in frame.policies}
+        counts = acceptable(found.findings, waivable)
     max_days = max_days_of(frame.settings)
     old = found.baseline  # as it was: collect() loaded it (and refused it if unusable), then set it aside
     if s.prune:
