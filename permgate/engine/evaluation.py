@@ -170,10 +170,10 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
     findings = mark_roles(ws, [f for batch in parallel.run_jobs(work, big) for f in batch])
-    involved = None
+    involved: Callable[[], Mapping[str, Collection[str]]] | None = None
     if base is not None and any(w.employee is None for w in ws.waivers):
         # a waiver about a change as a whole (``mass-change``): who the change gives access, and who gives it
-        involved = mass_change.involved(ws, base, today)
+        involved = functools.partial(mass_change.involved, ws, base, today)
     return finish(ws, findings, config, today, involved=involved)
 
 
@@ -220,7 +220,7 @@ def employee_free_rules() -> set[str]:
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date,
            baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = (),
-           involved: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
+           involved: Callable[[], Mapping[str, Collection[str]]] | None = None) -> list[Finding]:
     """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
     findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
