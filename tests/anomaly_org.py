@@ -105,6 +105,10 @@ def build(root: Path, employees: int = 48, seed: int = 11) -> Planted:
     (root / "policies" / "settings.yaml").write_text(
         "---\nsettings:\n  bulk-grant:\n    share: 0.3\n    min_grants: 10\n"
         "  not-recertified:\n    max_days: 365\n", encoding="utf-8")
+    # a closed campaign (no reviewer file left): not-recertified is in force only once one is closed
+    (root / "reviews" / "2025-Q1").mkdir(parents=True)
+    (root / "reviews" / "2025-Q1" / "campaign.yaml").write_text(
+        '---\ncampaign: "2025-Q1"\nclosed_on: 2025-04-01\nkept: 0\nrevoked: 0\npending: 0\n', encoding="utf-8")
     # b's file in the wrong folder; c's second file beside the first; d's second file partly invalid
     b_from, b_to = asg / "retail-sales" / f"{b}.yaml", asg / "distribution" / f"{b}.yaml"
     b_to.write_text(b_from.read_text("utf-8"), encoding="utf-8")

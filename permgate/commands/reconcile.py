@@ -14,15 +14,17 @@ from dataclasses import dataclass, replace
 
 from permgate.commands import Outcome
 from permgate.commands.check import exit_code, require_policy_rules
-from permgate.config import load_config
+from permgate.config import Config, load_config
 from permgate.engine import evaluation
-from permgate.engine.reconcile import reconcile
+from permgate.engine.chunked import per_chunk
+from permgate.engine.reconcile import ChunkSide, in_chunk, reconcile, reconcile_split, splits, undeclared_pairs
 from permgate.errors import GitError
 from permgate.git.repo import GitSource, Repo
 from permgate.git.revocations import revocations
 from permgate.load.access import read_access
-from permgate.load.source import Source
-from permgate.load.workspace import fs_source, load_workspace
+from permgate.load.bulk import Tuning
+from permgate.load.source import FsSource, Source
+from permgate.load.workspace import fs_source, grants_paths, load_frame, load_workspace
 from permgate.model import ActualAccess, Workspace
 from permgate.reporters import REPORTERS, Report
 
@@ -54,6 +56,34 @@ def undeclared(ws: Workspace, actual: ActualAccess) -> set[tuple[str, str]]:
     return out
 
 
+#: False: the plain way (the whole workspace in this process) instead of the chunks; tests compare the two
+CHUNKED = True
+#: Tests set this to force tiny chunks (``engine.chunked.per_chunk``); None: sized by the run.
+CHUNK_FILES: int | None = None
+
+
+def _in_chunks(source: FsSource, config: Config, settings: ReconcileSettings, today: dt.date
+               ) -> tuple[Workspace, ActualAccess, list[ChunkSide], set[tuple[str, str]]] | None:
+    """The plain way's workspace load and comparison with the grants files in the chunks of the split check
+    (``engine.chunked.per_chunk``, no rule of ``check`` run): the export is read here first, so that the
+    workers have it; each compares its chunk's grants with it (``engine.reconcile.in_chunk``) and sends back
+    only its findings and undeclared pairs, never its grants.  Returns the frame (the workspace without its
+    grants files), the export, the chunks' results and the undeclared pairs; None when the chunks decline
+    (an employee split across chunks...), and the plain way runs."""
+    frame = load_frame(source, config)
+    paths, _ = grants_paths(source, config)  # refused files hold no grant (load_grants: problems only)
+    require_policy_rules(frame.policies, config.policies)
+    actual = read_access(settings.actual, display_path(settings.actual, settings.root), config)
+    if not splits(frame):
+        return None
+    evaluation.check_config(frame, config)
+    sides = per_chunk(source, frame, config, today, paths,
+                      lambda ws, _findings: in_chunk(actual, config, today, ws), Tuning(), CHUNK_FILES, judge=False)
+    if sides is None:
+        return None
+    return frame, actual, sides, undeclared_pairs(actual, sides)
+
+
 def run_reconcile(settings: ReconcileSettings) -> Outcome:
     today = settings.today or dt.date.today()
     repo: Repo | None
@@ -69,22 +99,31 @@ def run_reconcile(settings: ReconcileSettings) -> Outcome:
     else:
         source = fs_source(settings.root)
     config = load_config(source)
-    ws = load_workspace(source, config)
-    require_policy_rules(ws.policies, config.policies)
-    actual = read_access(settings.actual, display_path(settings.actual, settings.root), config)
-    missing = undeclared(ws, actual)
+    split = _in_chunks(source, config, settings, today) if CHUNKED and isinstance(source, FsSource) else None
+    if split is not None:
+        ws, actual, sides, missing = split
+        files, grants = sum(side.files for side in sides), sum(side.grants for side in sides)
+    else:
+        ws = load_workspace(source, config)
+        require_policy_rules(ws.policies, config.policies)
+        actual = read_access(settings.actual, display_path(settings.actual, settings.root), config)
+        missing = undeclared(ws, actual)
+        files, grants = len(ws.files), sum(len(f.grants) for f in ws.files)
     if missing and repo is not None:
         try:
             found = revocations(repo, settings.rev or "HEAD", config.assignments, missing)
         except GitError:
             found = {}  # a repository without commits yet: nothing was ever revoked in it
         actual = replace(actual, revocations=found)
-    findings = tuple(reconcile(ws, actual, config, today))
+    if split is not None:
+        findings = tuple(reconcile_split(ws, actual, config, today, sides, missing))
+    else:
+        findings = tuple(reconcile(ws, actual, config, today))
     report = Report(
         findings=findings,
         rules=tuple(evaluation.rule_catalogue(ws, config)),
-        files=len(ws.files),
-        grants=sum(len(f.grants) for f in ws.files),
+        files=files,
+        grants=grants,
         color=settings.color,
         extra_summary={"actual": {"path": actual.path, "rows": actual.rows}},
         path_prefix=repo.prefix if repo is not None and settings.format in ("sarif", "github") else "",

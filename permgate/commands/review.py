@@ -16,7 +16,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
@@ -25,6 +25,7 @@ from permgate.config import Config, load_config
 from permgate.edit.atomic import check_writable, write_all, write_inside
 from permgate.edit.revoke import Removal, remove_entries
 from permgate.errors import UsageError
+from permgate.findings import Finding
 from permgate.load import files
 from permgate.load.reviews import CAMPAIGN_FILE
 from permgate.load.workspace import load_workspace
@@ -127,17 +128,19 @@ def boundaries(ws: Workspace) -> dict[str, frozenset[str]]:
     return {d: forbidden_to(ws, d) for d in sorted({p.division for p in ws.people.values()})}
 
 
-def _in_scope(ws: Workspace, scope: str, config: Config,
-              today: dt.date) -> tuple[list[Grant], dict[tuple[str, int], list[str]]]:
-    from permgate.engine.evaluation import evaluate, rule_catalogue  # only review open runs the rules
-
-    findings = evaluate(ws, config, today)
+def _flagged(findings: list[Finding]) -> dict[tuple[str, int], list[str]]:
+    """(path, line) -> the rules that flag the grant there, in the order of ``findings`` (sorted)."""
     flagged: dict[tuple[str, int], list[str]] = {}
     for f in findings:
         if f.permission is not None and f.waived is None:
             rules = flagged.setdefault((f.path, f.line), [])
             if f.rule not in rules:
                 rules.append(f.rule)
+    return flagged
+
+
+def _scoped(ws: Workspace, scope: str, flagged: Mapping[tuple[str, int], list[str]]) -> list[Grant]:
+    """The grants of ``ws`` in ``scope`` (``rule:ID``: those ``flagged`` by the rule), in file order."""
     grants = list(ws.iter_grants())
     kind, _, value = scope.partition(":")
     if kind == "sensitive":
@@ -147,33 +150,107 @@ def _in_scope(ws: Workspace, scope: str, config: Config,
     elif kind == "permission":
         grants = [g for g in grants if g.permission == value]
     elif kind == "rule":
-        if value not in {info.id for info in rule_catalogue(ws, config)}:
-            raise UsageError(f"--scope rule:{value}: no such rule (permgate rules lists them)")
         grants = [g for g in grants if value in flagged.get((g.path, g.line), ())]
-    return grants, flagged
+    return grants
+
+
+def _check_rule_scope(ws: Workspace, scope: str, config: Config) -> None:
+    from permgate.engine.evaluation import rule_catalogue  # only review open runs the rules
+
+    kind, _, value = scope.partition(":")
+    if kind == "rule" and value not in {info.id for info in rule_catalogue(ws, config)}:
+        raise UsageError(f"--scope rule:{value}: no such rule (permgate rules lists them)")
+
+
+@dataclass(frozen=True)
+class _Assign:
+    """What picks each grant's reviewer (``reviewer_of``), computed once from the frame."""
+
+    heads: Mapping[str, str]
+    protected: Mapping[str, frozenset[str]]
+    delegates: Mapping[str, str]
+    owner_of: Mapping[str, str]
+
+    @classmethod
+    def of(cls, ws: Workspace) -> _Assign:
+        return cls(division_heads(ws), boundaries(ws), ws.settings.get("review", {}).get("delegates", {}),
+                   {pid: p.owner_division for pid, p in ws.catalog.items()})
+
+    def lists(self, ws: Workspace, grants: list[Grant]) -> dict[str, list[Grant]]:
+        """reviewer -> the grants of ``grants`` they review, in ``grants``' order."""
+        lists: dict[str, list[Grant]] = {}
+        owner_of = self.owner_of
+        chosen: dict[tuple[str, str | None], str] = {}  # (grantee, owning division) decides the reviewer
+        for g in grants:
+            key = (g.employee, owner_of.get(g.permission))
+            reviewer = chosen.get(key)
+            if reviewer is None:
+                # nobody but the grantee (the head of the organisation): listed for a person to be found, never
+                # dropped; pending there, they are review-overdue after --due and block close
+                reviewer = chosen[key] = reviewer_of(ws, g, self.protected, self.heads, self.delegates) \
+                    or UNASSIGNED
+            mine = lists.get(reviewer)
+            if mine is None:
+                mine = lists[reviewer] = []
+            mine.append(g)
+        return lists
+
+
+def _by_place(g: Grant) -> tuple[str, int]:
+    return (g.path, g.line)
+
+
+def render_items(grants: list[Grant], flagged: Mapping[tuple[str, int], list[str]]) -> list[str]:
+    """Each grant's item of a reviewer's file (nine lines, without the last newline)."""
+    q = _q
+    no_rules: list[str] = []
+    # one string per item: two million items are most of ``review open``'s output
+    return [f"  - employee: {q(g.employee)}\n    permission: {q(g.permission)}\n    file: {q(g.path)}\n"
+            f"    line: {g.line}\n    granted_by: {q(g.granted_by)}\n    granted_on: {g.granted_on}\n"
+            f"    findings: [{', '.join(map(q, flagged.get((g.path, g.line), no_rules)))}]\n"
+            f'    decision: pending\n    reason: ""' for g in grants]
+
+
+def _header(campaign: str, due: str, opened_on: str, scope: str, reviewer: str) -> str:
+    return "\n".join([
+        "---", f"# access review {campaign}: set each decision to keep or revoke, with a reason (docs/reviews.md)",
+        f"campaign: {_q(campaign)}", f"due: {due}", f"opened_on: {opened_on}", f"scope: {_q(scope)}",
+        f"reviewer: {_q(reviewer)}", "items:"])
 
 
 def render_review(campaign: str, due: str, opened_on: str, scope: str, reviewer: str,
                   grants: list[Grant], flagged: Mapping[tuple[str, int], list[str]]) -> str:
-    out = ["---",
-           f"# access review {campaign}: set each decision to keep or revoke, with a reason (docs/reviews.md)",
-           f"campaign: {_q(campaign)}", f"due: {due}", f"opened_on: {opened_on}", f"scope: {_q(scope)}",
-           f"reviewer: {_q(reviewer)}", "items:"]
-    q = _q
-    no_rules: list[str] = []
-    for g in grants:
-        # one string per item (nine lines): two million items are most of ``review open``'s output
-        rules = ", ".join(map(q, flagged.get((g.path, g.line), no_rules)))
-        out.append(f"  - employee: {q(g.employee)}\n    permission: {q(g.permission)}\n    file: {q(g.path)}\n"
-                   f"    line: {g.line}\n    granted_by: {q(g.granted_by)}\n    granted_on: {g.granted_on}\n"
-                   f'    findings: [{rules}]\n    decision: pending\n    reason: ""')
-    return "\n".join(out) + "\n"
+    return "\n".join([_header(campaign, due, opened_on, scope, reviewer), *render_items(grants, flagged)]) + "\n"
+
+
+def _chunk_items(scope: str, assign: _Assign, ws: Workspace,
+                 findings: list[Finding]) -> tuple[int, dict[str, tuple[int, bytes]]]:
+    """A chunk's part of the campaign (``engine.chunked.per_chunk``, in a worker): how many of its grants are
+    in scope, and for each reviewer the number and the text of their items (``render_items``, sorted by file
+    and line, joined by newlines)."""
+    flagged = _flagged(findings)
+    grants = _scoped(ws, scope, flagged)
+    return len(grants), {reviewer: (len(mine), "\n".join(render_items(sorted(mine, key=_by_place), flagged))
+                                    .encode("utf-8"))
+                         for reviewer, mine in assign.lists(ws, grants).items()}
 
 
 def campaign_dir(config: Config, campaign: str) -> str:
     if not _ID.fullmatch(campaign):
         raise UsageError(f"--campaign {campaign}: use letters, digits, '.', '_', ':' or '-' (a folder name)")
     return files.normalise(f"{config.reviews}/{campaign}")
+
+
+def _exists(ws: Workspace, root: str, folder: str, campaign: str) -> None:
+    if any(r.campaign == campaign for r in ws.reviews) or any(
+            c.campaign == campaign for c in ws.campaigns) or os.path.lexists(os.path.join(root, folder)):
+        raise UsageError(f"campaign {campaign} exists already ({folder}); choose another id")
+
+
+#: False: the plain way (the whole workspace, ``evaluate``) instead of the chunks; tests compare the two
+CHUNKED = True
+#: Tests set this to force tiny chunks (``engine.chunked.per_chunk``); None: sized by the run.
+CHUNK_FILES: int | None = None
 
 
 def run_open(settings: OpenSettings) -> Outcome:
@@ -185,41 +262,99 @@ def run_open(settings: OpenSettings) -> Outcome:
     root = settings.root
     config = load_config(root)
     folder = campaign_dir(config, settings.campaign)
+    header = functools.partial(_header, settings.campaign, settings.due.isoformat(), today.isoformat(),
+                               settings.scope)
+    opened = _open_in_chunks(settings, config, folder, today, header) if CHUNKED else None
+    if opened is not None:
+        return opened
+    # the plain way: the whole workspace, every rule at once
     ws = load_workspace(root, config)
-    if any(r.campaign == settings.campaign for r in ws.reviews) or any(
-            c.campaign == settings.campaign for c in ws.campaigns) or os.path.lexists(os.path.join(root, folder)):
-        raise UsageError(f"campaign {settings.campaign} exists already ({folder}); choose another id")
+    _exists(ws, root, folder, settings.campaign)
     grants, flagged = _in_scope(ws, settings.scope, config, today)
-    heads = division_heads(ws)
-    protected = boundaries(ws)
-    delegates: Mapping[str, str] = ws.settings.get("review", {}).get("delegates", {})
-    lists: dict[str, list[Grant]] = {}
-    owner_of = {pid: p.owner_division for pid, p in ws.catalog.items()}
-    chosen: dict[tuple[str, str | None], str] = {}  # (grantee, owning division) decides the reviewer
-    for g in grants:
-        key = (g.employee, owner_of.get(g.permission))
-        reviewer = chosen.get(key)
-        if reviewer is None:
-            # nobody but the grantee (the head of the organisation): listed for a person to be found, never
-            # dropped; pending there, they are review-overdue after --due and block close
-            reviewer = chosen[key] = reviewer_of(ws, g, protected, heads, delegates) or UNASSIGNED
-        mine = lists.get(reviewer)
-        if mine is None:
-            mine = lists[reviewer] = []
-        mine.append(g)
+    lists = _Assign.of(ws).lists(ws, grants)
     if not lists:
-        return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
-    planned = [(f"{folder}/{reviewer}.yaml", reviewer) for reviewer in sorted(lists)]
+        return _nothing(settings)
+    reviewers = {f"{folder}/{reviewer}.yaml": reviewer for reviewer in sorted(lists)}
     # rendered one file at a time as it is written (the two million items are never all in memory as text);
     # a symlinked folder or file is refused before anything is written
-    reviewer_of_file = dict(planned)
-    write_all(root, list(reviewer_of_file), lambda rel: render_review(
-        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewer_of_file[rel],
-        sorted(lists[reviewer_of_file[rel]], key=lambda g: (g.path, g.line)), flagged).encode("utf-8"))
-    out = [f"{rel}: {len(lists[reviewer])} items" for rel, reviewer in planned]
-    out.append(f"campaign {settings.campaign}: {len(grants)} grants for {len(planned)} reviewers, "
+    write_all(root, list(reviewers), lambda rel: render_review(
+        settings.campaign, settings.due.isoformat(), today.isoformat(), settings.scope, reviewers[rel],
+        sorted(lists[reviewers[rel]], key=_by_place), flagged).encode("utf-8"))
+    return _opened(settings, {rel: len(lists[reviewer]) for rel, reviewer in reviewers.items()}, len(grants))
+
+
+def _in_scope(ws: Workspace, scope: str, config: Config,
+              today: dt.date) -> tuple[list[Grant], dict[tuple[str, int], list[str]]]:
+    from permgate.engine.evaluation import evaluate  # only review open runs the rules
+
+    flagged = _flagged(evaluate(ws, config, today))
+    _check_rule_scope(ws, scope, config)
+    return _scoped(ws, scope, flagged), flagged
+
+
+def _nothing(settings: OpenSettings) -> Outcome:
+    return Outcome(f"campaign {settings.campaign}: no grant in scope {settings.scope}; nothing written\n")
+
+
+def _opened(settings: OpenSettings, counts: Mapping[str, int], total: int) -> Outcome:
+    out = [f"{rel}: {n} items" for rel, n in counts.items()]
+    out.append(f"campaign {settings.campaign}: {total} grants for {len(counts)} reviewers, "
                f"due {settings.due.isoformat()}")
     return Outcome("\n".join(out) + "\n")
+
+
+def _open_in_chunks(settings: OpenSettings, config: Config, folder: str, today: dt.date,
+                    header: Callable[[str], str]) -> Outcome | None:
+    """``run_open``'s plain way with the items built in the chunks of the split check
+    (``engine.chunked.per_chunk``): each worker loads its grants files, judges them by the ``employee``
+    rules and renders its items per reviewer; this process loads only the frame, parks the items' bytes
+    as they come (``runtime.spool``) and writes each file from them.  None: the chunks declined (a waiver
+    register, a baseline, an employee split across chunks...), and the plain way runs."""
+    from permgate.engine import evaluation as engine  # only review open runs the rules
+    from permgate.engine.chunked import per_chunk
+    from permgate.load.bulk import Tuning
+    from permgate.load.workspace import fs_source, grants_paths, load_frame
+    from permgate.runtime.spool import Spool
+
+    root = settings.root
+    source = fs_source(root)
+    frame = load_frame(source, config)
+    paths, _ = grants_paths(source, config)  # refused files hold no grant (load_grants: problems only)
+    _exists(frame, root, folder, settings.campaign)
+    if not engine.splittable(frame):
+        return None
+    engine.check_config(frame, config)
+    _check_rule_scope(frame, settings.scope, config)
+    spool = Spool()
+    try:
+        def park(value: tuple[int, dict[str, tuple[int, bytes]]]) -> tuple[int, dict[str, tuple[int, int, int]]]:
+            return value[0], {r: (n, spool.add(data), len(data)) for r, (n, data) in value[1].items()}
+
+        parts = per_chunk(source, frame, config, today, paths,
+                          functools.partial(_chunk_items, settings.scope, _Assign.of(frame)), Tuning(),
+                          CHUNK_FILES, arrive=park)
+        if parts is None:
+            return None
+        total = sum(n for n, _ in parts)
+        pieces: dict[str, list[tuple[int, int]]] = {}
+        counts: Counter[str] = Counter()
+        for _, lists in parts:  # in path order: each reviewer's items follow each other by file and line
+            for reviewer, (n, at, size) in lists.items():
+                pieces.setdefault(reviewer, []).append((at, size))
+                counts[reviewer] += n
+        if not pieces:
+            return _nothing(settings)
+        reviewers = {f"{folder}/{reviewer}.yaml": reviewer for reviewer in sorted(pieces)}
+
+        def render(rel: str) -> bytes:
+            reviewer = reviewers[rel]
+            return b"".join([header(reviewer).encode("utf-8"), b"\n",
+                             b"\n".join([spool.read(at, size) for at, size in pieces[reviewer]]), b"\n"])
+
+        write_all(root, list(reviewers), render)
+    finally:
+        spool.close()
+    return _opened(settings, {rel: counts[reviewer] for rel, reviewer in reviewers.items()}, total)
 
 
 def _campaign(ws: Workspace, config: Config, campaign: str) -> list[ReviewFile]:

@@ -663,3 +663,79 @@ def _pieces(spool: Spool, runs: list[list[_Group]],
             yield spool.read(pending[0], pending[1] - pending[0])
     finally:
         spool.close()
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a chunk of ``per_chunk`` sends back: the job's value, and what says whether it can be trusted."""
+
+    #: (path, declared employee) of every file that parsed, in path order
+    owners: list[tuple[str, str]]
+    #: the paths outside the chunk that its findings are located in
+    foreign: list[str]
+    value: Any
+
+
+def run_job_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, rels: list[str],
+                  tuning: Tuning, job: Callable[[Workspace, list[Finding]], Any], judge: bool = True) -> JobResult:
+    """Load ``rels``, judge them by every ``employee`` rule (unless not ``judge``), and hand the chunk and its
+    findings (the rules ``permgate.yaml`` turns off dropped, sorted as ``engine.finish`` sorts them) to ``job``."""
+    loaded = [bulk.load_one(source, rel, config.max_file_bytes, tuning) for rel in rels]
+    ws = _sub_workspace(frame, loaded)
+    findings = engine.employee_findings(ws, config, today) if judge else []
+    off = config.rules_off
+    if off:
+        findings = [f for f in findings if f.rule not in off]
+    mine = set(rels)
+    foreign = sorted({f.path for f in findings} - mine)
+    return JobResult([(f.path, f.employee) for f in ws.files], foreign, job(ws, sort_findings(findings)))
+
+
+def per_chunk(source: Source, frame: Workspace, config: Config, today: dt.date, paths: list[str],
+              job: Callable[[Workspace, list[Finding]], Any], tuning: Tuning | None = None,
+              chunk_files: int | None = None, arrive: Callable[[Any], Any] | None = None,
+              judge: bool = True) -> list[Any] | None:
+    """``job(chunk, its findings)`` for each chunk of the grants files ``paths``, in the workers, in path
+    order (each passed through ``arrive`` here as it comes, in the order the chunks finish: to park a
+    large value, say); or None when a chunk's findings may not be the whole run's findings in its files (the caller
+    then takes its plain path over the whole workspace and ``engine.evaluate``):
+
+    - a waiver register or a baseline: the job gets the findings before either marks them;
+    - an employee whose files fall in two chunks (the chunks are not employee-closed: ``rules/base.SCOPES``);
+    - a finding of one chunk located in a grants file of another;
+    - ``paths`` not in ascending order (a job may rely on the chunks' values following each other by path).
+
+    ``judge=False``: no rule runs (the job gets no findings; only the split employees and the order decline).
+
+    On an employee-closed chunk every ``employee`` rule gives exactly the full run's findings in its files
+    (``tests/rules/test_scope.py``); the rules of the other scopes find nothing in a grants file without
+    ``--base`` or ``--actual`` (reviews, ``roles.yaml``, the waiver step: their own files).  So a job that
+    reads only its chunk's grants and their findings computes what it would on the whole workspace
+    (``review open``: ``tests/commands/test_review.py::test_review_open_in_chunks_equals_the_plain_way``).
+    """
+    if (judge and (frame.waivers or frame.baseline is not None)) or any(a >= b for a, b in pairwise(paths)):
+        return None
+    tuning = tuning or Tuning()
+    total = len(paths)
+    jobs = tuning.jobs
+    if jobs is None:
+        jobs = bulk.available_cores() if total >= bulk.PARALLEL_MIN_FILES else 1
+    chunks = cut(paths, chunk_files or chunk_size(total, jobs), 1 if chunk_files else jobs)
+    quiet = Tuning(fast=tuning.fast, jobs=1, cache=tuning.cache)
+    work = [functools.partial(run_job_chunk, source, frame, config, today, rels, quiet, job, judge) for rels in chunks]
+    results: list[JobResult | None] = [None] * len(chunks)
+    chunk_of: dict[str, int] = {}
+    declined = False
+    for index, result in parallel.imap(work, min(jobs, len(chunks)), ordered=False, setup=gc.disable):
+        results[index] = result if arrive is None else dataclasses.replace(result, value=arrive(result.value))
+        for _, employee in result.owners:
+            if chunk_of.setdefault(employee, index) != index:
+                declined = True
+    if declined:
+        return None
+    known = set(paths)
+    finished = [r for r in results if r is not None]
+    assert len(finished) == len(chunks)
+    if any(path in known for r in finished for path in r.foreign):
+        return None
+    return [r.value for r in finished]

@@ -129,6 +129,12 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
 
 
 
+def stamp_rule(rule_id: str, severity: str, check: Callable[[], Iterable[Violation]],
+               configured: bool) -> list[Finding]:
+    """One rule's findings, stamped (``_findings``): for callers that run a chosen few rules."""
+    return _findings(rule_id, severity, check, configured)
+
+
 def _rule_work(ws: Workspace, config: Config, ctx: Context,
                scope: str | tuple[str, ...] | None = None) -> list[Callable[[], list[Finding]]]:
     """One job per rule in force (built-in first, then policies), optionally of one scope only."""

@@ -17,8 +17,9 @@ from typing import Any
 from permgate.config import Config
 from permgate.errors import LoadError
 from permgate.load.canonical import review_file
+from permgate.load.files import read_walked
 from permgate.load.schemas import validate
-from permgate.load.source import Source
+from permgate.load.source import FsSource, Source
 from permgate.load.yamldoc import Document, decode, parse
 from permgate.model import ClosedCampaign, LoadProblem, Loc, ReviewFile, ReviewItem
 
@@ -30,7 +31,7 @@ def _read(source: Source, rel: str, kind: str, max_bytes: int,
     """The file as a validated document, or what ``fast`` made of its text (``load.canonical``: a
     reviewer's file as ``review open`` writes it, without YAML events and schema), or its problem."""
     try:
-        text = decode(source.read_bytes(rel, max_bytes), rel)
+        text = decode(_read_found(source, rel, max_bytes), rel)
         done = fast(text) if fast is not None else None
         if done is not None:
             return done
@@ -45,6 +46,15 @@ def _read(source: Source, rel: str, kind: str, max_bytes: int,
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         return LoadProblem(rel, p.line, p.column, p.message + more)
     return doc
+
+
+def _read_found(source: Source, rel: str, max_bytes: int) -> bytes:
+    """``source.read_bytes`` of a file ``walk_yaml`` found: on the working tree ``files.read_walked``, which
+    gives the same answers without resolving every path (as ``load.bulk`` reads grants files; eleven
+    thousand reviewer files at 100,000 employees)."""
+    if isinstance(source, FsSource):
+        return read_walked(source.root, rel, max_bytes)
+    return source.read_bytes(rel, max_bytes)
 
 
 def _review(doc: Document, rel: str, folder: str, stem: str) -> ReviewFile | LoadProblem:

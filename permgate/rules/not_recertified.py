@@ -8,30 +8,18 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, grant_violation, settings_of, what, who
+from permgate.rules.reviews_common import review_walk
 
 DEFAULT_MAX_DAYS = 365
 DEFAULT_SENSITIVE_MAX_DAYS = 90
 
 
-def last_kept(ws: Workspace) -> dict[tuple[str, str], str]:
-    """(employee, permission) -> the latest ``closed_on`` of a closed campaign that kept it."""
-    closed = {c.campaign: c.closed_on for c in ws.campaigns}
-    out: dict[tuple[str, str], str] = {}
-    for review in ws.reviews:
-        on = closed.get(review.campaign)
-        if on is None:
-            continue
-        for item in review.items:
-            if item.decision == "keep":
-                key = (item.employee, item.permission)
-                if out.get(key, "") < on:
-                    out[key] = on
-    return out
-
-
 def active(ws: Workspace) -> bool:
-    """Recertification is in force once the repository has access reviews or configures this rule."""
-    return bool(ws.reviews or ws.campaigns or ws.review_problems) or "not-recertified" in ws.settings
+    """Recertification is in force once the organisation has closed a campaign (``campaign.yaml``, written by
+    ``permgate review close``).  Before that, reviews have not started: no grant can have been recertified,
+    and flagging every grant (2.17 million warnings at 100,000 employees on a first campaign merely *open*)
+    would bury every other finding.  ``settings: not-recertified`` sets the periods; it does not start them."""
+    return bool(ws.campaigns)
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
@@ -43,7 +31,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     since = (ctx.today - dt.timedelta(days=max_days)).isoformat()
     since_sensitive = (ctx.today - dt.timedelta(days=sensitive_days)).isoformat()
     sensitive = {pid for pid, p in ws.catalog.items() if p.sensitive}
-    kept = last_kept(ws)
+    kept = review_walk(ws).last_kept
     for g in ws.iter_grants():
         cut = since_sensitive if g.permission in sensitive else since
         if g.granted_on >= cut:
@@ -74,8 +62,10 @@ RULE = Rule(
               "permissions the catalog marks `sensitive`) that no closed campaign (`reviews/<campaign>/"
               "campaign.yaml`, written by `permgate review close`) kept within that time: the campaign's "
               "`closed_on` is the day of the recertification. A grant granted within the window counts as "
-              "recent. The rule is in force once the repository has a reviews folder with a campaign (or a "
-              "`settings: not-recertified` section); before that it is silent.",
+              "recent. The rule is in force once the organisation has closed a campaign (a `reviews/<campaign>/"
+              "campaign.yaml`); before that it is silent, whatever campaigns are open and whether or not "
+              "`settings: not-recertified` is set: reviews have not started, so no grant can have been "
+              "recertified yet, and flagging every grant would bury every other finding.",
         why="The 2023 grants stood for up to 20 months and were found by a staff report, not by any control. "
             "Periodic recertification is the control: every grant is confirmed by someone, or removed.",
         fix="Open a campaign (`permgate review open`), have the reviewers decide, and close it (`permgate "
@@ -91,11 +81,11 @@ grants:
     granted_on: 2024-01-05
     reason: "billing desk onboarding, ticket ACC-00101"
 """,
-                "reviews/2026-Q2/E000004.yaml": """\
+                "reviews/2026-Q1/E000004.yaml": """\
 ---
-campaign: 2026-Q2
-due: 2026-06-30
-opened_on: 2026-04-01
+campaign: 2026-Q1
+due: 2026-03-31
+opened_on: 2026-01-10
 scope: all
 reviewer: E000004
 items:
@@ -103,6 +93,14 @@ items:
     permission: P001
     decision: pending
     reason: ""
+""",
+                "reviews/2026-Q1/campaign.yaml": """\
+---
+campaign: 2026-Q1
+closed_on: 2026-04-02
+kept: 0
+revoked: 0
+pending: 1
 """},
             expect=(("assignments/retail-sales/E000002.yaml", 4),),
         ),

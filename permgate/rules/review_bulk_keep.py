@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, settings_of, who
+from permgate.rules.reviews_common import review_walk
 
 DEFAULT_MIN_ITEMS = 20
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     min_items = int(settings_of(ws, "review-bulk-keep").get("min_items", DEFAULT_MIN_ITEMS))
-    for review in ws.reviews:
+    for walked in review_walk(ws).walked:
+        review = walked.review
         items = review.items
-        if len(items) < min_items or any(i.decision != "keep" for i in items):
+        if len(items) < min_items or len(walked.keep) != len(items):
             continue
         reasons = {i.reason for i in items}
         if len(reasons) == 1:

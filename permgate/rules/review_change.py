@@ -4,8 +4,10 @@ A reviewer answers a campaign in a pull request by editing ``decision`` and ``re
 in their file.  Everything else in a reviewer file (the header, which grants are listed, and what
 each item says about its grant) is what ``permgate review open`` wrote: a change that alters it
 could drop an unwelcome grant from the review, or move it to a friendlier reviewer, and the review
-would still look complete.  Opening a campaign (every file of a campaign the base does not have)
-is not flagged; ``policy-change`` and CODEOWNERS on ``reviews/`` govern who may do that.
+would still look complete.  The record of a closed campaign (``campaign.yaml``) is not edited or
+deleted either: its date is when the campaign's ``keep`` decisions count from.  Opening a campaign
+(every file of a campaign the base does not have) is not flagged; ``policy-change`` and CODEOWNERS
+on ``reviews/`` govern who may do that.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from permgate.model import ReviewFile, ReviewItem, Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc
 
 _HEADER = ("campaign", "due", "opened_on", "scope", "reviewer")
+#: what ``permgate review close`` wrote in a campaign's record (``campaign.yaml``)
+_RECORD = ("closed_on", "kept", "revoked", "pending")
 
 
 def _listed(item: ReviewItem) -> tuple[str, ...]:
@@ -72,6 +76,24 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                             f"the change removes the item for {gone.employee} / {gone.permission} (granted by "
                             f"{gone.granted_by} on {gone.granted_on}, at {ref}: {old.path}:{gone.line}) from this "
                             "review: a grant under review cannot leave the list", gone.employee, gone.permission)
+    # the record of a campaign closed at the base is the evidence of the recertification: its ``closed_on``
+    # is the day every ``keep`` of the campaign counts from, and a closed campaign is what puts
+    # not-recertified in force; moving the date, or deleting the record (the campaign open again, the rule
+    # silent when it was the only one), would recertify or unflag grants nobody reviewed
+    records = {c.campaign: c for c in ws.campaigns}
+    for old_record in ctx.base.campaigns:
+        record = records.get(old_record.campaign)
+        if record is None:
+            yield Violation(old_record.path, 1, 1, f"the change deletes the record of campaign "
+                            f"`{old_record.campaign}`, closed on {old_record.closed_on} at {ref}: a closed "
+                            "campaign's record is the evidence of its recertification")
+            continue
+        fields = [f for f in _RECORD if getattr(record, f) != getattr(old_record, f)]
+        if fields:
+            yield Violation(record.path, record.loc.line, record.loc.column,
+                            f"the change edits {', '.join(f'`{f}`' for f in fields)} of the record of campaign "
+                            f"`{record.campaign}`, closed at {ref}: a closed campaign's record is the evidence "
+                            "of its recertification")
     for path, old in sorted(before.items()):
         if old.campaign in closed_at_base:
             continue  # the files of a campaign closed at the base may be archived
@@ -99,7 +121,7 @@ items:
 
 RULE = Rule(
     id="review-change",
-    summary="A change edits an open access review beyond its decisions and reasons",
+    summary="A change edits an open access review beyond its decisions and reasons, or a closed one's record",
     default_severity="error",
     waivable=False,  # a waiver would live in policies/, inside the change it excuses
     scope="change",
@@ -108,10 +130,14 @@ RULE = Rule(
         flags="In `--base` mode, a reviewer file of a campaign that is open at the base whose header "
               "(`campaign`, `due`, `opened_on`, `scope`, `reviewer`) or whose items (which grants are "
               "listed, and what each says of its grant) differ from the base; a reviewer file added to, or "
-              "deleted from, such a campaign. Edits of `decision` and `reason` are what a review is for.",
+              "deleted from, such a campaign; the record of a campaign closed at the base (`campaign.yaml`) "
+              "deleted or edited. Edits of `decision` and `reason` are what a review is for.",
         why="A review is only evidence if its lists are what `permgate review open` wrote. A pull request "
             "that drops an unwelcome grant from a list, rewrites what an item says, or moves it to a "
-            "friendlier reviewer would leave a review that looks complete and recertifies nothing.",
+            "friendlier reviewer would leave a review that looks complete and recertifies nothing. A closed "
+            "campaign's `closed_on` is the day its `keep` decisions count from (`not-recertified`), and a "
+            "closed campaign is what puts that rule in force: a later date recertifies for longer, a deleted "
+            "record silences the rule.",
         fix="Change only `decision` and `reason`. A list that is wrong is closed and a new campaign opened "
             "(`permgate review close --force`, then `permgate review open`).",
         bad=Example(files={"reviews/2026-Q2/E000004.yaml": _REVIEW.format(

@@ -7,21 +7,21 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, what, who
+from permgate.rules.reviews_common import review_walk
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     today = ctx.today.isoformat()
-    closed = {c.campaign for c in ws.campaigns}
-    for review in ws.reviews:
-        if review.campaign in closed or review.due >= today:
+    for walked in review_walk(ws).walked:
+        review = walked.review
+        if walked.closed_on is not None or review.due >= today:
             continue
-        for item in review.items:
-            if item.decision == "pending":
-                yield Violation(
-                    review.path, item.decision_line, item.decision_column,
-                    f"{who(ws, review.reviewer)} has not decided on {what(ws, item.permission)} held by "
-                    f"{who(ws, item.employee)}: campaign {review.campaign} was due on {review.due} "
-                    f"(today is {today})", item.employee, item.permission)
+        for item in walked.pending:
+            yield Violation(
+                review.path, item.decision_line, item.decision_column,
+                f"{who(ws, review.reviewer)} has not decided on {what(ws, item.permission)} held by "
+                f"{who(ws, item.employee)}: campaign {review.campaign} was due on {review.due} "
+                f"(today is {today})", item.employee, item.permission)
 
 
 RULE = Rule(

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from permgate.findings import Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, what, who
+from permgate.rules.reviews_common import review_walk
 
 
 def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
-    for review in ws.reviews:
-        for item in review.items:
-            if item.decision == "pending":
-                continue
+    for walked in review_walk(ws).walked:
+        review = walked.review
+        for item in walked.decided():
             if review.reviewer == item.employee:
                 why = "their own grant"
             elif review.reviewer == item.granted_by:

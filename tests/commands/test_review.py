@@ -5,14 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from permgate.commands import review
 from permgate.config import load_config
+from permgate.engine import chunked
+from permgate.load import bulk
 from permgate.load.workspace import load_workspace
 from permgate.model import Grant
 from permgate.rules.examples import build
+from tests import anomaly_org
 from tests.conftest import check_json, gen_org, pairs, run_cli
 from tests.git_helpers import commit_all, git, init_repo
 
@@ -95,6 +102,9 @@ def test_a_campaign_opened_answered_checked_and_closed(tmp_path: Path) -> None:
     # the managers decided on grants they gave themselves: Ada on Ben's P001, Ben on Eve's P001
     assert pairs(doc, "self-review") == {("self-review", review_file, ben[("E000005", "P001")]),
                                          ("self-review", "reviews/2026-Q2/E000001.yaml", ada[("E000002", "P001")])}
+    # not-recertified waits for a closed campaign: with this one only open, no grant is flagged (every one
+    # of them is older than a year)
+    assert pairs(doc, "not-recertified") == set()
 
     refused = run_cli("review", "close", "--campaign", "2026-Q2", "--root", str(root), "--today", "2026-07-02")
     assert refused.exit_code == 2 and "1 decisions are pending" in refused.output
@@ -123,7 +133,7 @@ def test_a_campaign_opened_answered_checked_and_closed(tmp_path: Path) -> None:
     assert _tree(root) == after
     assert git(root, "status", "--porcelain") == ""
 
-    # kept by the closed campaign: recertified; the pending one (Eve's P003) is not
+    # now in force: exactly the grants no closed campaign kept (the pending one, Eve's P003), at their lines
     _, doc = check_json(root, "--today", "2026-07-03")
     assert pairs(doc, "not-recertified") == {("not-recertified", EVE, 8)}
     # a closed campaign's pending items are no longer overdue
@@ -301,3 +311,65 @@ def test_review_lists_are_rendered_and_assigned_as_the_plain_way_does(tmp_path: 
         written[p.stem] = [(json.loads(a.split(": ", 1)[1]), json.loads(b.split(": ", 1)[1]))
                            for a, b in itertools.pairwise(lines) if a.startswith("  - employee: ")]
     assert written == expected and len(written) > 10
+
+
+def _open_both_ways(org: Path, tmp_path: Path, scope: str, monkeypatch: pytest.MonkeyPatch,
+                    chunk_files: int | None) -> tuple[bool, tuple[str, dict[str, bytes]], tuple[str, dict[str, bytes]]]:
+    """``review open`` of a copy of ``org`` in chunks and the plain way: whether the chunks were taken (not
+    declined), and each way's output and files."""
+    taken: list[bool] = []
+    real = chunked.per_chunk
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        value = real(*args, **kwargs)
+        taken.append(value is not None)
+        return value
+
+    monkeypatch.setattr(chunked, "per_chunk", spy)
+    monkeypatch.setattr(review, "CHUNK_FILES", chunk_files)
+    out = []
+    for way in (True, False):
+        root = tmp_path / f"{'chunks' if way else 'plain'}-{scope.replace(':', '-')}-{chunk_files}"
+        shutil.copytree(org, root)
+        monkeypatch.setattr(review, "CHUNKED", way)
+        result = run_cli("review", "open", "--campaign", "c1", "--due", "2026-06-30", "--scope", scope,
+                         "--root", str(root), "--today", "2026-06-01")
+        assert result.exit_code == 0, result.output
+        out.append((result.output.replace(str(root), "ROOT"),
+                    {k: v for k, v in _tree(root).items() if k.startswith("reviews/")}))
+    return taken == [True], out[0], out[1]
+
+
+@pytest.mark.parametrize("scope", ["all", "sensitive", "division:retail-sales", "permission:P002",
+                                   "rule:distribution-to-retail-sales", "rule:missing-justification"])
+def test_review_open_in_chunks_equals_the_plain_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    scope: str) -> None:
+    """The fast path (``engine.chunked.per_chunk``: items built and rendered in the workers, per chunk of
+    grants files) writes the very bytes of the plain way (the whole workspace, ``evaluate``) and says the
+    same, on a generated organisation with planted violations, in chunks of 7 files over two workers."""
+    org = tmp_path / "org"
+    gen_org(org, 300, 5, violations=20)
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_FILES", 0)
+    taken, chunks, plain = _open_both_ways(org, tmp_path, scope, monkeypatch, 7)
+    assert taken
+    assert chunks == plain
+    assert plain[1] or scope in ("sensitive", "permission:P002")  # the reference catalog marks none sensitive
+
+
+def test_review_open_in_chunks_on_the_anomaly_organisation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Roles (several grants at one line), second and misplaced files, broken files, rules turned off: the
+    chunks give the plain bytes when they are taken (one chunk), and decline (the plain way runs) when an
+    employee's files fall in two chunks, or when a waiver register must decide which findings count."""
+    org = tmp_path / "org"
+    anomaly_org.build(org, employees=60)
+    (org / "permgate.yaml").write_text("rules:\n  missing-justification: off\n", encoding="utf-8")
+    waivers = (org / "policies" / "waivers.yaml").read_bytes()
+    (org / "policies" / "waivers.yaml").unlink()
+    taken, chunks, plain = _open_both_ways(org, tmp_path, "all", monkeypatch, 10_000)
+    assert taken and chunks == plain
+    assert any(b'"E' in v and b"role" not in v for v in plain[1].values())
+    taken, chunks, plain = _open_both_ways(org, tmp_path, "all", monkeypatch, 5)
+    assert not taken and chunks == plain  # a's second file is in another folder: split across chunks
+    (org / "policies" / "waivers.yaml").write_bytes(waivers)
+    taken, chunks, plain = _open_both_ways(org, tmp_path / "w", "all", monkeypatch, 10_000)
+    assert not taken and chunks == plain

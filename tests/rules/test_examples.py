@@ -25,7 +25,7 @@ from tests.conftest import check_json, run_cli
 from tests.git_helpers import commit_change, init_repo, write_files
 
 TODAY = EXAMPLES_TODAY
-NOT_RULES = {"base", "examples", "kinds", "docs", "roles_common"}
+NOT_RULES = {"base", "examples", "kinds", "docs", "roles_common", "reviews_common"}
 ALL = [(r.id, r.doc) for r in BUILTIN_RULES] + [(k.name, k.doc) for k in POLICY_KINDS.values()]
 
 
