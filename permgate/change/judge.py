@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from permgate.change.changeset import ChangeSet
 from permgate.change.compare import added_grants, split_new
 from permgate.config import Config
-from permgate.engine.evaluation import evaluate, rule_catalogue
+from permgate.engine.evaluation import check_unread_severities, evaluate, rule_catalogue
 from permgate.errors import ConfigError
 from permgate.findings import SEVERITY_RANK, Finding, Related, RuleInfo
 from permgate.git.repo import Repo
@@ -195,6 +195,7 @@ def judge(repo: Repo, commit: str, ref: str, changes: tuple[Change, ...], head_w
     if not policies:
         raise ConfigError(head_config.policies, 1, 1, f"no policy rules are declared, here or at {ref}; "
                           "without them nothing guards the boundary")
+    check_unread_severities(head_config)  # the merge below would raise it back: refuse it where it is
     config = strictest_config(head_config, base_config, policies)
     # the same workspace when its rules are already the union (no gate change: every incremental
     # run), so its grants are not expanded through roles again

@@ -18,9 +18,9 @@ from permgate.engine import baseline as baselines
 from permgate.engine import waivers
 from permgate.engine.roles import mark_roles
 from permgate.errors import ConfigError
-from permgate.findings import Finding, RuleInfo, Violation
+from permgate.findings import SEVERITY_RANK, Finding, RuleInfo, Violation
 from permgate.model import PolicyRule, Workspace
-from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context
+from permgate.rules import BUILTIN_BY_ID, BUILTIN_RULES, POLICY_KINDS, Context, mass_change
 from permgate.runtime import parallel
 
 
@@ -32,6 +32,21 @@ def rule_catalogue(ws: Workspace, config: Config) -> list[RuleInfo]:
         out.append(RuleInfo(p.id, p.kind, config.severity.get(p.id, p.severity), p.summary, p.waivable,
                             p.loc.path, p.loc.line))
     return out
+
+
+def check_unread_severities(config: Config) -> None:
+    """Refuse (``ConfigError`` at its line) a ``severity:`` override that lowers a rule reporting input
+    permgate could not read (``Rule.always_reported``): a note never fails the run, so an unreadable
+    grants file would pass the gate unread.  ``--base`` mode checks the change's own ``permgate.yaml``
+    too (the stricter-of-both merge would hide it until the next pull request)."""
+    for rule_id, severity in sorted(config.severity.items()):
+        rule = BUILTIN_BY_ID.get(rule_id)
+        if rule is not None and rule.always_reported \
+                and SEVERITY_RANK[severity] < SEVERITY_RANK[rule.default_severity]:
+            line, column = config.severity_lines.get(rule_id, (1, 1))
+            raise ConfigError(config.path or "permgate.yaml", line, column,
+                              f"severity: `{rule_id}` reports input permgate could not read, so it cannot be "
+                              f"lowered below {rule.default_severity}; fix the input instead")
 
 
 def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyRule] | None = None) -> None:
@@ -48,6 +63,7 @@ def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyR
             line, column = config.severity_lines.get(rule_id, (1, 1))
             raise ConfigError(config.path or "permgate.yaml", line, column,
                               f"severity: unknown rule `{rule_id}` (see `permgate rules`)")
+    check_unread_severities(config)
     waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
     for rule_id in sorted(config.rules_off):
         line, column = config.rules_lines.get(rule_id, (1, 1))
@@ -160,7 +176,11 @@ def evaluate(ws: Workspace, config: Config, today: dt.date,
     if big:
         next(ws.iter_grants(), None)  # build the shared flat list once, before the fork
     findings = mark_roles(ws, [f for batch in parallel.run_jobs(work, big) for f in batch])
-    return finish(ws, findings, config, today)
+    involved: Callable[[], Mapping[str, Collection[str]]] | None = None
+    if base is not None and any(w.employee is None for w in ws.waivers):
+        # a waiver about a change as a whole (``mass-change``): who the change gives access, and who gives it
+        involved = functools.partial(mass_change.involved, ws, base, today)
+    return finish(ws, findings, config, today, involved=involved)
 
 
 #: The scopes the split check (``permgate.engine.chunked``) knows how to divide: a rule of any other
@@ -205,18 +225,20 @@ def employee_free_rules() -> set[str]:
 
 
 def finish(ws: Workspace, findings: list[Finding], config: Config, today: dt.date,
-           baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = ()) -> list[Finding]:
+           baseline_used: Mapping[int, int] | None = None, waivers_used: Collection[int] = (),
+           involved: Callable[[], Mapping[str, Collection[str]]] | None = None) -> list[Finding]:
     """The last steps of ``evaluate``: apply the waiver register, add its own findings, drop the
     findings of the rules ``permgate.yaml`` turns off (``rules: {ID: off}``), sort.
 
     Of the grants, the waiver step reads only ``ws.grants_of`` for the employees the register
     names: ``ws`` may hold only those employees' files.  ``baseline_used``: what each baseline
     entry covered in findings marked elsewhere (the streamed check's chunks: ``baseline.mark``);
-    ``waivers_used``: the waivers (positions in ``ws.waivers``) that matched findings there.
+    ``waivers_used``: the waivers (positions in ``ws.waivers``) that matched findings there;
+    ``involved``: ``--base`` mode, who may not approve a change's reach (``waivers.apply``).
     """
     waivable = waivable_rules(ws)
     if ws.waivers:
-        outcome = waivers.apply(ws, findings, waivable, today, employee_free_rules(), waivers_used)
+        outcome = waivers.apply(ws, findings, waivable, today, employee_free_rules(), waivers_used, involved)
         findings = outcome.findings
         for rule_id, violations in (("waiver-invalid", outcome.invalid), ("waiver-unused", outcome.unused)):
             severity = config.severity.get(rule_id, BUILTIN_BY_ID[rule_id].default_severity)

@@ -20,7 +20,7 @@ would waive it himself).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from permgate.dates import add_days
@@ -84,13 +84,17 @@ def _problems(ws: Workspace, w: Waiver, waivable: Mapping[str, bool], max_days: 
 
 
 def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, bool], today: dt.date,
-          employee_free: Collection[str] = (), used_elsewhere: Collection[int] = ()) -> WaiverOutcome:
+          employee_free: Collection[str] = (), used_elsewhere: Collection[int] = (),
+          involved: Callable[[], Mapping[str, Collection[str]]] | None = None) -> WaiverOutcome:
     """``findings`` with the register applied, and the waiver findings of the register itself.
 
     ``waivable`` maps every rule id in force to whether it may be waived; ``employee_free`` names
     the rules whose findings name no employee (``Rule.names_employee``), waived by rule and
     permission alone; ``used_elsewhere``: the waivers (positions in ``ws.waivers``) that matched
-    findings marked elsewhere (the streamed check's chunks), which are not unused.
+    findings marked elsewhere (the streamed check's chunks), which are not unused; ``involved``
+    (``--base`` mode, ``rules.mass_change.involved``, called once, when a waiver in force meets a finding
+    about no employee): per permission, the people a change gives it to and their granters, none of
+    whom may approve such a finding of that permission (it stays active, with a note).
     """
     max_days = int(ws.settings.get("waivers", {}).get("max_days", DEFAULT_MAX_DAYS))
     out = WaiverOutcome(findings=list(findings))
@@ -110,11 +114,25 @@ def apply(ws: Workspace, findings: Iterable[Finding], waivable: Mapping[str, boo
         target = lapsed if w.expires < today.isoformat() else in_force
         target.setdefault(key, w)
     used: set[int] = set()
+    who: Mapping[str, Collection[str]] | None = None
     for i, f in enumerate(out.findings):
         if f.employee is None and f.rule not in employee_free:
             continue
         key = (f.rule, f.employee, f.permission)
         current = in_force.get(key)
+        if current is not None and f.employee is None and involved is not None and who is None:
+            who = involved()  # a pass over both sides' grants: only for a change that needs a waiver
+        if current is not None and f.employee is None and who and f.permission is not None \
+                and current.approved_by in who.get(f.permission, ()):
+            # the change's own granter or a new holder approving its reach: as the grantee or the granter
+            # approving a per-grant waiver (``_problems``), it approves nothing
+            used.add(id(current))
+            note = (f"the waiver at {current.loc} approves nothing here: approved_by {current.approved_by} "
+                    f"grants or gains {f.permission} in this change")
+            out.findings[i] = f._replace(
+                message=f"{f.message} ({note})",
+                related=(*f.related, Related(current.loc.path, current.loc.line, current.loc.column, note)))
+            continue
         if current is not None:
             used.add(id(current))
             out.findings[i] = f._replace(waived=Waived(current.approved_by, current.expires, current.ticket,

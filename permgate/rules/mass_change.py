@@ -1,13 +1,16 @@
 """mass-change: in ``--base`` mode, a change that gives more than ``max_new_holders`` people new access.
 
 Off unless ``settings: mass-change: max_new_holders: N`` is set.  New access is effective access
-(direct grants and roles expanded) held at the head and not at the base (``analysis/impact.py``
-lists it: ``permgate impact``).  Every such person's files are re-judged by an incremental run
+(direct grants and roles expanded, in force on ``--today``: not expired) held at the head and not
+at the base (``analysis/impact.py`` lists the grants, expired or not: ``permgate impact``).  A
+grant expired at the base gives no access there, so renewing it (a later ``expires``) gives new
+access.  Every such person's files are re-judged by an incremental run
 (their grants file changed, or a role they hold did), so both paths count the same people.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from permgate.findings import Violation
@@ -15,8 +18,23 @@ from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, settings_of
 
 
-def _held(ws: Workspace) -> set[tuple[str, str]]:
-    return {(g.employee, g.permission) for g in ws.iter_grants()}
+def _held(ws: Workspace, today: str) -> set[tuple[str, str]]:
+    """(employee, permission) of every grant in force on ``today``: an expired grant gives no access
+    (``expired-grant``: a grant expiring today is still valid)."""
+    return {(g.employee, g.permission) for g in ws.iter_grants() if g.expires is None or g.expires >= today}
+
+
+def involved(ws: Workspace, base: Workspace, today: dt.date) -> dict[str, frozenset[str]]:
+    """Per permission the change gives new holders: those holders and the granters of the grants
+    that give it.  A ``mass-change`` waiver approved by one of them approves nothing (``waivers.apply``),
+    as a per-grant waiver approved by the grantee or a granter is ``waiver-invalid``."""
+    day = today.isoformat()
+    before = _held(base, day)
+    people: dict[str, set[str]] = {}
+    for g in ws.iter_grants():
+        if (g.expires is None or g.expires >= day) and (g.employee, g.permission) not in before:
+            people.setdefault(g.permission, set()).update((g.employee, g.granted_by))
+    return {pid: frozenset(who) for pid, who in people.items()}
 
 
 def _some(people: list[str]) -> str:
@@ -27,7 +45,8 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     limit = settings_of(ws, "mass-change").get("max_new_holders")
     if ctx.base is None or ctx.change is None or limit is None:
         return
-    gained = _held(ws) - _held(ctx.base)
+    today = ctx.today.isoformat()
+    gained = _held(ws, today) - _held(ctx.base, today)
     people = sorted({e for e, _ in gained})
     if len(people) <= int(limit):
         return
@@ -73,15 +92,16 @@ RULE = Rule(
                                  "(default: no limit)"},
     doc=RuleDoc(
         flags="In `--base` mode, with `settings: mass-change: max_new_holders: N`, a change after which more "
-              "than N people hold a permission (directly or through a role) that they did not hold at the "
-              "base. One finding per permission gained, at the setting's line, naming how many people gain it "
-              "and who, and how many gain access in all.",
+              "than N people hold a permission (directly or through a role, not expired) that they did not "
+              "hold at the base (so renewing expired grants counts). One finding per permission gained, at the "
+              "setting's line, naming how many people gain it and who, and how many gain access in all.",
         why="One line in a role can give access to thousands of people; a change of that reach deserves a "
             "decision of its own, not a routine review.",
         fix="Split the change, or raise the limit in a change of its own, or have it approved: a waiver "
             "with `rule: mass-change`, the `permission` and no `employee` approves that permission's new "
             "holders (each permission gained needs its own; a lasting waiver keeps approving that permission's "
-            "gains until it expires, so give it a short `expires`).",
+            "gains until it expires, so give it a short `expires`). The approver must not be one of the "
+            "change's granters or new holders of that permission: such a waiver approves nothing.",
         bad=Example(base={"policies/mass.yaml": _SETTINGS},
                     files={"policies/mass.yaml": _SETTINGS, "assignments/retail-sales/E000002.yaml": _GRANT},
                     expect=(("policies/mass.yaml", 3),)),

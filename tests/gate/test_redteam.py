@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from permgate.change.basemode import check_against_base
 from permgate.rules.examples import BASE, build
 from tests.conftest import run_cli
@@ -164,3 +166,112 @@ def test_a_case_twin_of_any_folder_on_the_way_to_the_grants_folder_is_read_as_fi
     assert result.exit_code == 1, result.output
     found = {(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]}
     assert ("invalid-file", twin, 1) in found
+
+
+# --- 6. mass-change: renewing expired grants gives access the rule did not count -----------------
+
+# Four sellers held P001 until 2025-12-31 (expired at the base: no access).  The pull request renews
+# all four: four people regain access, more than ``max_new_holders: 2``, with no approval.  The rule
+# compared the grants held, expired or not, so nobody "gained" anything (exit 0).
+SELLERS = ("E000002", "E000005", "E000006", "E000007")
+MASS_PEOPLE = BASE["people.yaml"] + "".join(
+    f"- id: {e}\n  name: Seller {e[-1]}\n  division: retail-sales\n  manager: E000001\n" for e in SELLERS[1:])
+MASS_SETTINGS = "---\nsettings:\n  mass-change:\n    max_new_holders: 2\n"
+
+
+def grants_file(employee: str, body: str) -> str:
+    return f"---\nemployee: {employee}\ngrants:\n{body}"
+
+
+def test_renewing_expired_grants_for_many_people_is_a_mass_change(tmp_path: Path) -> None:
+    base = {"people.yaml": MASS_PEOPLE, "policies/mass.yaml": MASS_SETTINGS}
+    base |= {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001", on="2025-01-05", expires="2025-12-31"))
+             for e in SELLERS}
+    change = {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001", on="2025-01-05",
+                                                                         expires="2026-12-31")) for e in SELLERS}
+    code, findings, stderr, clone, first = ci_run(tmp_path, change, base=base)
+    full = check_against_base(str(clone), first, dt.date.fromisoformat(TODAY), incremental=False)
+    assert code == 1, (stderr, findings)
+    assert ("mass-change", "policies/mass.yaml", 3) in at(findings)
+    assert ("mass-change", "policies/mass.yaml", 3) in {(f.rule, f.path, f.line) for f in full.new}
+    assert "gives 4 people P001" in next(f["message"] for f in findings if f["rule"] == "mass-change")
+
+
+# --- 7. mass-change: a waiver approved by the granter of the mass change, or by a new holder -----------
+
+# A waiver names an approver who is neither the grantee nor the granter (docs/waivers.md); a
+# mass-change waiver names no employee, so neither check ran: the manager who grants P007 to every
+# seller approves the reach of his own change (or one of the sellers does).  The register entry was
+# merged before (a register change together with the grants is `policy-changed-with-grants`).
+MASS_CATALOG = BASE["catalog.yaml"] + (
+    "- id: P007\n  name: billing.write\n  owner_division: retail-sales\n  description: Correct bills\n")
+
+
+def mass_waiver(approver: str) -> str:
+    return ("---\nwaivers:\n  - rule: mass-change\n    permission: P007\n    reason: \"desk re-organisation\"\n"
+            f"    ticket: ACC-00300\n    approved_by: {approver}\n    approved_on: 2026-01-20\n"
+            "    expires: 2026-03-01\n")
+
+
+@pytest.mark.parametrize("approver", ["E000001", "E000005"], ids=["the-granter", "a-new-holder"])
+def test_a_mass_change_waiver_approved_by_its_granter_or_a_new_holder_approves_nothing(
+        tmp_path: Path, approver: str) -> None:
+    code, findings, stderr = _mass_waived_by(tmp_path, approver)
+    assert code == 1, (stderr, findings)
+    finding = next(f for f in findings if f["rule"] == "mass-change")
+    assert (finding["path"], finding["line"], finding["waived"]) == ("policies/mass.yaml", 3, None)
+    assert f"approved_by {approver} grants or gains P007 in this change" in finding["message"]
+
+
+def test_a_mass_change_waiver_approved_by_someone_outside_the_change_still_approves_it(tmp_path: Path) -> None:
+    code, findings, stderr = _mass_waived_by(tmp_path, "E000004")
+    assert code == 0, (stderr, findings)
+    assert [(f["rule"], f["waived"]["approved_by"]) for f in findings] == [("mass-change", "E000004")]
+
+
+def _mass_waived_by(tmp_path: Path, approver: str) -> tuple[int, list[dict[str, Any]], str]:
+    """E000001 grants P007 to the four sellers; the register (merged before) approves P007's new holders."""
+    base = {"people.yaml": MASS_PEOPLE, "catalog.yaml": MASS_CATALOG, "policies/mass.yaml": MASS_SETTINGS,
+            "policies/waivers.yaml": mass_waiver(approver)}
+    base |= {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001")) for e in SELLERS}
+    change = {f"assignments/retail-sales/{e}.yaml": grants_file(e, grant("P001") + grant("P007", by="E000001"))
+              for e in SELLERS}
+    code, findings, stderr, clone, first = ci_run(tmp_path, change, base=base)
+    full = check_against_base(str(clone), first, dt.date.fromisoformat(TODAY), incremental=False)
+    assert [f for f in findings if f["rule"] == "mass-change"] == [f.to_dict() for f in full.new
+                                                                   if f.rule == "mass-change"]
+    return code, findings, stderr
+
+
+# --- 8. an unreadable grants file hidden by a severity override ------------------------------------
+
+# `--select`/`--ignore` and `rules: {invalid-file: off}` cannot leave out input permgate could not read,
+# but `severity: {invalid-file: note}` in permgate.yaml could: a note never fails the run.  In --base
+# mode the change's own override was raised back (stricter of both sides), so the pull request that
+# lowers it passed with a `policy-change` warning (exit 0), and the next one hid a distribution grant
+# in a file that does not parse (exit 0, one note).
+UNREAD_CONFIG = "---\nseverity:\n  invalid-file: note\n"
+UNREADABLE = BASE[F2] + grant("P002") + "  - permission: [\n"
+
+
+def test_lowering_invalid_file_to_a_note_is_refused_in_the_change_that_does_it(tmp_path: Path) -> None:
+    code, findings, stderr, _, _ = ci_run(tmp_path, {"permgate.yaml": UNREAD_CONFIG})
+    assert code == 2, (stderr, findings)
+    assert stderr.startswith("Error: permgate.yaml:3:3: severity: `invalid-file` reports input permgate could not "
+                             "read"), stderr
+
+
+def test_a_lowered_invalid_file_at_the_base_does_not_let_an_unreadable_file_through(tmp_path: Path) -> None:
+    code, findings, stderr, clone, _ = ci_run(tmp_path, {F2: UNREADABLE}, base={"permgate.yaml": UNREAD_CONFIG})
+    assert code == 2, (stderr, findings)
+    assert stderr.startswith("Error: permgate.yaml:3:3: severity: `invalid-file`"), stderr
+    plain = run_cli("check", "--root", str(clone), "--today", TODAY)
+    assert plain.exit_code == 2 and plain.stderr.startswith("Error: permgate.yaml:3:3: "), plain.stderr
+
+
+def test_raising_a_rule_that_reports_unreadable_input_is_allowed(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({F2: UNREADABLE, "permgate.yaml": "---\nseverity:\n  baseline-unused: warning\n"
+                      "  invalid-file: error\n"})
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert ("invalid-file", F2, 13) in at(json.loads(result.stdout)["findings"])
