@@ -27,12 +27,12 @@ from permgate.commands import Outcome
 from permgate.commands.check import CheckSettings, collect
 from permgate.edit.atomic import write_atomic
 from permgate.engine.baseline import max_days_of, problem
+from permgate.engine.evaluation import waivable_rules
 from permgate.errors import UsageError
 from permgate.findings import Finding
 from permgate.load.bulk import Tuning
 from permgate.load.yamldoc import resolve_tag
 from permgate.model import Baseline
-from permgate.rules import BUILTIN_RULES
 
 if TYPE_CHECKING:
     from permgate.config import Config
@@ -104,7 +104,6 @@ def _key_stream(frame: Workspace, config: Config) -> Streaming:
     """``check``'s streamed run, rendering each finding as its baseline key (``_key_line``): the keys
     come back in path order from the chunks, and no process holds every finding."""
     from permgate.engine.chunked import Streaming
-    from permgate.engine.evaluation import waivable_rules
 
     waivable = waivable_rules(frame)
     return Streaming(lambda findings: [_key_line(f, waivable) for f in findings])
@@ -153,8 +152,7 @@ def run_baseline(s: BaselineSettings) -> Outcome:
     if found.streamed is not None:
         counts = _counted(found.streamed.pieces)
     else:
-        waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in frame.policies}
-        counts = acceptable(found.findings, waivable)
+        counts = acceptable(found.findings, waivable_rules(frame))
     max_days = max_days_of(frame.settings)
     old = found.baseline  # as it was: collect() loaded it (and refused it if unusable), then set it aside
     if s.prune:

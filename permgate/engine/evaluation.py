@@ -64,7 +64,7 @@ def check_config(ws: Workspace, config: Config, own_policies: Collection[PolicyR
             raise ConfigError(config.path or "permgate.yaml", line, column,
                               f"severity: unknown rule `{rule_id}` (see `permgate rules`)")
     check_unread_severities(config)
-    waivable = {r.id: r.waivable for r in BUILTIN_RULES} | {p.id: p.waivable for p in ws.policies}
+    waivable = waivable_rules(ws)
     for rule_id in sorted(config.rules_off):
         line, column = config.rules_lines.get(rule_id, (1, 1))
         if rule_id not in waivable:
@@ -126,7 +126,6 @@ def _findings(rule_id: str, severity: str, check: Callable[[], Iterable[Violatio
     return list(map(tuple.__new__, repeat(Finding), zip(
         repeat(rule_id, count), severities, message, path, line, column, employee, permission, related,
         repeat(None, count), repeat(None, count), *later, repeat((), count), strict=True)))
-
 
 
 def stamp_rule(rule_id: str, severity: str, check: Callable[[], Iterable[Violation]],

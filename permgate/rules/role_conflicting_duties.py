@@ -8,6 +8,7 @@ from typing import Any
 from permgate.findings import Related, Violation
 from permgate.model import Workspace
 from permgate.rules.base import Context, Example, Rule, RuleDoc, policy_related
+from permgate.rules.separation_of_duties import EXAMPLE_POLICY
 
 
 def _holds(duty: Mapping[str, Any], held: Mapping[str, Any]) -> list[str] | None:
@@ -39,20 +40,6 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
                             (*related, policy_related(rule)), role=role.id)
 
 
-_POLICY = """\
----
-rules:
-  - id: access-admin-with-payroll
-    kind: separation-of-duties
-    severity: error
-    summary: Who registers access must not also read payroll data
-    duties:
-      - name: register-access
-        any_of: [P005]
-      - name: read-payroll
-        any_of: [P006]
-"""
-
 _ROLES = """\
 ---
 roles:
@@ -80,8 +67,8 @@ RULE = Rule(
         why="Whoever is given such a role holds the conflicting duties together from the first day; the "
             "separation was lost when the role was written, and each holder's finding would only repeat it.",
         fix="Split the role so that no role gives every duty; grant the parts to different people.",
-        bad=Example(files={"roles.yaml": _ROLES, "policies/sod.yaml": _POLICY}, expect=(("roles.yaml", 3),)),
+        bad=Example(files={"roles.yaml": _ROLES, "policies/sod.yaml": EXAMPLE_POLICY}, expect=(("roles.yaml", 3),)),
         good=Example(files={"roles.yaml": _ROLES.replace("    includes: [access-admin]\n", ""),
-                            "policies/sod.yaml": _POLICY}),
+                            "policies/sod.yaml": EXAMPLE_POLICY}),
     ),
 )

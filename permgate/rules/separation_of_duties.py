@@ -69,8 +69,8 @@ def check(ws: Workspace, rule: PolicyRule, ctx: Context) -> Iterator[Violation]:
                 f"{last.granted_on} completed the combination", (*related, policy))
 
 
-#: the policy both documented examples run under
-_EXAMPLE_POLICY = """\
+#: the policy both documented examples run under (role-conflicting-duties' examples too)
+EXAMPLE_POLICY = """\
 ---
 rules:
   - id: access-admin-with-payroll
@@ -106,7 +106,7 @@ KIND = PolicyKind(
             "grantee and the granter.",
         bad=Example(
             files={
-                "policies/duties.yaml": _EXAMPLE_POLICY,
+                "policies/duties.yaml": EXAMPLE_POLICY,
                 "assignments/corporate/E000004.yaml": """\
 ---
 employee: E000004
@@ -124,7 +124,7 @@ grants:
             expect=(("assignments/corporate/E000004.yaml", 8),),
         ),
         good=Example(files={
-            "policies/duties.yaml": _EXAMPLE_POLICY,
+            "policies/duties.yaml": EXAMPLE_POLICY,
             "assignments/corporate/E000004.yaml": """\
 ---
 employee: E000004
