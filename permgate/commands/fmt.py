@@ -1,6 +1,9 @@
-"""``permgate fmt``: rewrite grants files into the canonical layout (``permgate.edit.fmt``).
+"""``permgate fmt``: rewrite grants files (``permgate.edit.fmt``) and ``roles.yaml``
+(``permgate.edit.roles_fmt``) into their canonical layouts.
 
-Without paths: every grants file under the configured assignments folder of ``root``.
+Without paths: every grants file under the configured assignments folder of ``root``, and the
+roles file (``paths: roles``) when there is one. A path given that is the roles file is
+formatted as one.
 A file that cannot be formatted safely is reported at its line and left alone
 (exit 2); with ``check`` nothing is written and files that would change are listed
 (exit 1).
@@ -15,6 +18,7 @@ from permgate.commands import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Outcome
 from permgate.config import load_config
 from permgate.edit.atomic import write_inside
 from permgate.edit.fmt import format_text
+from permgate.edit.roles_fmt import format_roles_text
 from permgate.errors import EditError, LoadError
 from permgate.load import files
 from permgate.load.yamldoc import decode
@@ -69,6 +73,10 @@ def _under_root(root: str, full: str, shown: str) -> str:
     return rel
 
 
+def _is_roles_file(root: str, roles: str, full: str) -> bool:
+    return os.path.normcase(os.path.abspath(full)) == os.path.normcase(os.path.abspath(os.path.join(root, roles)))
+
+
 def run_fmt(s: FmtSettings) -> Outcome:
     config = load_config(s.root)
     changed: list[str] = []
@@ -76,6 +84,9 @@ def run_fmt(s: FmtSettings) -> Outcome:
     same = 0
     out: list[str] = []
     targets, walk_refused = _targets(s, config.max_file_bytes, config.assignments)
+    roles_full = os.path.join(s.root, config.roles)
+    if not s.paths and os.path.lexists(roles_full):
+        targets.append((roles_full, config.roles))
     for shown, why in walk_refused:
         if why == files.NOT_GRANTS_FILE:
             continue  # not YAML: nothing for fmt to do (``check`` reports it)
@@ -84,7 +95,8 @@ def run_fmt(s: FmtSettings) -> Outcome:
     for full, shown in targets:
         try:
             data = _read(full, shown, config.max_file_bytes)
-            formatted = format_text(decode(data, shown), shown).encode("utf-8")
+            layout = format_roles_text if _is_roles_file(s.root, config.roles, full) else format_text
+            formatted = layout(decode(data, shown), shown).encode("utf-8")
         except (EditError, LoadError) as err:
             refused.append(shown)
             out.append(f"{one_line(err.path)}:{err.line}:{err.column}: cannot format: {one_line(err.detail)}")

@@ -24,7 +24,7 @@ import yaml
 
 from permgate.errors import EditError, LoadError
 from permgate.load.schemas import validate
-from permgate.load.yamldoc import LOADER, parse
+from permgate.load.yamldoc import LOADER, Document, parse
 
 _ODD_BREAKS = ("\x85", "\u2028", "\u2029")
 
@@ -121,40 +121,82 @@ def _refuse(path: str, mark: Any, message: str) -> EditError:
     return EditError(path, mark.line + 1, mark.column + 1, message)
 
 
-def analyse(text: str, path: str) -> Layout:
-    """The layout of ``text`` (a decoded grants file, byte-order mark removed)."""
-    lines, newline, final = split_lines(text, path)
+class Events:
+    """The parser events of a valid document, read one by one, with the checks every layout shares."""
+
+    def __init__(self, text: str, path: str, lines: list[str]) -> None:
+        self.events = list(yaml.parse(text, Loader=LOADER))
+        self.pos = 0
+        self.path = path
+        self.lines = lines
+
+    def next_is(self, kind: type) -> bool:
+        return isinstance(self.events[self.pos], kind)
+
+    def take(self) -> Any:
+        self.pos += 1
+        return self.events[self.pos - 1]
+
+    def expect(self, kind: type) -> Any:
+        ev = self.take()
+        if not isinstance(ev, kind):
+            raise _refuse(self.path, ev.start_mark, "cannot read the layout here")
+        return ev
+
+    def end_comment(self, line: int, column: int, what: str) -> str:
+        """The end-of-line comment after ``column`` of ``line`` ("" if none); anything else is refused."""
+        rest = self.lines[line][column:].strip()
+        if rest and not rest.startswith("#"):
+            raise EditError(self.path, line + 1, column + 1, f"unexpected text after {what}")
+        return rest
+
+    def document_start(self) -> int | None:
+        """Through the top mapping's start; the line of an explicit ``---`` (0-based), else None."""
+        self.expect(yaml.StreamStartEvent)
+        start = self.expect(yaml.DocumentStartEvent)
+        if start.version is not None or start.tags:
+            raise _refuse(self.path, start.start_mark, "YAML directives (%YAML, %TAG) cannot be formatted")
+        line = None
+        if start.explicit:
+            line = start.start_mark.line
+            if self.lines[line].strip() != "---":
+                raise _refuse(self.path, start.start_mark, "text after the `---` marker cannot be formatted")
+        top = self.expect(yaml.MappingStartEvent)
+        if top.flow_style:
+            raise _refuse(self.path, top.start_mark, "flow style ({...}) cannot be formatted; use block style")
+        return line
+
+    def document_end(self) -> None:
+        """The top mapping's end and the document's, with no ``...`` marker."""
+        self.expect(yaml.MappingEndEvent)
+        end = self.expect(yaml.DocumentEndEvent)
+        if end.explicit:
+            raise _refuse(self.path, end.start_mark, "the `...` document end marker cannot be formatted; remove it")
+
+
+def valid_document(text: str, path: str, kind: str, needs: str) -> Document:
+    """``text`` parsed strictly and valid against the ``kind`` schema; else an ``EditError`` at its line."""
     try:
         doc = parse(text, path)
     except LoadError as err:
         raise EditError(err.path, err.line, err.column, err.detail) from None
     if doc.empty:
-        raise EditError(path, 1, 1, "file is empty; a grants file needs `employee:` and `grants:`")
-    problems = validate(doc, "grants")
+        raise EditError(path, 1, 1, f"file is empty; a {kind} file needs {needs}")
+    problems = validate(doc, kind)
     if problems:
         p = problems[0]
-        raise EditError(path, p.line, p.column, f"not a valid grants file: {p.message}")
+        raise EditError(path, p.line, p.column, f"not a valid {kind} file: {p.message}")
+    return doc
+
+
+def analyse(text: str, path: str) -> Layout:
+    """The layout of ``text`` (a decoded grants file, byte-order mark removed)."""
+    lines, newline, final = split_lines(text, path)
+    doc = valid_document(text, path, "grants", "`employee:` and `grants:`")
     layout = Layout(path, lines, newline, final, doc.data)
-    events = list(yaml.parse(text, Loader=LOADER))
+    ev = Events(text, path, lines)
+    take, expect, end_comment = ev.take, ev.expect, ev.end_comment
     occupied: dict[int, tuple[str, Any]] = {}  # line -> (role, object)
-    pos = 0
-
-    def take() -> Any:
-        nonlocal pos
-        pos += 1
-        return events[pos - 1]
-
-    def expect(kind: type) -> Any:
-        ev = take()
-        if not isinstance(ev, kind):
-            raise _refuse(path, ev.start_mark, "cannot read the layout here")
-        return ev
-
-    def end_comment(line: int, column: int, what: str) -> str:
-        rest = lines[line][column:].strip()
-        if rest and not rest.startswith("#"):
-            raise EditError(path, line + 1, column + 1, f"unexpected text after {what}")
-        return rest
 
     def one_line_scalar(key_ev: Any, val_ev: Any) -> None:
         if val_ev.style in ("|", ">"):
@@ -165,19 +207,10 @@ def analyse(text: str, path: str) -> Layout:
             raise _refuse(path, val_ev.start_mark,
                           f"the value of `{key_ev.value}` is not on the line of its key; use one line")
 
-    expect(yaml.StreamStartEvent)
-    start = expect(yaml.DocumentStartEvent)
-    if start.version is not None or start.tags:
-        raise _refuse(path, start.start_mark, "YAML directives (%YAML, %TAG) cannot be formatted")
-    if start.explicit:
-        layout.start_line = start.start_mark.line
-        if lines[start.start_mark.line].strip() != "---":
-            raise _refuse(path, start.start_mark, "text after the `---` marker cannot be formatted")
-        occupied[start.start_mark.line] = ("start", None)
-    top = expect(yaml.MappingStartEvent)
-    if top.flow_style:
-        raise _refuse(path, top.start_mark, "flow style ({...}) cannot be formatted; use block style")
-    while isinstance(events[pos], yaml.ScalarEvent):
+    layout.start_line = ev.document_start()
+    if layout.start_line is not None:
+        occupied[layout.start_line] = ("start", None)
+    while ev.next_is(yaml.ScalarEvent):
         key_ev = take()
         key = key_ev.value
         tk = TopKey(key, key_ev.start_mark.line)
@@ -204,12 +237,12 @@ def analyse(text: str, path: str) -> Layout:
         colon = lines[tk.line].find(":", key_ev.end_mark.column)
         tk.comment = end_comment(tk.line, colon + 1, "`grants:`")
         index = 0
-        while not isinstance(events[pos], yaml.SequenceEndEvent):
+        while not ev.next_is(yaml.SequenceEndEvent):
             m = expect(yaml.MappingStartEvent)
             if m.flow_style:
                 raise _refuse(path, m.start_mark, "flow style ({...}) cannot be formatted; use block style")
             item = Item(index, dict(layout.data["grants"][index]), 0, m.start_mark.column)
-            while isinstance(events[pos], yaml.ScalarEvent):
+            while ev.next_is(yaml.ScalarEvent):
                 k = take()
                 v = expect(yaml.ScalarEvent)
                 one_line_scalar(k, v)
@@ -230,11 +263,7 @@ def analyse(text: str, path: str) -> Layout:
             layout.items.append(item)
             index += 1
         expect(yaml.SequenceEndEvent)
-    expect(yaml.MappingEndEvent)
-    end = expect(yaml.DocumentEndEvent)
-    if end.explicit:
-        raise _refuse(path, end.start_mark, "the `...` document end marker cannot be formatted; remove it")
-
+    ev.document_end()
     _attach_comments(layout, occupied)
     return layout
 
