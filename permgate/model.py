@@ -456,3 +456,15 @@ class ActualAccess:
             first = next(iter(grants.values()))
             out.append(GrantsFile(self.path, employee, first.loc, tuple(grants.values())))
         return tuple(out)
+
+
+def in_force(ws: Workspace, today: str) -> list[Grant]:
+    """Every effective grant of ``ws`` not expired on ``today`` (ISO date): an expired grant gives no
+    access, one expiring today still does (as ``expired-grant`` judges)."""
+    return [g for g in ws.iter_grants() if g.expires is None or g.expires >= today]
+
+
+def held(ws: Workspace, today: str) -> set[tuple[str, str]]:
+    """Every (employee, permission) held on ``today``, built by C (``permgate impact``, ``mass-change``)."""
+    grants = in_force(ws, today)
+    return set(zip(map(EMPLOYEE_OF, grants), map(PERMISSION_OF, grants), strict=True))

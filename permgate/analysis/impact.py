@@ -1,8 +1,10 @@
 """Blast radius of a change: who gains and who loses which effective permission, and through what.
 
 Effective access is what every rule judges: direct grants, and each role entry expanded through
-``includes`` (``model.expand_file``).  A pair (employee, permission) held at the head and not at
-the base is ``gained``; the reverse ``lost``.  ``via`` says how it is (or was) held: ``direct``, or
+``includes`` (``model.expand_file``), in force on ``today`` (an expired grant gives no access;
+one expiring today still does, as ``expired-grant`` judges).  A pair (employee, permission) held at
+the head and not at the base is ``gained``; the reverse ``lost``.  ``mass-change`` counts the same
+pairs (``model.held``).  ``via`` says how it is (or was) held: ``direct``, or
 ``role:ID`` (the role granted); several ways are listed in order, direct first.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Any
 
-from permgate.model import EMPLOYEE_OF, PERMISSION_OF, Workspace
+from permgate.model import EMPLOYEE_OF, PERMISSION_OF, Workspace, held, in_force
 
 VERSION = 1
 
@@ -32,44 +34,40 @@ class AccessChange:
                 "via": self.via[0], "all_via": list(self.via), "division": self.division}
 
 
-def effective_access(ws: Workspace) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(employee, permission) -> the ways it is held (``direct`` first, then ``role:ID`` sorted)."""
+def effective_access(ws: Workspace, today: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(employee, permission) -> the ways it is held on ``today`` (``direct`` first, then ``role:ID`` sorted)."""
     out: dict[tuple[str, str], set[str]] = {}
-    for g in ws.iter_grants():
+    for g in in_force(ws, today):
         out.setdefault((g.employee, g.permission), set()).add("direct" if g.role is None else f"role:{g.role}")
     return {k: tuple(sorted(v, key=lambda w: (w != "direct", w))) for k, v in out.items()}
 
 
-def _pairs(ws: Workspace) -> set[tuple[str, str]]:
-    """Every (employee, permission) held, built by C."""
-    return set(zip(map(EMPLOYEE_OF, ws.iter_grants()), map(PERMISSION_OF, ws.iter_grants()), strict=True))
-
-
-def _access_of(ws: Workspace, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:
-    """``effective_access(ws)`` restricted to ``pairs``: only the grants of those pairs are read."""
+def _access_of(ws: Workspace, today: str, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """``effective_access(ws, today)`` restricted to ``pairs``: only the grants of those pairs are read."""
     if not pairs:
         return {}
-    held = map(pairs.__contains__, zip(map(EMPLOYEE_OF, ws.iter_grants()), map(PERMISSION_OF, ws.iter_grants()),
-                                       strict=True))
+    grants = in_force(ws, today)
+    wanted = map(pairs.__contains__, zip(map(EMPLOYEE_OF, grants), map(PERMISSION_OF, grants), strict=True))
     out: dict[tuple[str, str], set[str]] = {}
-    for g in compress(ws.iter_grants(), held):
+    for g in compress(grants, wanted):
         out.setdefault((g.employee, g.permission), set()).add("direct" if g.role is None else f"role:{g.role}")
     return {k: tuple(sorted(v, key=lambda w: (w != "direct", w))) for k, v in out.items()}
 
 
-def changes(head: Workspace, base: Workspace) -> list[AccessChange]:
-    """Every pair gained or lost, sorted by permission, change and employee.  The pairs held on each
-    side are compared as sets, and the ways of holding one (``effective_access``) are found only for
-    those that differ (the whole of both sides: ``changes_plain``, ``tests/analysis/test_impact_fast.py``)."""
-    after_pairs, before_pairs = _pairs(head), _pairs(base)
-    after = _access_of(head, after_pairs - before_pairs)
-    before = _access_of(base, before_pairs - after_pairs)
+def changes(head: Workspace, base: Workspace, today: str) -> list[AccessChange]:
+    """Every pair gained or lost by ``today``, sorted by permission, change and employee.  The pairs
+    held on each side are compared as sets, and the ways of holding one (``effective_access``) are
+    found only for those that differ (the whole of both sides: ``changes_plain``,
+    ``tests/analysis/test_impact_fast.py``)."""
+    after_pairs, before_pairs = held(head, today), held(base, today)
+    after = _access_of(head, today, after_pairs - before_pairs)
+    before = _access_of(base, today, before_pairs - after_pairs)
     return _listed(head, base, after, before)
 
 
-def changes_plain(head: Workspace, base: Workspace) -> list[AccessChange]:
+def changes_plain(head: Workspace, base: Workspace, today: str) -> list[AccessChange]:
     """``changes`` from the effective access of the whole of both sides."""
-    return _listed(head, base, effective_access(head), effective_access(base))
+    return _listed(head, base, effective_access(head, today), effective_access(base, today))
 
 
 def _listed(head: Workspace, base: Workspace, after: Mapping[tuple[str, str], tuple[str, ...]],

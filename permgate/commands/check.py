@@ -333,7 +333,7 @@ def _run_against_base(settings: CheckSettings, ref: str, today: dt.date) -> Outc
     # the blast radius (permgate impact): incremental sides hold every employee whose access can differ
     from permgate.analysis import impact
 
-    access = impact.summary(impact.changes(result.head, result.base))
+    access = impact.summary(impact.changes(result.head, result.base, today.isoformat()))
     extra["impact"] = {k: access[k] for k in ("gained", "lost", "employees_gaining", "employees_losing")}
     report = Report(
         # grouped after the split into new and pre-existing: a new finding never joins an old one

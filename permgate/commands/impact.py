@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ class ImpactSettings:
     root: str = "."
     head: str = "HEAD"
     format: str = "text"
+    today: dt.date | None = None  # grants expired on this date give no access (default: today)
 
 
 def render(found: list[impact.AccessChange], base: str, fmt: str) -> str:
@@ -47,4 +49,5 @@ def run_impact(settings: ImpactSettings) -> Outcome:
     base_source = GitSource(repo, settings.base, label=settings.base)
     head = load_workspace(head_source, load_config(head_source))
     base = load_workspace(base_source, load_config(base_source))
-    return Outcome(render(impact.changes(head, base), settings.base, settings.format), EXIT_CLEAN)
+    today = (settings.today or dt.date.today()).isoformat()
+    return Outcome(render(impact.changes(head, base, today), settings.base, settings.format), EXIT_CLEAN)

@@ -2,7 +2,7 @@
 
 Off unless ``settings: mass-change: max_new_holders: N`` is set.  New access is effective access
 (direct grants and roles expanded, in force on ``--today``: not expired) held at the head and not
-at the base (``analysis/impact.py`` lists the grants, expired or not: ``permgate impact``).  A
+at the base (``model.held``: ``permgate impact`` lists the same pairs).  A
 grant expired at the base gives no access there, so renewing it (a later ``expires``) gives new
 access.  Every such person's files are re-judged by an incremental run
 (their grants file changed, or a role they hold did), so both paths count the same people.
@@ -14,14 +14,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 from permgate.findings import Violation
-from permgate.model import Workspace
+from permgate.model import Workspace, held, in_force
 from permgate.rules.base import Context, Example, Rule, RuleDoc, settings_of
-
-
-def _held(ws: Workspace, today: str) -> set[tuple[str, str]]:
-    """(employee, permission) of every grant in force on ``today``: an expired grant gives no access
-    (``expired-grant``: a grant expiring today is still valid)."""
-    return {(g.employee, g.permission) for g in ws.iter_grants() if g.expires is None or g.expires >= today}
 
 
 def involved(ws: Workspace, base: Workspace, today: dt.date) -> dict[str, frozenset[str]]:
@@ -29,10 +23,10 @@ def involved(ws: Workspace, base: Workspace, today: dt.date) -> dict[str, frozen
     that give it.  A ``mass-change`` waiver approved by one of them approves nothing (``waivers.apply``),
     as a per-grant waiver approved by the grantee or a granter is ``waiver-invalid``."""
     day = today.isoformat()
-    before = _held(base, day)
+    before = held(base, day)
     people: dict[str, set[str]] = {}
-    for g in ws.iter_grants():
-        if (g.expires is None or g.expires >= day) and (g.employee, g.permission) not in before:
+    for g in in_force(ws, day):
+        if (g.employee, g.permission) not in before:
             people.setdefault(g.permission, set()).update((g.employee, g.granted_by))
     return {pid: frozenset(who) for pid, who in people.items()}
 
@@ -46,7 +40,7 @@ def check(ws: Workspace, ctx: Context) -> Iterator[Violation]:
     if ctx.base is None or ctx.change is None or limit is None:
         return
     today = ctx.today.isoformat()
-    gained = _held(ws, today) - _held(ctx.base, today)
+    gained = held(ws, today) - held(ctx.base, today)
     people = sorted({e for e, _ in gained})
     if len(people) <= int(limit):
         return

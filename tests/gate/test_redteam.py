@@ -195,6 +195,15 @@ def test_renewing_expired_grants_for_many_people_is_a_mass_change(tmp_path: Path
     assert ("mass-change", "policies/mass.yaml", 3) in at(findings)
     assert ("mass-change", "policies/mass.yaml", 3) in {(f.rule, f.path, f.line) for f in full.new}
     assert "gives 4 people P001" in next(f["message"] for f in findings if f["rule"] == "mass-change")
+    # the message sends the reviewer to `permgate impact`, which counts the same people
+    impact = run_cli("impact", "--root", str(clone), "--base", first, "--today", TODAY, "--format", "json")
+    assert impact.exit_code == 0, impact.output
+    listed = json.loads(impact.stdout)
+    assert [(c["employee"], c["permission"], c["change"]) for c in listed["changes"]] == \
+        [(e, "P001", "gained") for e in sorted(SELLERS)]
+    # on a day when the renewed grants have expired again, nobody gains anything
+    later = run_cli("impact", "--root", str(clone), "--base", first, "--today", "2027-01-01", "--format", "json")
+    assert json.loads(later.stdout)["changes"] == []
 
 
 # --- 7. mass-change: a waiver approved by the granter of the mass change, or by a new holder -----------
